@@ -1,0 +1,72 @@
+using System.Text.Json;
+
+namespace RaptorFlow.Functions.Hosting;
+
+/// <summary>What triggers a non-HTTP function.</summary>
+public enum FunctionTriggerKind
+{
+    Queue,
+    Timer,
+}
+
+/// <summary>
+/// A queue- or timer-triggered function as the code declares it. The Functions metadata
+/// (<c>function.json</c>), the host's <c>POST /{Name}</c> invocations and the standalone
+/// triggers are all derived from these declarations.
+/// </summary>
+public sealed record FunctionDeclaration(
+    string Name,
+    FunctionTriggerKind Kind,
+    Type HandlerType,
+    string? QueueName = null,
+    string? Schedule = null,
+    bool RunOnStartup = false)
+{
+    /// <summary>The binding name the host uses for the trigger value in <c>Data</c>.</summary>
+    public string BindingName => Kind == FunctionTriggerKind.Queue ? "message" : "timer";
+}
+
+/// <summary>A queue message handed to a queue function, whichever path delivered it.</summary>
+public sealed record QueueTriggerMessage(
+    string Text,
+    long DequeueCount,
+    string? MessageId,
+    DateTimeOffset? InsertionTime,
+    string InvocationId)
+{
+    public T ReadJson<T>(JsonSerializerOptions options) =>
+        JsonSerializer.Deserialize<T>(Text, options) ?? throw new JsonException("The queue message is the JSON literal null.");
+}
+
+/// <summary>A timer firing, whichever path delivered it.</summary>
+public sealed record TimerTriggerInfo(bool IsPastDue, DateTimeOffset? LastRun, DateTimeOffset? NextRun, string InvocationId);
+
+public interface IQueueFunction
+{
+    Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken);
+}
+
+public interface ITimerFunction
+{
+    Task RunAsync(TimerTriggerInfo timer, CancellationToken cancellationToken);
+}
+
+public static class FunctionDeclarationRegistration
+{
+    /// <summary>Declares a queue function; its queue (and poison queue) are created on start.</summary>
+    public static IServiceCollection AddQueueFunction<THandler>(this IServiceCollection services, string name, string queueName)
+        where THandler : class, IQueueFunction
+    {
+        services.AddScoped<THandler>();
+        services.AddSingleton(new FunctionDeclaration(name, FunctionTriggerKind.Queue, typeof(THandler), QueueName: queueName));
+        return Platform.Storage.StorageRegistration.AddStorageQueue(services, queueName);
+    }
+
+    /// <summary>Declares a timer function on a six-field NCRONTAB schedule (seconds first), as the Functions timer trigger uses.</summary>
+    public static IServiceCollection AddTimerFunction<THandler>(this IServiceCollection services, string name, string schedule, bool runOnStartup = false)
+        where THandler : class, ITimerFunction
+    {
+        services.AddScoped<THandler>();
+        return services.AddSingleton(new FunctionDeclaration(name, FunctionTriggerKind.Timer, typeof(THandler), Schedule: schedule, RunOnStartup: runOnStartup));
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RaptorFlow.Functions.Platform.Health;
+using RaptorFlow.Functions.Platform.Http;
+using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Platform.Telemetry;
+
+namespace RaptorFlow.Functions.Platform;
+
+/// <summary>The shared mechanisms every feature uses: storage, errors, ids, time, HTTP conventions, telemetry.</summary>
+public static class PlatformRegistration
+{
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        builder.AddTelemetry();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IdGenerator>();
+        services.AddStorageAccount();
+        services.AddSingleton<IReadinessProbe, StorageReadiness>();
+        services.AddProblemResponses();
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.AddSpaCors(builder.Configuration);
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "RaptorFlow API";
+            document.Info.Version = "v1";
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    /// <summary>camelCase, strict types, unknown properties rejected.</summary>
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+    }
+
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        app.UseMiddleware<SecurityHeaders>();
+        app.UseMiddleware<RequestCorrelation>();
+        app.UseProblemResponses();
+        app.UseRouting();
+        app.UseCors();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        return app;
+    }
+
+    public static WebApplication MapPlatform(this WebApplication app)
+    {
+        app.MapOpenApi("/api/openapi/{documentName}.json").AllowAnonymous();
+        app.MapHealth();
+        return app;
+    }
+}

@@ -1,0 +1,92 @@
+using Azure;
+
+namespace RaptorFlow.Functions.Platform.Storage;
+
+/// <summary>A table, queue or blob container a feature needs; created when the app starts.</summary>
+public sealed record StorageResource(StorageResourceKind Kind, string Name);
+
+public enum StorageResourceKind
+{
+    Table,
+    Queue,
+    BlobContainer,
+}
+
+public static class StorageRegistration
+{
+    public static IServiceCollection AddStorageAccount(this IServiceCollection services)
+    {
+        services.AddSingleton<StorageAccount>();
+        services.AddSingleton<StorageProvisioner>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageProvisioner>());
+        return services;
+    }
+
+    public static IServiceCollection AddStorageTable(this IServiceCollection services, string name) =>
+        services.AddSingleton(new StorageResource(StorageResourceKind.Table, name));
+
+    /// <summary>Declares a queue and its <c>-poison</c> companion.</summary>
+    public static IServiceCollection AddStorageQueue(this IServiceCollection services, string name)
+    {
+        services.AddSingleton(new StorageResource(StorageResourceKind.Queue, name));
+        return services.AddSingleton(new StorageResource(StorageResourceKind.Queue, name + "-poison"));
+    }
+
+    public static IServiceCollection AddStorageContainer(this IServiceCollection services, string name) =>
+        services.AddSingleton(new StorageResource(StorageResourceKind.BlobContainer, name));
+}
+
+/// <summary>
+/// Creates every declared table, queue and container. Runs in the background and retries, so a
+/// storage outage at start-up shows in <c>/api/readyz</c> instead of crashing the process.
+/// </summary>
+public sealed partial class StorageProvisioner(
+    StorageAccount storage,
+    IEnumerable<StorageResource> resources,
+    ILogger<StorageProvisioner> logger) : BackgroundService
+{
+    private readonly int _count = resources.Distinct().Count();
+    private readonly TaskCompletionSource _provisioned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool IsProvisioned => _provisioned.Task.IsCompletedSuccessfully;
+
+    public Task WhenProvisioned => _provisioned.Task;
+
+    public async Task ProvisionAsync(CancellationToken cancellationToken)
+    {
+        var work = resources.Distinct().Select(r => r.Kind switch
+        {
+            StorageResourceKind.Table => (Task)storage.Table(r.Name).CreateIfNotExistsAsync(cancellationToken),
+            StorageResourceKind.Queue => storage.Queue(r.Name).CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            _ => storage.Container(r.Name).CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+        });
+        await Task.WhenAll(work);
+        _provisioned.TrySetResult();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ProvisionAsync(stoppingToken);
+                LogProvisioned(logger, _count);
+                return;
+            }
+            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or AggregateException or TimeoutException)
+            {
+                LogProvisioningFailed(logger, ex, delay);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage provisioned: {Count} tables, queues and containers")]
+    private static partial void LogProvisioned(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage provisioning failed; retrying in {Delay}")]
+    private static partial void LogProvisioningFailed(ILogger logger, Exception exception, TimeSpan delay);
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Azure.Monitor.OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace RaptorFlow.Functions.Platform.Telemetry;
+
+/// <summary>The app's own traces and metrics, exported to Azure Monitor when Application Insights is configured.</summary>
+public static class Telemetry
+{
+    public const string Name = "RaptorFlow";
+    public const string ConnectionStringSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
+    public static readonly ActivitySource Source = new(Name);
+    public static readonly Meter Meter = new(Name);
+
+    public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
+    {
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+
+        var connectionString = builder.Configuration[ConnectionStringSetting];
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName: builder.Configuration["WEBSITE_SITE_NAME"] ?? "raptorflow-functions"))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                if (!string.IsNullOrWhiteSpace(connectionString))
+                {
+                    tracing.AddAzureMonitorTraceExporter(o => o.ConnectionString = connectionString);
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                if (!string.IsNullOrWhiteSpace(connectionString))
+                {
+                    metrics.AddAzureMonitorMetricExporter(o => o.ConnectionString = connectionString);
+                }
+            });
+
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            builder.Logging.AddOpenTelemetry(o => o.AddAzureMonitorLogExporter(e => e.ConnectionString = connectionString));
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,27 @@
+using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform;
+
+namespace RaptorFlow.Functions;
+
+public static class Program
+{
+    public static Task Main(string[] args) => Build(args).RunAsync();
+
+    /// <summary>Builds the app; tests pass <paramref name="customize"/> to swap boundaries (time, Razorpay, Key Vault).</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapMore = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddFunctionHost();
+        builder.AddPlatform();
+
+        customize?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UsePlatform();
+        app.MapPlatform();
+
+        mapMore?.Invoke(app);
+
+        return app;
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the scripts need on a fresh machine: Node.js (for Azurite) and the pinned npm packages.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET 10 SDK is required (https://dot.net)." >&2
+  exit 1
+fi
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "Installing Node.js for Azurite..."
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "Node.js 18+ is required for Azurite." >&2
+    exit 1
+  fi
+fi
+
+# npm ci only when the lock file changed since the last install.
+if ! cmp -s package-lock.json node_modules/.raptorflow-lock 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.raptorflow-lock
+fi

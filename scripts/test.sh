@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test. The test fixtures start their own Azurite (free ports, in memory).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/bootstrap.sh
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test RaptorFlow.sln -c Release -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" | grep -vE '^\s+(Passed|Skipped) |^\s*$'
+status=${PIPESTATUS[0]}
+set -e
+
+# One closing line for the whole run, summed over the test assemblies.
+awk '/^ +Passed: [0-9]+ *$/ { p += $2 } /^ +Failed: [0-9]+ *$/ { f += $2 } /^ +Skipped: [0-9]+ *$/ { s += $2 }
+  END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"

@@ -1,0 +1,106 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using RaptorFlow.Functions;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Tests.Fixtures;
+
+/// <summary>
+/// The real app on Kestrel, on a free loopback port, against the shared Azurite: requests go
+/// over HTTP exactly as the Functions host forwards them.
+/// </summary>
+public sealed class TestApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestApp(WebApplication app, Azurite azurite, Uri baseAddress)
+    {
+        _app = app;
+        Azurite = azurite;
+        BaseAddress = baseAddress;
+        Client = CreateClient();
+    }
+
+    public Azurite Azurite { get; }
+    public Uri BaseAddress { get; }
+    public HttpClient Client { get; }
+    public IServiceProvider Services => _app.Services;
+    public StorageAccount Storage => Services.GetRequiredService<StorageAccount>();
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+
+    public static async Task<TestApp> StartAsync(
+        IDictionary<string, string?>? settings = null,
+        Action<WebApplicationBuilder>? customize = null,
+        Action<WebApplication>? mapMore = null)
+    {
+        var azurite = await Azurite.Shared;
+        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["environment"] = "Testing",
+            [StorageAccount.SettingName] = azurite.ConnectionString,
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var args = all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
+        var app = Program.Build(args, customize, mapMore);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var testApp = new TestApp(app, azurite, new Uri(address));
+        await testApp.WaitUntilReadyAsync();
+        return testApp;
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await Client.GetAsync(new Uri("/api/readyz", UriKind.Relative));
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"The app did not become ready: {await response.Content.ReadAsStringAsync()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>One app per test class, sharing the run's Azurite.</summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    private TestApp? _app;
+
+    public TestApp App => _app ?? throw new InvalidOperationException("The app has not started.");
+    public HttpClient Client => App.Client;
+
+    public async Task InitializeAsync() => _app = await TestApp.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
