@@ -1,5 +1,7 @@
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Platform;
+using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions;
 
@@ -23,6 +25,8 @@ public static class Program
         var builder = WebApplication.CreateBuilder(args);
         builder.AddFunctionHost();
         builder.AddPlatform();
+        builder.AddLedger();
+        builder.AddRazorpay();
 
         customize?.Invoke(builder);
 
@@ -30,6 +34,7 @@ public static class Program
         app.UsePlatform();
         app.MapPlatform();
         app.MapFunctionHost();
+        app.MapRazorpay();
 
         mapMore?.Invoke(app);
 
