@@ -1,5 +1,7 @@
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform;
+using RaptorFlow.Functions.Platform.Access;
 
 namespace RaptorFlow.Functions;
 
@@ -13,12 +15,16 @@ public static class Program
         var builder = WebApplication.CreateBuilder(args);
         builder.AddFunctionHost();
         builder.AddPlatform();
+        builder.AddAccess();
+        builder.AddOrganizations();
 
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UsePlatform();
+        app.UseAccess();
         app.MapPlatform();
+        app.MapOrganizations();
 
         mapMore?.Invoke(app);
 
