@@ -16,14 +16,14 @@ public static partial class Slugs
     public static string FromName(string name)
     {
         var builder = new StringBuilder(name.Length);
-        foreach (var c in name.Normalize(NormalizationForm.FormD).ToLowerInvariant())
+        foreach (var c in name.ToLowerInvariant())
         {
-            if (c is >= 'a' and <= 'z' or >= '0' and <= '9')
+            var folded = c is >= 'a' and <= 'z' or >= '0' and <= '9' ? c.ToString() : Fold(c);
+            if (folded.Length > 0)
             {
-                builder.Append(c);
+                builder.Append(folded);
             }
-            else if (System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark
-                     && builder.Length > 0 && builder[^1] != '-')
+            else if (builder.Length > 0 && builder[^1] != '-')
             {
                 builder.Append('-');
             }
@@ -41,6 +41,23 @@ public static partial class Slugs
     /// <summary>The same slug with a short random suffix, for when a generated slug is taken.</summary>
     public static string WithSuffix(string slug) =>
         $"{slug[..Math.Min(slug.Length, MaxLength - 5)].TrimEnd('-')}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
+
+    // The app runs with invariant globalization (no Unicode normalization), so Latin-1 letters are folded by hand.
+    private const string Latin1From = "àáâãäåçèéêëìíîïðñòóôõöøùúûüýÿ";
+    private const string Latin1To = "aaaaaaceeeeiiiidnoooooouuuuyy";
+
+    private static string Fold(char c)
+    {
+        var index = Latin1From.IndexOf(c, StringComparison.Ordinal);
+        return index >= 0 ? Latin1To[index].ToString() : c switch
+        {
+            'æ' => "ae",
+            'œ' => "oe",
+            'ß' => "ss",
+            'þ' => "th",
+            _ => "",
+        };
+    }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")]
     private static partial Regex SlugPattern();
