@@ -1,7 +1,9 @@
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions;
 
@@ -17,6 +19,8 @@ public static class Program
         builder.AddPlatform();
         builder.AddAccess();
         builder.AddOrganizations();
+        builder.AddLedger();
+        builder.AddRazorpay();
 
         customize?.Invoke(builder);
 
@@ -25,6 +29,7 @@ public static class Program
         app.UseAccess();
         app.MapPlatform();
         app.MapOrganizations();
+        app.MapRazorpay();
 
         mapMore?.Invoke(app);
 
