@@ -1,6 +1,8 @@
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform;
+using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions;
@@ -25,6 +27,8 @@ public static class Program
         var builder = WebApplication.CreateBuilder(args);
         builder.AddFunctionHost();
         builder.AddPlatform();
+        builder.AddAccess();
+        builder.AddOrganizations();
         builder.AddLedger();
         builder.AddRazorpay();
 
@@ -32,8 +36,10 @@ public static class Program
 
         var app = builder.Build();
         app.UsePlatform();
+        app.UseAccess();
         app.MapPlatform();
         app.MapFunctionHost();
+        app.MapOrganizations();
         app.MapRazorpay();
 
         mapMore?.Invoke(app);
