@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace RaptorFlow.Benchmarks.Load;
+
+/// <summary>Throughput and latency of one load run.</summary>
+public sealed record LoadResult(string Name, int Concurrency, double Seconds, long Requests, long Errors, double RequestsPerSecond, Latency Latency)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["concurrency"] = Concurrency,
+        ["seconds"] = Math.Round(Seconds, 2),
+        ["requests"] = Requests,
+        ["errors"] = Errors,
+        ["requestsPerSecond"] = Math.Round(RequestsPerSecond, 1),
+        ["latencyMs"] = Latency.ToJson(),
+    };
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Name,-34} {RequestsPerSecond,9:F0} req/s  {Latency}  errors {Errors}  (c={Concurrency}, n={Requests})");
+}
+
+/// <summary>Latency percentiles in milliseconds.</summary>
+public sealed record Latency(double P50, double P90, double P99, double Max)
+{
+    public static Latency Of(List<double> milliseconds)
+    {
+        if (milliseconds.Count == 0)
+        {
+            return new Latency(double.NaN, double.NaN, double.NaN, double.NaN);
+        }
+
+        milliseconds.Sort();
+        double At(double q) => milliseconds[Math.Min(milliseconds.Count - 1, (int)Math.Ceiling(q * milliseconds.Count) - 1)];
+        return new Latency(At(0.50), At(0.90), At(0.99), milliseconds[^1]);
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["p50"] = Math.Round(P50, 2),
+        ["p90"] = Math.Round(P90, 2),
+        ["p99"] = Math.Round(P99, 2),
+        ["max"] = Math.Round(Max, 2),
+    };
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"p50 {P50,7:F2} ms  p99 {P99,7:F2} ms  max {Max,7:F1} ms");
+}
+
+/// <summary>
+/// N clients each issue one operation after another for a fixed time (closed loop), after an
+/// unrecorded warm-up; a run also stops at a request cap, so every run is bounded in time and count.
+/// </summary>
+public static class ClosedLoop
+{
+    public static async Task<LoadResult> RunAsync(string name, LoadOptions options, Func<CancellationToken, Task<bool>> operation, int? concurrency = null)
+    {
+        var clients = concurrency ?? options.Concurrency;
+        var latencies = new List<double>[clients];
+        var errors = new long[clients];
+        long issued = 0;
+        var recordFrom = Stopwatch.GetTimestamp() + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
+        using var stop = new CancellationTokenSource(options.Warmup + options.Duration);
+        long measuredEnd = 0;
+
+        async Task Client(int index)
+        {
+            var mine = latencies[index] = new List<double>(4096);
+            while (!stop.IsCancellationRequested && Interlocked.Increment(ref issued) <= options.MaxRequests)
+            {
+                var started = Stopwatch.GetTimestamp();
+                bool ok;
+                try
+                {
+                    ok = await operation(stop.Token);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or Azure.RequestFailedException or IOException or TaskCanceledException)
+                {
+                    ok = false;
+                }
+
+                var ended = Stopwatch.GetTimestamp();
+                if (started < recordFrom)
+                {
+                    continue;
+                }
+
+                InterlockedMax(ref measuredEnd, ended);
+                if (ok)
+                {
+                    mine.Add(Stopwatch.GetElapsedTime(started, ended).TotalMilliseconds);
+                }
+                else
+                {
+                    errors[index]++;
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Task.Run(() => Client(i))));
+
+        var all = latencies.SelectMany(l => l).ToList();
+        var seconds = measuredEnd > recordFrom ? Stopwatch.GetElapsedTime(recordFrom, measuredEnd).TotalSeconds : 0;
+        var requests = all.Count + errors.Sum();
+        var result = new LoadResult(name, clients, seconds, requests, errors.Sum(), seconds > 0 ? all.Count / seconds : 0, Latency.Of(all));
+        Console.WriteLine("  " + result);
+        return result;
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+}

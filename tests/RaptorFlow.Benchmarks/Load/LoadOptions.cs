@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace RaptorFlow.Benchmarks.Load;
+
+/// <summary>Every loop of the driver is bounded by these counts and durations.</summary>
+public sealed record LoadOptions
+{
+    /// <summary>Measured seconds per load run (after <see cref="Warmup"/>).</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Concurrent clients of a load run; the baseline of a run uses the same.</summary>
+    public int Concurrency { get; init; } = 8;
+
+    /// <summary>Measured cold starts of each app (one unmeasured start of each comes first).</summary>
+    public int Starts { get; init; } = 11;
+
+    /// <summary>Distinct payment events of the ledger scenario (plus one duplicate delivery in ten).</summary>
+    public int Events { get; init; } = 300;
+
+    /// <summary>The 1× size of the scale curves' ledger (10× and 100× follow).</summary>
+    public int LedgerBase { get; init; } = 15;
+
+    /// <summary>The 1× count of other orgs in the system for the scale curves (10× and 100× follow).</summary>
+    public int OrgsBase { get; init; } = 10;
+
+    /// <summary>Samples per point of a scale curve.</summary>
+    public int Samples { get; init; } = 30;
+
+    /// <summary>Most requests one load run makes, whatever its duration.</summary>
+    public long MaxRequests { get; init; } = 2_000_000;
+
+    /// <summary>An existing publish folder of RaptorFlow.Functions to use instead of publishing.</summary>
+    public string? AppFolder { get; init; }
+
+    public bool Save { get; init; } = true;
+
+    public static LoadOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new LoadOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            options = args[i] switch
+            {
+                "--duration" => options with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
+                "--warmup" => options with { Warmup = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
+                "--concurrency" => options with { Concurrency = Math.Clamp(Int(), 1, 256) },
+                "--starts" => options with { Starts = Math.Clamp(Int(), 1, 100) },
+                "--events" => options with { Events = Math.Clamp(Int(), 10, 20_000) },
+                "--ledger-base" => options with { LedgerBase = Math.Clamp(Int(), 1, 1_000) },
+                "--orgs-base" => options with { OrgsBase = Math.Clamp(Int(), 1, 1_000) },
+                "--samples" => options with { Samples = Math.Clamp(Int(), 5, 1_000) },
+                "--app" => options with { AppFolder = Path.GetFullPath(Next()) },
+                "--no-save" => options with { Save = false },
+                _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
+            };
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace RaptorFlow.Benchmarks.Load;
+
+/// <summary>
+/// The driver's own Azurite: the repository's pinned npm package, on free loopback ports, in memory,
+/// so a run never touches a developer's data and every run starts empty.
+/// </summary>
+public sealed class LocalAzurite : IAsyncDisposable
+{
+    /// <summary>Azurite's published development account key; not a secret.</summary>
+    private const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly Process _process;
+
+    private LocalAzurite(Process process, int blob, int queue, int table)
+    {
+        _process = process;
+        ConnectionString =
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+            $"AccountKey={DevelopmentAccountKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;" +
+            $"QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;" +
+            $"TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
+        Ports = [blob, queue, table];
+    }
+
+    public string ConnectionString { get; }
+
+    public int Pid => _process.Id;
+
+    private int[] Ports { get; }
+
+    public static async Task<LocalAzurite> StartAsync(string repositoryRoot)
+    {
+        var script = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(script))
+        {
+            // A fresh checkout: install the pinned npm packages the way the test script does.
+            await BootstrapAsync(repositoryRoot);
+        }
+
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException($"Azurite is not installed at {script}; run 'bash scripts/bootstrap.sh' in the repository root.");
+        }
+
+        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[]
+        {
+            script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
+            "--blobHost", "127.0.0.1", "--blobPort", Text(blob),
+            "--queueHost", "127.0.0.1", "--queuePort", Text(queue),
+            "--tableHost", "127.0.0.1", "--tablePort", Text(table),
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var azurite = new LocalAzurite(process, blob, queue, table);
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
+        {
+            if (await AllListeningAsync(azurite.Ports))
+            {
+                return azurite;
+            }
+
+            await Task.Delay(100);
+        }
+
+        await azurite.DisposeAsync();
+        throw new InvalidOperationException("Azurite did not start listening within 30 seconds.");
+    }
+
+    private static async Task BootstrapAsync(string repositoryRoot)
+    {
+        Console.WriteLine("  installing Azurite (scripts/bootstrap.sh)");
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = repositoryRoot };
+        start.ArgumentList.Add(Path.Combine("scripts", "bootstrap.sh"));
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start bash.");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private static async Task<bool> AllListeningAsync(IEnumerable<int> ports)
+    {
+        foreach (var port in ports)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace RaptorFlow.Benchmarks.Load;
+
+/// <summary>Publishes the app and the empty baseline the project's normal way, into temp folders.</summary>
+public static class Publisher
+{
+    public const string AppExecutable = "RaptorFlow.Functions";
+    public const string EmptyAppExecutable = "EmptyApp";
+
+    public static Task<string> PublishAppAsync(string repositoryRoot, string workFolder) =>
+        PublishAsync(Path.Combine(repositoryRoot, "functions", "RaptorFlow.Functions", "RaptorFlow.Functions.csproj"), Path.Combine(workFolder, "app"));
+
+    /// <summary>Copies the baseline's sources out of the repository (so no Directory.Build.props applies) and publishes them.</summary>
+    public static async Task<string> PublishEmptyAppAsync(string repositoryRoot, string workFolder)
+    {
+        var source = Path.Combine(workFolder, "empty-src");
+        Directory.CreateDirectory(source);
+        foreach (var file in new[] { "EmptyApp.csproj", "Program.cs" })
+        {
+            File.Copy(Path.Combine(repositoryRoot, "tests", "RaptorFlow.Benchmarks", "EmptyApp", file), Path.Combine(source, file), overwrite: true);
+        }
+
+        return await PublishAsync(Path.Combine(source, "EmptyApp.csproj"), Path.Combine(workFolder, "empty"));
+    }
+
+    private static async Task<string> PublishAsync(string project, string output)
+    {
+        Console.WriteLine($"  publishing {Path.GetFileName(project)} -> {output}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "publish", project, "-c", "Release", "-o", output, "-nologo" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet publish.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet publish {project} failed:\n{await stdout}\n{await stderr}");
+        }
+
+        return output;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+
+namespace RaptorFlow.Benchmarks.Load;
+
+/// <summary>
+/// The app's working set after load, and a leak check: the same load twice on one process; the
+/// working set after the second run may not exceed the first by more than 5 %.
+/// </summary>
+public sealed class MemoryScenario : ILoadScenario
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+
+    public string Name => "memory";
+
+    public string Description => "working set after load; no growth across two identical load runs";
+
+    public async Task<JsonObject> RunAsync(LoadContext context)
+    {
+        await using var app = await context.StartAppAsync();
+        var token = await context.UserTokenAsync(app, "bench-memory-" + Guid.NewGuid().ToString("N")[..8]);
+        var orgId = await context.CreateOrgAsync(app, token, "Memory Bench");
+        var authorization = new AuthenticationHeaderValue("Bearer", await context.TryCreateApiKeyAsync(app, token, orgId) ?? token);
+        var startedMiB = app.WorkingSetMiB;
+
+        async Task<double?> LoadOnceAsync(int run)
+        {
+            await ClosedLoop.RunAsync($"GET /api/healthz (run {run})", context.Options, RequestOverheadScenario.Get(context, new Uri(app.BaseAddress, "/api/healthz"), null));
+            await ClosedLoop.RunAsync($"GET /api/v1/orgs/{{id}} (run {run})", context.Options, RequestOverheadScenario.Get(context, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}"), authorization));
+            await Task.Delay(Settle);
+            var mib = app.WorkingSetMiB;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  working set after run {run}: {mib:F1} MiB"));
+            return mib;
+        }
+
+        var first = await LoadOnceAsync(1);
+        var second = await LoadOnceAsync(2);
+        var growth = Target.AtMost("working set after run 2 / after run 1", (second ?? double.NaN) / (first ?? double.NaN), 1.05);
+        return new JsonObject
+        {
+            ["startedMiB"] = RequestOverheadScenario.Round(startedMiB),
+            ["afterRun1MiB"] = RequestOverheadScenario.Round(first),
+            ["afterRun2MiB"] = RequestOverheadScenario.Round(second),
+            ["peakMiB"] = RequestOverheadScenario.Round(app.PeakWorkingSetMiB),
+            ["growth"] = growth.Print(),
+        };
+    }
+}

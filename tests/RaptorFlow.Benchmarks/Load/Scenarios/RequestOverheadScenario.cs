@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using RaptorFlow.Functions.Organizations;
+
+namespace RaptorFlow.Benchmarks.Load;
+
+/// <summary>
+/// What the app adds to a request: <c>GET /api/v1/orgs/{orgId}</c> (authenticated, capability-checked)
+/// against the raw Azurite point read of the same org row through <see cref="TableClient"/>, and
+/// <c>GET /api/healthz</c> against the empty app; each pair at the same concurrency in the same run.
+/// </summary>
+public sealed class RequestOverheadScenario : ILoadScenario
+{
+    public string Name => "overhead";
+
+    public string Description => "GET /orgs/{id} vs raw TableClient point read; GET /healthz vs the empty app";
+
+    public async Task<JsonObject> RunAsync(LoadContext context)
+    {
+        var options = context.Options;
+        var azurite = await context.AzuriteAsync();
+
+        LoadResult emptyHealth;
+        await using (var empty = await context.StartEmptyAppAsync())
+        {
+            emptyHealth = await ClosedLoop.RunAsync("GET /api/healthz (empty app)", options, Get(context, new Uri(empty.BaseAddress, "/api/healthz"), null));
+        }
+
+        await using var app = await context.StartAppAsync();
+        var appHealth = await ClosedLoop.RunAsync("GET /api/healthz (app)", options, Get(context, new Uri(app.BaseAddress, "/api/healthz"), null));
+
+        var token = await context.UserTokenAsync(app, "bench-overhead-" + Guid.NewGuid().ToString("N")[..8]);
+        var orgId = await context.CreateOrgAsync(app, token, "Overhead Bench");
+        var apiKey = await context.TryCreateApiKeyAsync(app, token, orgId);
+        var credential = apiKey is null ? "user token (dev issuer)" : "API key";
+        var authorization = new AuthenticationHeaderValue("Bearer", apiKey ?? token);
+        var orgRead = await ClosedLoop.RunAsync($"GET /api/v1/orgs/{{id}} ({(apiKey is null ? "user token" : "API key")})", options,
+            Get(context, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}"), authorization));
+
+        var table = new TableClient(azurite.ConnectionString, OrgTable.Name);
+        var rawRead = await ClosedLoop.RunAsync("raw TableClient point read", options, async cancellationToken =>
+        {
+            var row = await table.GetEntityAsync<TableEntity>(orgId, OrgTable.OrgRowKey, cancellationToken: cancellationToken);
+            return row.Value is not null;
+        });
+
+        return new JsonObject
+        {
+            ["credential"] = credential,
+            ["healthz"] = new JsonObject
+            {
+                ["app"] = appHealth.ToJson(),
+                ["emptyApp"] = emptyHealth.ToJson(),
+                ["ratio"] = Target.AtLeast("healthz req/s app / empty app", appHealth.RequestsPerSecond / emptyHealth.RequestsPerSecond, 0.8).Print(),
+            },
+            ["orgRead"] = new JsonObject
+            {
+                ["app"] = orgRead.ToJson(),
+                ["rawPointRead"] = rawRead.ToJson(),
+                ["ratio"] = Target.AtLeast("GET /orgs/{id} req/s / raw point read req/s", orgRead.RequestsPerSecond / rawRead.RequestsPerSecond, 0.7).Print(),
+            },
+            ["appWorkingSetMiB"] = Round(app.WorkingSetMiB),
+            ["appPeakWorkingSetMiB"] = Round(app.PeakWorkingSetMiB),
+        };
+    }
+
+    public static Func<CancellationToken, Task<bool>> Get(LoadContext context, Uri uri, AuthenticationHeaderValue? authorization) => async cancellationToken =>
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Authorization = authorization;
+        using var response = await context.Http.SendAsync(request, cancellationToken);
+        await response.Content.LoadIntoBufferAsync(cancellationToken);
+        return response.StatusCode == HttpStatusCode.OK;
+    };
+
+    public static double? Round(double? value) => value is { } v ? Math.Round(v, 1) : null;
+}
