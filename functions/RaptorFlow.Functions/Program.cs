@@ -29,6 +29,7 @@ public static class Program
         app.UseAccess();
         app.MapPlatform();
         app.MapOrganizations();
+        app.MapLedger();
         app.MapRazorpay();
 
         mapMore?.Invoke(app);

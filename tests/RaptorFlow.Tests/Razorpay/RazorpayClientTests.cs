@@ -16,13 +16,25 @@ public sealed class RazorpayClientTests : IAsyncLifetime
 
     private RazorpayClient Client => _app.Services.GetRequiredService<RazorpayClient>();
 
-    public async Task InitializeAsync() => _app = await TestApp.StartAsync(new Dictionary<string, string?>
+    public async Task InitializeAsync()
+    {
+        // A first request warms the fake up, so no test's first call races the attempt timeout.
+        using (var warm = new HttpClient())
+        {
+            using var _ = await warm.GetAsync(new Uri(_razorpay.Urls[0] + "/warm-up"));
+        }
+
+        _razorpay.ResetLogEntries();
+        _app = await StartAppAsync();
+    }
+
+    private Task<TestApp> StartAppAsync() => TestApp.StartAsync(new Dictionary<string, string?>
     {
         ["Razorpay:BaseUrl"] = _razorpay.Urls[0] + "/v1/",
         ["Razorpay:KeyId"] = "rzp_test_key",
         ["Razorpay:KeySecret"] = "rzp_test_secret",
         ["Razorpay:RetryBaseDelay"] = "00:00:00.010",
-        ["Razorpay:AttemptTimeout"] = "00:00:02",
+        ["Razorpay:AttemptTimeout"] = "00:00:03",
         ["Razorpay:EventsQueue"] = "rzp-client-" + Guid.NewGuid().ToString("N")[..12],
     });
 
@@ -105,7 +117,7 @@ public sealed class RazorpayClientTests : IAsyncLifetime
             {
                 if (Interlocked.Increment(ref calls) == 1)
                 {
-                    Thread.Sleep(TimeSpan.FromSeconds(4));
+                    Thread.Sleep(TimeSpan.FromSeconds(5));
                 }
 
                 return new WireMock.ResponseMessage
