@@ -1,5 +1,7 @@
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Platform;
+using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions;
 
@@ -13,12 +15,15 @@ public static class Program
         var builder = WebApplication.CreateBuilder(args);
         builder.AddFunctionHost();
         builder.AddPlatform();
+        builder.AddLedger();
+        builder.AddRazorpay();
 
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UsePlatform();
         app.MapPlatform();
+        app.MapRazorpay();
 
         mapMore?.Invoke(app);
 

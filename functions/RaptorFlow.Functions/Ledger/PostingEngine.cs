@@ -1,0 +1,317 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Azure;
+using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Ledger;
+
+/// <summary>One side of a posting: a debit or a credit of one account, in minor units of one currency.</summary>
+public sealed record PostingLine(string Account, string Currency, long Debit, long Credit, string? Memo = null)
+{
+    public static PostingLine Dr(string account, string currency, long amount, string? memo = null) => new(account, currency, amount, 0, memo);
+
+    public static PostingLine Cr(string account, string currency, long amount, string? memo = null) => new(account, currency, 0, amount, memo);
+}
+
+/// <summary>
+/// A balanced set of lines posted to one ledger (an org id, or <see cref="ChartOfAccounts.PlatformLedger"/>)
+/// exactly once per <see cref="IdempotencyKey"/>.
+/// </summary>
+public sealed record PostingBatch(
+    string LedgerId,
+    string IdempotencyKey,
+    string Description,
+    IReadOnlyList<PostingLine> Lines,
+    string? SourceEventId = null,
+    string? Reverses = null);
+
+public enum PostingOutcome
+{
+    Posted,
+    AlreadyPosted,
+}
+
+public sealed record PostingResult(string TransactionId, PostingOutcome Outcome);
+
+/// <summary>The batch breaks a ledger rule (unbalanced, unknown account, bad amount); nothing was written.</summary>
+public sealed class InvalidPostingException(string message) : Exception(message);
+
+/// <summary>The idempotency key was already used for different lines; nothing was written.</summary>
+public sealed class PostingConflictException(string message) : Exception(message);
+
+/// <summary>
+/// Posts balanced transactions into a ledger partition. Each posting is one entity-group
+/// transaction: the idempotency row first (a duplicate fails the whole batch with 409), the
+/// transaction header, its lines, then each touched balance row replaced with the ETag it was read
+/// with (a concurrent posting fails the batch with 412 or 409; the engine re-reads and retries).
+/// Entries are never updated or deleted: corrections are reversals.
+/// </summary>
+public sealed partial class PostingEngine(StorageAccount storage, IdGenerator ids, TimeProvider time, ILogger<PostingEngine> logger)
+{
+    /// <summary>Leaves room for the idempotency row, the header and one balance row per line within the 100-operation limit.</summary>
+    public const int MaxLines = 48;
+
+    private const int MaxAttempts = 40;
+
+    private TableClient Table => storage.Table(LedgerKeys.TableName);
+
+    public async Task<PostingResult> PostAsync(PostingBatch batch, CancellationToken cancellationToken)
+    {
+        Validate(batch);
+        var contentHash = ContentHash(batch);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var existing = await FindByIdempotencyKeyAsync(batch.LedgerId, batch.IdempotencyKey, cancellationToken);
+            if (existing is not null)
+            {
+                return Duplicate(batch, existing, contentHash);
+            }
+
+            var balances = await ReadBalancesAsync(batch.LedgerId, cancellationToken);
+            var transactionId = ids.New("txn");
+            var actions = BuildActions(batch, transactionId, contentHash, balances);
+            try
+            {
+                await Table.SubmitTransactionAsync(actions, cancellationToken);
+                LogPosted(logger, transactionId, batch.LedgerId, batch.IdempotencyKey, attempt);
+                return new PostingResult(transactionId, PostingOutcome.Posted);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
+            {
+                // Either the key was claimed meanwhile (the loop's first read returns it) or a balance
+                // row moved under us: nothing was written, so read again and retry.
+                LogRetry(logger, batch.LedgerId, batch.IdempotencyKey, attempt, ex.Status);
+                await Task.Delay(Backoff(attempt), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Posts the mirror image of a transaction, once per reversal key.</summary>
+    public async Task<PostingResult> ReverseAsync(string ledgerId, string transactionId, string idempotencyKey, string reason, CancellationToken cancellationToken)
+    {
+        var original = await LedgerReader.ReadTransactionAsync(Table, ledgerId, transactionId, cancellationToken)
+            ?? throw new InvalidPostingException($"Transaction {transactionId} does not exist in ledger {ledgerId}.");
+        if (original.Reverses is not null)
+        {
+            throw new InvalidPostingException("A reversal is not reversed; post a new transaction instead.");
+        }
+
+        var lines = original.Lines.Select(l => new PostingLine(l.Account, l.Currency, l.Credit, l.Debit, l.Memo)).ToList();
+        return await PostAsync(new PostingBatch(ledgerId, idempotencyKey, $"Reversal of {transactionId}: {reason}", lines, original.SourceEventId, transactionId), cancellationToken);
+    }
+
+    public Task<LedgerTransaction?> ReadAsync(string ledgerId, string transactionId, CancellationToken cancellationToken) =>
+        LedgerReader.ReadTransactionAsync(Table, ledgerId, transactionId, cancellationToken);
+
+    /// <summary>The transaction an idempotency key was posted as, if it was.</summary>
+    public async Task<string?> FindTransactionIdAsync(string ledgerId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        ValidateKey(idempotencyKey);
+        return (await FindByIdempotencyKeyAsync(ledgerId, idempotencyKey, cancellationToken))?.TransactionId;
+    }
+
+    private async Task<IdempotencyRow?> FindByIdempotencyKeyAsync(string ledgerId, string key, CancellationToken cancellationToken)
+    {
+        var row = await Table.GetEntityIfExistsAsync<IdempotencyRow>(ledgerId, LedgerKeys.Idempotency(key), cancellationToken: cancellationToken);
+        return row.HasValue ? row.Value : null;
+    }
+
+    private PostingResult Duplicate(PostingBatch batch, IdempotencyRow existing, string contentHash)
+    {
+        if (existing.ContentHash != contentHash)
+        {
+            LogConflict(logger, batch.LedgerId, batch.IdempotencyKey, existing.TransactionId);
+            throw new PostingConflictException(
+                $"Idempotency key '{batch.IdempotencyKey}' was already posted as {existing.TransactionId} with different lines.");
+        }
+
+        return new PostingResult(existing.TransactionId, PostingOutcome.AlreadyPosted);
+    }
+
+    private async Task<Dictionary<string, BalanceRow>> ReadBalancesAsync(string ledgerId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {ledgerId} and RowKey ge {LedgerKeys.BalancePrefix} and RowKey lt {LedgerKeys.After(LedgerKeys.BalancePrefix)}");
+        var balances = new Dictionary<string, BalanceRow>(StringComparer.Ordinal);
+        await foreach (var row in Table.QueryAsync<BalanceRow>(filter, cancellationToken: cancellationToken))
+        {
+            balances[row.RowKey] = row;
+        }
+
+        return balances;
+    }
+
+    private List<TableTransactionAction> BuildActions(PostingBatch batch, string transactionId, string contentHash, Dictionary<string, BalanceRow> balances)
+    {
+        var now = time.GetUtcNow();
+        var ledger = batch.LedgerId;
+        var actions = new List<TableTransactionAction>(batch.Lines.Count * 2 + 2)
+        {
+            new(TableTransactionActionType.Add, new IdempotencyRow
+            {
+                PartitionKey = ledger,
+                RowKey = LedgerKeys.Idempotency(batch.IdempotencyKey),
+                TransactionId = transactionId,
+                ContentHash = contentHash,
+            }),
+            new(TableTransactionActionType.Add, new TransactionRow
+            {
+                PartitionKey = ledger,
+                RowKey = LedgerKeys.Transaction(transactionId),
+                TransactionId = transactionId,
+                IdempotencyKey = batch.IdempotencyKey,
+                Description = batch.Description,
+                SourceEventId = batch.SourceEventId,
+                Reverses = batch.Reverses,
+                PostedAt = now,
+                LineCount = batch.Lines.Count,
+            }),
+        };
+
+        var touched = new Dictionary<string, BalanceRow>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Lines.Count; i++)
+        {
+            var line = batch.Lines[i];
+            actions.Add(new(TableTransactionActionType.Add, new LineRow
+            {
+                PartitionKey = ledger,
+                RowKey = LedgerKeys.Line(transactionId, i),
+                TransactionId = transactionId,
+                Account = line.Account,
+                Currency = line.Currency,
+                Debit = line.Debit,
+                Credit = line.Credit,
+                Memo = line.Memo,
+                PostedAt = now,
+            }));
+
+            var key = LedgerKeys.Balance(line.Account, line.Currency);
+            if (!touched.TryGetValue(key, out var balance))
+            {
+                balance = balances.TryGetValue(key, out var current)
+                    ? new BalanceRow
+                    {
+                        PartitionKey = ledger,
+                        RowKey = key,
+                        ETag = current.ETag,
+                        Account = current.Account,
+                        Currency = current.Currency,
+                        DebitTotal = current.DebitTotal,
+                        CreditTotal = current.CreditTotal,
+                        LineCount = current.LineCount,
+                    }
+                    : new BalanceRow { PartitionKey = ledger, RowKey = key, Account = line.Account, Currency = line.Currency };
+                touched[key] = balance;
+            }
+
+            balance.DebitTotal = checked(balance.DebitTotal + line.Debit);
+            balance.CreditTotal = checked(balance.CreditTotal + line.Credit);
+            balance.LineCount++;
+            balance.UpdatedAt = now;
+        }
+
+        foreach (var balance in touched.Values)
+        {
+            // A new balance row is inserted (409 if another posting created it first); an existing
+            // one is replaced only if unchanged since we read it (412 otherwise).
+            actions.Add(balance.ETag == default
+                ? new TableTransactionAction(TableTransactionActionType.Add, balance)
+                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, balance, balance.ETag));
+        }
+
+        return actions;
+    }
+
+    private static void Validate(PostingBatch batch)
+    {
+        if (batch.LedgerId != ChartOfAccounts.PlatformLedger && !IdGenerator.IsWellFormed(batch.LedgerId, "org"))
+        {
+            throw new InvalidPostingException($"'{batch.LedgerId}' is neither an org id nor the platform ledger.");
+        }
+
+        ValidateKey(batch.IdempotencyKey);
+        if (string.IsNullOrWhiteSpace(batch.Description) || batch.Description.Length > 500)
+        {
+            throw new InvalidPostingException("A posting needs a description of at most 500 characters.");
+        }
+
+        if (batch.Lines.Count is < 2 or > MaxLines)
+        {
+            throw new InvalidPostingException($"A posting has between 2 and {MaxLines} lines.");
+        }
+
+        var net = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var line in batch.Lines)
+        {
+            if (ChartOfAccounts.Find(batch.LedgerId, line.Account) is null)
+            {
+                throw new InvalidPostingException($"'{line.Account}' is not an account of ledger {batch.LedgerId}.");
+            }
+
+            if (!IsCurrency(line.Currency))
+            {
+                throw new InvalidPostingException($"'{line.Currency}' is not an ISO 4217 currency code.");
+            }
+
+            if (line.Debit < 0 || line.Credit < 0 || (line.Debit == 0) == (line.Credit == 0))
+            {
+                throw new InvalidPostingException("Each line debits or credits a positive amount, never both.");
+            }
+
+            if (line.Memo is { Length: > 500 })
+            {
+                throw new InvalidPostingException("A line memo is at most 500 characters.");
+            }
+
+            net[line.Currency] = checked(net.GetValueOrDefault(line.Currency) + line.Debit - line.Credit);
+        }
+
+        var unbalanced = net.Where(n => n.Value != 0).Select(n => n.Key).ToList();
+        if (unbalanced.Count > 0)
+        {
+            throw new InvalidPostingException($"Debits and credits differ in {string.Join(", ", unbalanced)}.");
+        }
+    }
+
+    private static void ValidateKey(string key)
+    {
+        if (!IdempotencyKeyShape().IsMatch(key))
+        {
+            throw new InvalidPostingException("An idempotency key is 1-200 characters of letters, digits, '_', '-', '.' and ':'.");
+        }
+    }
+
+    private static bool IsCurrency(string code) => code.Length == 3 && code.All(char.IsAsciiLetterUpper);
+
+    /// <summary>What makes two postings with one key the same posting: the ledger, the lines and what they reverse.</summary>
+    private static string ContentHash(PostingBatch batch)
+    {
+        var text = new StringBuilder().Append(batch.LedgerId).Append('\n').Append(batch.Reverses).Append('\n');
+        foreach (var line in batch.Lines)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{line.Account}|{line.Currency}|{line.Debit}|{line.Credit}\n");
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 + Math.Min(attempt, 10) * 15));
+
+    [GeneratedRegex("^[A-Za-z0-9_.:-]{1,200}$")]
+    private static partial Regex IdempotencyKeyShape();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Posted {TransactionId} to ledger {LedgerId} for {IdempotencyKey} (attempt {Attempt})")]
+    private static partial void LogPosted(ILogger logger, string transactionId, string ledgerId, string idempotencyKey, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Posting {IdempotencyKey} to ledger {LedgerId} lost a race (attempt {Attempt}, status {Status}); retrying")]
+    private static partial void LogRetry(ILogger logger, string ledgerId, string idempotencyKey, int attempt, int status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Idempotency key {IdempotencyKey} in ledger {LedgerId} was already posted as {TransactionId} with different lines")]
+    private static partial void LogConflict(ILogger logger, string ledgerId, string idempotencyKey, string transactionId);
+}

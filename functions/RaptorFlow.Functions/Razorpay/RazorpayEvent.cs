@@ -1,0 +1,52 @@
+using System.Text.Json;
+
+namespace RaptorFlow.Functions.Razorpay;
+
+/// <summary>
+/// A verified webhook event as Razorpay sent it. Read leniently (Razorpay adds fields over time):
+/// entities are looked up under <c>payload.{name}.entity</c>.
+/// </summary>
+public sealed class RazorpayEvent(string id, string name, JsonElement root)
+{
+    public string Id { get; } = id;
+
+    /// <summary>The event name, e.g. <c>payment.captured</c>.</summary>
+    public string Name { get; } = name;
+
+    public JsonElement Root { get; } = root;
+
+    public JsonElement? Entity(string name) =>
+        Root.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object
+        && payload.TryGetProperty(name, out var wrapper) && wrapper.ValueKind == JsonValueKind.Object
+        && wrapper.TryGetProperty("entity", out var entity) && entity.ValueKind == JsonValueKind.Object
+            ? entity
+            : null;
+
+    /// <summary>Parses a body already known to be a JSON object with an <c>event</c> string and a <c>payload</c> object; null otherwise.</summary>
+    public static string? EventNameOf(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object
+        && root.TryGetProperty("event", out var name) && name.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(name.GetString())
+        && root.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object
+            ? name.GetString()
+            : null;
+}
+
+/// <summary>Lenient readers for Razorpay entity fields.</summary>
+public static class RazorpayEntity
+{
+    public static string? Text(this JsonElement entity, string property) =>
+        entity.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>An integer amount in minor units; null when absent, null or not an integer.</summary>
+    public static long? Amount(this JsonElement entity, string property) =>
+        entity.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var amount)
+            ? amount
+            : null;
+
+    /// <summary>A note; Razorpay sends <c>notes</c> as an object, or as an empty array when there are none.</summary>
+    public static string? Note(this JsonElement entity, string key) =>
+        entity.TryGetProperty("notes", out var notes) && notes.ValueKind == JsonValueKind.Object
+        && notes.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+}

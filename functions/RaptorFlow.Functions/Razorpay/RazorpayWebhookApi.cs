@@ -1,0 +1,143 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using RaptorFlow.Functions.Platform.Http;
+using RaptorFlow.Functions.Platform.Problems;
+
+namespace RaptorFlow.Functions.Razorpay;
+
+public sealed record WebhookAccepted(string EventId, bool Duplicate);
+
+/// <summary>
+/// Razorpay's webhook endpoint. The signature covers the raw bytes only, so the body is read once
+/// as bytes and never re-serialised; the event id (Razorpay's header, or a hash of the body) is the
+/// only replay guard, and the inbox's insert-if-absent enforces it.
+/// </summary>
+public static partial class RazorpayWebhookApi
+{
+    public const long MaxBodyBytes = 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapRazorpayWebhooks(this IEndpointRouteBuilder routes)
+    {
+        var webhooks = routes.MapGroup("/api/v1/webhooks").WithTags("Webhooks").AllowAnonymous();
+
+        webhooks.MapPost("/razorpay", ReceiveAsync)
+            .WithRequestBodyLimit(MaxBodyBytes)
+            .WithName("ReceiveRazorpayWebhook")
+            .WithSummary("Receives a Razorpay webhook: verifies its signature, stores it once and queues it for posting.")
+            .Produces<WebhookAccepted>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        return routes;
+    }
+
+    public static async Task<Results<Ok<WebhookAccepted>, ProblemHttpResult>> ReceiveAsync(
+        HttpRequest request,
+        WebhookSignature signature,
+        RazorpayInbox inbox,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        var logger = loggers.CreateLogger(typeof(RazorpayWebhookApi));
+        var body = await ReadBodyAsync(request, cancellationToken);
+
+        switch (await signature.VerifyAsync(body, request.Headers["X-Razorpay-Signature"].FirstOrDefault(), cancellationToken))
+        {
+            case SignatureCheck.NotConfigured:
+                LogNotConfigured(logger);
+                return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "webhook.not_configured",
+                    "Webhooks cannot be verified.", "No webhook secret is configured.");
+            case SignatureCheck.Invalid:
+                LogRejected(logger, body.Length);
+                return ApiProblem.Create(StatusCodes.Status401Unauthorized, "webhook.signature_invalid",
+                    "The webhook signature is missing or wrong.", "X-Razorpay-Signature must be the HMAC-SHA256 of the raw body under the webhook secret.");
+        }
+
+        string? eventName;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            eventName = RazorpayEvent.EventNameOf(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return ApiProblem.Create(StatusCodes.Status400BadRequest, "webhook.malformed_json", "The webhook body is not JSON.");
+        }
+
+        if (eventName is null)
+        {
+            return ApiProblem.Create(StatusCodes.Status400BadRequest, "webhook.invalid_event",
+                "The webhook is not a Razorpay event.", "The body must be a JSON object with an 'event' string and a 'payload' object.");
+        }
+
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(body.Span));
+        var header = request.Headers["x-razorpay-event-id"].FirstOrDefault();
+        string eventId;
+        if (string.IsNullOrEmpty(header))
+        {
+            eventId = "sha256_" + sha256;
+        }
+        else if (EventIdShape().IsMatch(header))
+        {
+            eventId = header;
+        }
+        else
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]>
+            {
+                ["x-razorpay-event-id"] = ["An event id is 1-100 letters, digits, '_' or '-'."],
+            });
+        }
+
+        var (stored, row) = await inbox.StoreAsync(eventId, eventName, body, sha256, cancellationToken);
+        if (stored || row.ParsedStatus == InboxStatus.Received)
+        {
+            // A redelivery of an event never processed is enqueued again: the earlier attempt may have
+            // stored it and crashed before enqueueing. Processing is idempotent either way.
+            try
+            {
+                await inbox.EnqueueAsync(eventId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException)
+            {
+                // Stored durably: the sweeper enqueues it; Razorpay must not be told to retry.
+                LogEnqueueFailed(logger, ex, eventId);
+            }
+        }
+
+        LogReceived(logger, eventId, eventName, !stored);
+        return TypedResults.Ok(new WebhookAccepted(eventId, !stored));
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        // The endpoint's body limit is enforced by the server while reading; a longer body throws 413.
+        using var buffer = new MemoryStream(request.ContentLength is > 0 and <= MaxBodyBytes ? (int)request.ContentLength.Value : 4096);
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        if (buffer.Length > MaxBodyBytes)
+        {
+            throw new BadHttpRequestException("The request body is too large.", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,100}$")]
+    private static partial Regex EventIdShape();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Razorpay webhook {EventId} ({EventName}) received; duplicate: {Duplicate}")]
+    private static partial void LogReceived(ILogger logger, string eventId, string eventName, bool duplicate);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Razorpay webhook rejected: bad signature ({Length} bytes)")]
+    private static partial void LogRejected(ILogger logger, int length);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Razorpay webhook received but no webhook secret is configured")]
+    private static partial void LogNotConfigured(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Razorpay webhook {EventId} stored but not enqueued; the sweeper will enqueue it")]
+    private static partial void LogEnqueueFailed(ILogger logger, Exception exception, string eventId);
+}
