@@ -42,7 +42,7 @@ param azureAdClientId string
 param azureAdAudience string = ''
 
 @description('Razorpay REST API base URL.')
-param razorpayBaseUrl string = 'https://api.razorpay.com'
+param razorpayBaseUrl string = 'https://api.razorpay.com/v1/'
 
 @description('Entra ID object ids (oid) of platform administrators.')
 param platformAdminUserIds string[] = []

@@ -12,7 +12,7 @@ if ! command -v az >/dev/null 2>&1 || [ -z "${AZURE_KEY_VAULT_NAME:-}" ]; then
   exit 0
 fi
 
-for name in Razorpay--KeyId Razorpay--KeySecret Razorpay--WebhookSecret; do
+for name in razorpay-key-id razorpay-key-secret razorpay-webhook-secret; do
   if ! az keyvault secret show --vault-name "$AZURE_KEY_VAULT_NAME" --name "$name" --query id -o none >/dev/null 2>&1; then
     echo "Missing secret $name: az keyvault secret set --vault-name $AZURE_KEY_VAULT_NAME --name $name --file <file holding the value>"
   fi

@@ -1,9 +1,5 @@
-using System.Collections;
 using System.Net;
-using System.Reflection;
 using System.Text.Json.Nodes;
-using RaptorFlow.Functions;
-using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Infra;
@@ -52,12 +48,7 @@ public sealed class LocalSettingsSampleTests
     [Fact]
     public void Lists_every_setting_of_every_settings_section_the_app_binds()
     {
-        var sections = typeof(Program).Assembly.GetTypes()
-            .Where(t => t is { IsClass: true, IsAbstract: false } && t.GetInterfaces().Contains(typeof(ISettingsSection)));
-        var missing = sections
-            .SelectMany(t => SettingKeys((string)t.GetProperty(nameof(ISettingsSection.SectionName), BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!, t, depth: 0))
-            .Where(key => !_sample.Values.ContainsKey(key))
-            .ToList();
+        var missing = SettingsSections.Keys().Where(key => !_sample.Values.ContainsKey(key)).ToList();
         Assert.True(missing.Count == 0, $"local.settings.sample.json lacks: {string.Join(", ", missing)}");
     }
 
@@ -74,31 +65,4 @@ public sealed class LocalSettingsSampleTests
         using var response = await app.Client.GetAsync(new Uri("/api/readyz", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
-
-    /// <summary>Configuration keys in the host's <c>Section__Property</c> form; arrays as their first element.</summary>
-    private static IEnumerable<string> SettingKeys(string prefix, Type type, int depth)
-    {
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite || IsCollection(p.PropertyType)))
-        {
-            var key = $"{prefix.Replace(":", "__", StringComparison.Ordinal)}__{property.Name}";
-            var propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            if (IsCollection(propertyType))
-            {
-                yield return key + "__0";
-            }
-            else if (propertyType.IsClass && propertyType != typeof(string) && propertyType != typeof(Uri) && depth < 3)
-            {
-                foreach (var nested in SettingKeys(key, propertyType, depth + 1))
-                {
-                    yield return nested;
-                }
-            }
-            else
-            {
-                yield return key;
-            }
-        }
-    }
-
-    private static bool IsCollection(Type type) => type != typeof(string) && typeof(IEnumerable).IsAssignableFrom(type);
 }
