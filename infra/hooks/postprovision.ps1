@@ -14,6 +14,6 @@ if (-not (Get-Command az -ErrorAction SilentlyContinue) -or -not $env:AZURE_KEY_
 foreach ($name in 'razorpay-key-id', 'razorpay-key-secret', 'razorpay-webhook-secret') {
   az keyvault secret show --vault-name $env:AZURE_KEY_VAULT_NAME --name $name --query id -o none 2>$null | Out-Null
   if ($LASTEXITCODE -ne 0) {
-    Write-Host "Missing secret ${name}: az keyvault secret set --vault-name $env:AZURE_KEY_VAULT_NAME --name $name --file <file holding the value>"
+    Write-Host "Missing Key Vault secret $name in $env:AZURE_KEY_VAULT_NAME (README: Deploy to Azure, Razorpay secrets)"
   }
 }

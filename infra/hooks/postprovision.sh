@@ -14,6 +14,6 @@ fi
 
 for name in razorpay-key-id razorpay-key-secret razorpay-webhook-secret; do
   if ! az keyvault secret show --vault-name "$AZURE_KEY_VAULT_NAME" --name "$name" --query id -o none >/dev/null 2>&1; then
-    echo "Missing secret $name: az keyvault secret set --vault-name $AZURE_KEY_VAULT_NAME --name $name --file <file holding the value>"
+    echo "Missing Key Vault secret $name in $AZURE_KEY_VAULT_NAME (README: Deploy to Azure, Razorpay secrets)"
   fi
 done
