@@ -1,6 +1,8 @@
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform;
+using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions;
@@ -15,6 +17,8 @@ public static class Program
         var builder = WebApplication.CreateBuilder(args);
         builder.AddFunctionHost();
         builder.AddPlatform();
+        builder.AddAccess();
+        builder.AddOrganizations();
         builder.AddLedger();
         builder.AddRazorpay();
 
@@ -22,7 +26,9 @@ public static class Program
 
         var app = builder.Build();
         app.UsePlatform();
+        app.UseAccess();
         app.MapPlatform();
+        app.MapOrganizations();
         app.MapRazorpay();
 
         mapMore?.Invoke(app);

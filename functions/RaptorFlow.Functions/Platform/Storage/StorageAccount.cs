@@ -1,9 +1,9 @@
+using System.Collections.Concurrent;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
-using System.Collections.Concurrent;
 
 namespace RaptorFlow.Functions.Platform.Storage;
 

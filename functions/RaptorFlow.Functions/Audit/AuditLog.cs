@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Audit;
+
+/// <summary>A field's value before and after a change.</summary>
+public sealed record AuditChange(string? Before, string? After);
+
+/// <summary>What happened: an action in the domain's words (<c>org.updated</c>) to a target.</summary>
+public sealed record AuditEntry(
+    string Action,
+    string TargetType,
+    string TargetId,
+    IReadOnlyDictionary<string, AuditChange>? Changes = null);
+
+/// <summary>Who did it: a user, an API key, or the platform itself (background work).</summary>
+public sealed record AuditActor(string Kind, string Id, string? Email = null)
+{
+    public const string SystemKind = "system";
+
+    public static AuditActor From(Caller caller) =>
+        new(caller.IsUser ? CallerClaims.UserKind : CallerClaims.ApiKeyKind, caller.Id, caller.Email);
+
+    public static AuditActor System(string component) => new(SystemKind, component);
+
+    public string Reference => $"{Kind}:{Id}";
+}
+
+/// <summary>One stored audit event. Row key = inverted time + id, so a partition reads newest first.</summary>
+public sealed class AuditEventRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string EventId { get; set; } = "";
+    public string Action { get; set; } = "";
+    public string ActorKind { get; set; } = "";
+    public string ActorId { get; set; } = "";
+    public string ActorRef { get; set; } = "";
+    public string? ActorEmail { get; set; }
+    public string TargetType { get; set; } = "";
+    public string TargetId { get; set; } = "";
+    public DateTimeOffset OccurredAt { get; set; }
+    public string? Ip { get; set; }
+    public string? RequestId { get; set; }
+    public string? Changes { get; set; }
+}
+
+/// <summary>
+/// Records audit events in the <c>AuditEvents</c> table, one partition per org. A mutation
+/// records its event after it commits and before it answers, so a success the client sees
+/// always has its event; writes are not cancelled by a client that goes away.
+/// </summary>
+public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvider time)
+{
+    public const string TableName = "AuditEvents";
+
+    // A string property holds at most 64 KiB (32K UTF-16 chars); keep well under.
+    private const int MaxChangesChars = 30_000;
+    private const int MaxValueChars = 1_000;
+
+    public TableClient Table => storage.Table(TableName);
+
+    /// <summary>Records an event done by the request's caller, with its IP and request id.</summary>
+    public Task RecordAsync(HttpContext context, string orgId, AuditEntry entry) =>
+        RecordAsync(orgId, AuditActor.From(context.GetCaller()), entry, context.Connection.RemoteIpAddress?.ToString(), context.TraceIdentifier);
+
+    public async Task RecordAsync(string orgId, AuditActor actor, AuditEntry entry, string? ip = null, string? requestId = null)
+    {
+        var at = time.GetUtcNow();
+        var id = ids.New("evt");
+        var row = new AuditEventRow
+        {
+            PartitionKey = orgId,
+            RowKey = RowKeyFor(at, id),
+            EventId = id,
+            Action = entry.Action,
+            ActorKind = actor.Kind,
+            ActorId = actor.Id,
+            ActorRef = actor.Reference,
+            ActorEmail = actor.Email,
+            TargetType = entry.TargetType,
+            TargetId = entry.TargetId,
+            OccurredAt = at,
+            Ip = ip,
+            RequestId = requestId,
+            Changes = SerializeChanges(entry.Changes),
+        };
+        await Table.AddEntityAsync(row, CancellationToken.None);
+    }
+
+    public static string RowKeyFor(DateTimeOffset at, string id) => $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}_{id}";
+
+    private static string? SerializeChanges(IReadOnlyDictionary<string, AuditChange>? changes)
+    {
+        if (changes is null || changes.Count == 0)
+        {
+            return null;
+        }
+
+        var trimmed = changes.ToDictionary(c => c.Key, c => new AuditChange(Clip(c.Value.Before), Clip(c.Value.After)));
+        var json = JsonSerializer.Serialize(trimmed, AuditJson.Options);
+        return json.Length <= MaxChangesChars ? json : JsonSerializer.Serialize(new Dictionary<string, string> { ["truncated"] = "true" });
+    }
+
+    private static string? Clip(string? value) => value is { Length: > MaxValueChars } ? value[..MaxValueChars] + "…" : value;
+}
+
+internal static class AuditJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+}

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+using RaptorFlow.Functions.Platform.Settings;
+
+namespace RaptorFlow.Functions.Platform.Access;
+
+/// <summary>The <c>Auth</c> section: the development issuer and the platform administrators.</summary>
+public sealed class AuthSettings : ISettingsSection
+{
+    public static string SectionName => "Auth";
+
+    public DevIssuerSettings DevIssuer { get; set; } = new();
+
+    /// <summary>User ids (token <c>oid</c>) granted <c>platform:admin</c>.</summary>
+    public string[] PlatformAdmins { get; set; } = [];
+}
+
+public sealed class DevIssuerSettings
+{
+    public bool Enabled { get; set; }
+
+    [Required, MinLength(1)]
+    public string Issuer { get; set; } = "https://raptorflow.dev-issuer.local";
+
+    [Required, MinLength(1)]
+    public string Audience { get; set; } = "raptorflow-api";
+
+    /// <summary>Base64 HMAC key of at least 32 bytes; when absent a fresh key is made per process.</summary>
+    public string? SigningKey { get; set; }
+
+    [Range(1, 24 * 60)]
+    public int TokenLifetimeMinutes { get; set; } = 60;
+}

@@ -1,0 +1,127 @@
+using System.Security.Claims;
+
+namespace RaptorFlow.Functions.Platform.Access;
+
+/// <summary>Claim types on an authenticated principal; the API-key scheme sets the same ones.</summary>
+public static class CallerClaims
+{
+    public const string Kind = "rf:caller_kind";
+    public const string KeyId = "rf:key_id";
+    public const string OrgId = "rf:org_id";
+    public const string Capability = "rf:cap";
+    public const string ObjectId = "oid";
+    public const string TenantId = "tid";
+
+    public const string UserKind = "user";
+    public const string ApiKeyKind = "api_key";
+
+    // Microsoft.Identity.Web maps oid/tid to these long names unless inbound mapping is off.
+    internal const string LongObjectId = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+    internal const string LongTenantId = "http://schemas.microsoft.com/identity/claims/tenantid";
+}
+
+public enum CallerKind
+{
+    User,
+    ApiKey,
+}
+
+/// <summary>
+/// Who is calling: a signed-in user (id = the token's <c>oid</c>) or an API key (id = key id, bound to
+/// <see cref="OrgId"/> and carrying <see cref="KeyCapabilities"/>).
+/// </summary>
+public sealed record Caller(
+    CallerKind Kind,
+    string Id,
+    string? OrgId,
+    string? Email,
+    string? Name,
+    string? TenantId,
+    IReadOnlySet<string> KeyCapabilities)
+{
+    public bool IsUser => Kind == CallerKind.User;
+
+    /// <summary>"user:{id}" or "api_key:{id}": how audit events and idempotency scopes name the caller.</summary>
+    public string Reference => $"{(IsUser ? CallerClaims.UserKind : CallerClaims.ApiKeyKind)}:{Id}";
+
+    public static Caller? From(ClaimsPrincipal principal)
+    {
+        if (principal.Identity?.IsAuthenticated != true)
+        {
+            return null;
+        }
+
+        var kind = principal.FindFirst(CallerClaims.Kind)?.Value;
+        if (kind == CallerClaims.ApiKeyKind)
+        {
+            var keyId = principal.FindFirst(CallerClaims.KeyId)?.Value;
+            var orgId = principal.FindFirst(CallerClaims.OrgId)?.Value;
+            if (string.IsNullOrEmpty(keyId) || string.IsNullOrEmpty(orgId))
+            {
+                return null;
+            }
+
+            var caps = principal.FindAll(CallerClaims.Capability).Select(c => c.Value)
+                .Where(Capability.OrgScoped.Contains).ToHashSet(StringComparer.Ordinal);
+            return new Caller(CallerKind.ApiKey, keyId, orgId, null, principal.FindFirst("name")?.Value, null, caps);
+        }
+
+        if (kind != CallerClaims.UserKind)
+        {
+            return null;
+        }
+
+        var oid = principal.FindFirst(CallerClaims.ObjectId)?.Value ?? principal.FindFirst(CallerClaims.LongObjectId)?.Value;
+        if (string.IsNullOrEmpty(oid))
+        {
+            return null;
+        }
+
+        var email = principal.FindFirst("email")?.Value
+                    ?? principal.FindFirst(ClaimTypes.Email)?.Value
+                    ?? principal.FindFirst("preferred_username")?.Value;
+        var name = principal.FindFirst("name")?.Value ?? principal.FindFirst(ClaimTypes.Name)?.Value;
+        var tid = principal.FindFirst(CallerClaims.TenantId)?.Value ?? principal.FindFirst(CallerClaims.LongTenantId)?.Value;
+        return new Caller(CallerKind.User, oid, null, NormalizeEmail(email), name, tid, new HashSet<string>());
+    }
+
+    /// <summary>Only an address that looks like one counts; <c>preferred_username</c> is not always an email.</summary>
+    public static string? NormalizeEmail(string? email)
+    {
+        var trimmed = email?.Trim();
+        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > 254)
+        {
+            return null;
+        }
+
+        var at = trimmed.IndexOf('@', StringComparison.Ordinal);
+        return at > 0 && at == trimmed.LastIndexOf('@') && at < trimmed.Length - 1 && !trimmed.Any(char.IsWhiteSpace)
+            ? trimmed.ToLowerInvariant()
+            : null;
+    }
+}
+
+public static class CallerHttpContextExtensions
+{
+    private static readonly object CallerKey = new();
+
+    /// <summary>The authenticated caller; endpoints that declare a capability always have one.</summary>
+    public static Caller GetCaller(this HttpContext context) =>
+        context.FindCaller() ?? throw new InvalidOperationException("The endpoint has no authenticated caller; declare a capability on it.");
+
+    public static Caller? FindCaller(this HttpContext context)
+    {
+        if (context.Items.TryGetValue(CallerKey, out var cached) && cached is Caller caller)
+        {
+            return caller;
+        }
+
+        var found = Caller.From(context.User);
+        if (found is not null)
+        {
+            context.Items[CallerKey] = found;
+        }
+
+        return found;
+    }
+}

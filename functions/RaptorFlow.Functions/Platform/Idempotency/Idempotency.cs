@@ -1,0 +1,281 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Platform.Idempotency;
+
+/// <summary>Endpoint metadata: POSTs to this endpoint honour <c>Idempotency-Key</c>.</summary>
+public sealed record IdempotentEndpoint;
+
+public static class IdempotencyRegistration
+{
+    public const string TableName = "IdempotencyKeys";
+
+    public static IServiceCollection AddIdempotency(this IServiceCollection services) =>
+        services.AddStorageTable(TableName);
+
+    public static IApplicationBuilder UseIdempotency(this IApplicationBuilder app) =>
+        app.UseMiddleware<IdempotencyMiddleware>();
+
+    /// <summary>
+    /// The same <c>Idempotency-Key</c> and body within 24 hours replays the first response (marked
+    /// <c>Idempotency-Replayed: true</c>); a different body is 422; while the first is running, 409.
+    /// Keys are scoped to the caller and the route's org.
+    /// </summary>
+    public static TBuilder WithIdempotency<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(new IdempotentEndpoint());
+        builder.WithMetadata(new Microsoft.AspNetCore.Mvc.ProducesResponseTypeAttribute(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), StatusCodes.Status409Conflict, "application/problem+json"));
+        builder.WithMetadata(new Microsoft.AspNetCore.Mvc.ProducesResponseTypeAttribute(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), StatusCodes.Status422UnprocessableEntity, "application/problem+json"));
+        return builder;
+    }
+}
+
+/// <summary>
+/// Stores each keyed request's response in Table Storage. The insert of the key's row is the lock,
+/// so of two concurrent duplicates exactly one runs; the row expires after 24 hours.
+/// </summary>
+public sealed partial class IdempotencyMiddleware(RequestDelegate next, StorageAccount storage, TimeProvider time, ILogger<IdempotencyMiddleware> logger)
+{
+    public const string KeyHeader = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotency-Replayed";
+
+    private static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+
+    // A request still "in flight" after this long belongs to a process that died; a retry may take over.
+    private static readonly TimeSpan StaleLock = TimeSpan.FromMinutes(2);
+
+    private const int ChunkBytes = 60 * 1024;
+    private const int MaxChunks = 14;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var key = context.Request.Headers[KeyHeader].ToString();
+        if (!HttpMethods.IsPost(context.Request.Method)
+            || context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is null
+            || !context.Request.Headers.ContainsKey(KeyHeader))
+        {
+            await next(context);
+            return;
+        }
+
+        if (key.Length is 0 or > 255 || key.Any(c => c is < ' ' or > '~'))
+        {
+            await ApiProblem.WriteAsync(context, StatusCodes.Status400BadRequest, "idempotency.key_invalid", "The request is not valid.",
+                $"{KeyHeader} must be 1-255 printable ASCII characters.");
+            return;
+        }
+
+        var caller = context.FindCaller();
+        if (caller is null)
+        {
+            await next(context);
+            return;
+        }
+
+        context.Request.EnableBuffering();
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        context.Request.Body.Position = 0;
+
+        var orgId = context.Request.RouteValues.TryGetValue(CapabilityEndpointExtensions.OrgIdRouteValue, out var o) ? o as string ?? "" : "";
+        var partition = Hash(Encoding.UTF8.GetBytes($"{caller.Reference}\n{orgId}\n{key}"));
+        var fingerprint = Fingerprint(context.Request, body.ToArray());
+        var table = storage.Table(IdempotencyRegistration.TableName);
+
+        var claim = await ClaimAsync(table, partition, fingerprint, context.RequestAborted);
+        switch (claim.Outcome)
+        {
+            case ClaimOutcome.Mismatch:
+                await ApiProblem.WriteAsync(context, StatusCodes.Status422UnprocessableEntity, "idempotency.key_reused", "Idempotency key reused.",
+                    $"This {KeyHeader} was already used with a different request; use a new key for a new request.");
+                return;
+            case ClaimOutcome.InFlight:
+                context.Response.Headers.RetryAfter = "1";
+                await ApiProblem.WriteAsync(context, StatusCodes.Status409Conflict, "idempotency.in_flight", "Conflict.",
+                    $"A request with this {KeyHeader} is still being processed; retry shortly.");
+                return;
+            case ClaimOutcome.Replay:
+                await ReplayAsync(context, claim.Row!);
+                return;
+        }
+
+        await RunAndRecordAsync(context, table, claim.Row!);
+    }
+
+    private async Task RunAndRecordAsync(HttpContext context, TableClient table, TableEntity row)
+    {
+        var original = context.Response.Body;
+        using var captured = new MemoryStream();
+        context.Response.Body = captured;
+        var recorded = false;
+        try
+        {
+            await next(context);
+            var status = context.Response.StatusCode;
+            var bytes = captured.ToArray();
+            if (status < 500 && bytes.Length <= ChunkBytes * MaxChunks)
+            {
+                var done = new TableEntity(row.PartitionKey, row.RowKey)
+                {
+                    ["State"] = "done",
+                    ["Fingerprint"] = row["Fingerprint"],
+                    ["ExpiresAt"] = row["ExpiresAt"],
+                    ["Status"] = status,
+                    ["ContentType"] = context.Response.ContentType,
+                    ["Location"] = context.Response.Headers.Location.ToString(),
+                    ["ETagHeader"] = context.Response.Headers.ETag.ToString(),
+                    ["Chunks"] = (bytes.Length + ChunkBytes - 1) / ChunkBytes,
+                };
+                for (var i = 0; i * ChunkBytes < bytes.Length; i++)
+                {
+                    done[$"Body{i}"] = bytes.AsSpan(i * ChunkBytes, Math.Min(ChunkBytes, bytes.Length - (i * ChunkBytes))).ToArray();
+                }
+
+                // Not the request's token: the outcome is decided, so its record must be kept.
+                await table.UpdateEntityAsync(done, row.ETag, TableUpdateMode.Replace, CancellationToken.None);
+                recorded = true;
+            }
+        }
+        finally
+        {
+            context.Response.Body = original;
+            if (!recorded)
+            {
+                await ReleaseAsync(table, row);
+            }
+        }
+
+        captured.Position = 0;
+        await captured.CopyToAsync(original, context.RequestAborted);
+    }
+
+    /// <summary>A failed attempt leaves nothing behind, so the client's retry runs again.</summary>
+    private async Task ReleaseAsync(TableClient table, TableEntity row)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, CancellationToken.None);
+        }
+        catch (RequestFailedException ex)
+        {
+            LogReleaseFailed(logger, ex, ex.Status);
+        }
+    }
+
+    private async Task<Claim> ClaimAsync(TableClient table, string partition, string fingerprint, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var now = time.GetUtcNow();
+            var fresh = new TableEntity(partition, "")
+            {
+                ["State"] = "in_flight",
+                ["Fingerprint"] = fingerprint,
+                ["LockedAt"] = now,
+                ["ExpiresAt"] = now + Retention,
+            };
+            try
+            {
+                var added = await table.AddEntityAsync(fresh, cancellationToken);
+                fresh.ETag = added.Headers.ETag ?? ETag.All;
+                return new Claim(ClaimOutcome.Claimed, fresh);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+            }
+
+            TableEntity existing;
+            try
+            {
+                existing = (await table.GetEntityAsync<TableEntity>(partition, "", cancellationToken: cancellationToken)).Value;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                continue;
+            }
+
+            var expired = existing.GetDateTimeOffset("ExpiresAt") is not { } expires || expires <= now;
+            var stale = existing.GetString("State") == "in_flight" && existing.GetDateTimeOffset("LockedAt") is { } locked && locked + StaleLock <= now;
+            if (!expired && existing.GetString("Fingerprint") != fingerprint)
+            {
+                return new Claim(ClaimOutcome.Mismatch, existing);
+            }
+
+            if (!expired && !stale)
+            {
+                return new Claim(existing.GetString("State") == "done" ? ClaimOutcome.Replay : ClaimOutcome.InFlight, existing);
+            }
+
+            try
+            {
+                var replaced = await table.UpdateEntityAsync(fresh, existing.ETag, TableUpdateMode.Replace, cancellationToken);
+                fresh.ETag = replaced.Headers.ETag ?? ETag.All;
+                return new Claim(ClaimOutcome.Claimed, fresh);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+            {
+            }
+        }
+
+        return new Claim(ClaimOutcome.InFlight, null);
+    }
+
+    private static async Task ReplayAsync(HttpContext context, TableEntity row)
+    {
+        var response = context.Response;
+        response.StatusCode = row.GetInt32("Status") ?? StatusCodes.Status200OK;
+        response.Headers[ReplayedHeader] = "true";
+        if (row.GetString("ContentType") is { Length: > 0 } contentType)
+        {
+            response.ContentType = contentType;
+        }
+
+        if (row.GetString("Location") is { Length: > 0 } location)
+        {
+            response.Headers.Location = location;
+        }
+
+        if (row.GetString("ETagHeader") is { Length: > 0 } etag)
+        {
+            response.Headers.ETag = etag;
+        }
+
+        var chunks = row.GetInt32("Chunks") ?? 0;
+        var writer = new ArrayBufferWriter<byte>();
+        for (var i = 0; i < chunks; i++)
+        {
+            writer.Write(row.GetBinary($"Body{i}"));
+        }
+
+        response.ContentLength = writer.WrittenCount;
+        await response.Body.WriteAsync(writer.WrittenMemory, context.RequestAborted);
+    }
+
+    private static string Fingerprint(HttpRequest request, byte[] body)
+    {
+        var head = Encoding.UTF8.GetBytes($"{request.Method} {request.Path}{request.QueryString}\n");
+        return Hash([.. head, .. body]);
+    }
+
+    private static string Hash(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private enum ClaimOutcome
+    {
+        Claimed,
+        Replay,
+        Mismatch,
+        InFlight,
+    }
+
+    private sealed record Claim(ClaimOutcome Outcome, TableEntity? Row);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release an idempotency key after a failed request (status {Status}); it frees itself when its lock goes stale")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, int status);
+}
