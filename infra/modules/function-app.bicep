@@ -35,7 +35,7 @@ param platformAdminUserIds string[]
 var corsSettings = toObject(range(0, length(corsAllowedOrigins)), i => 'Cors__AllowedOrigins__${i}', i => corsAllowedOrigins[i])
 var adminSettings = toObject(
   range(0, length(platformAdminUserIds)),
-  i => 'Access__PlatformAdminUserIds__${i}',
+  i => 'Auth__PlatformAdmins__${i}',
   i => platformAdminUserIds[i]
 )
 

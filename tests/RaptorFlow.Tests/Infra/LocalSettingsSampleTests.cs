@@ -42,7 +42,7 @@ public sealed class LocalSettingsSampleTests
     [InlineData("Razorpay__KeyId")]
     [InlineData("Razorpay__KeySecret")]
     [InlineData("Razorpay__WebhookSecret")]
-    [InlineData("Access__PlatformAdminUserIds__0")]
+    [InlineData("Auth__PlatformAdmins__0")]
     public void Lists_the_setting(string key) => Assert.Contains(key, _sample.Values.Keys);
 
     [Fact]
