@@ -55,11 +55,13 @@ public sealed class LocalSettingsSampleTests
     [Fact]
     public async Task The_app_starts_and_is_ready_with_the_sample_values()
     {
-        // The sample as the host would pass it, with storage pointed at the test run's Azurite and
-        // Kestrel on a free port.
+        // The sample as the host would pass it, with storage pointed at the test run's Azurite,
+        // Kestrel on a free port, and no standalone pollers: the run's Azurite is shared, and they
+        // would take messages from the default queues other tests' apps listen on.
         var settings = _sample.Values
             .Where(kv => kv.Key is not ("AzureWebJobsStorage" or "Hosting__Url"))
             .ToDictionary(kv => kv.Key.Replace("__", ":", StringComparison.Ordinal), kv => (string?)kv.Value, StringComparer.OrdinalIgnoreCase);
+        settings["Hosting:Standalone:Enabled"] = "false";
 
         await using var app = await TestApp.StartAsync(settings);
         using var response = await app.Client.GetAsync(new Uri("/api/readyz", UriKind.Relative));
