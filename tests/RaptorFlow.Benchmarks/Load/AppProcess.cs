@@ -47,6 +47,7 @@ public sealed class AppProcess : IAsyncDisposable
         var start = new ProcessStartInfo(Path.Combine(folder, executable))
         {
             WorkingDirectory = folder,
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

@@ -14,6 +14,9 @@ public sealed class LocalAzurite : IAsyncDisposable
     /// <summary>Azurite's published development account key; not a secret.</summary>
     private const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    /// <summary>Node loads Azurite's few hundred modules slowly on a busy machine.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
     private readonly Process _process;
 
     private LocalAzurite(Process process, int blob, int queue, int table)
@@ -49,7 +52,8 @@ public sealed class LocalAzurite : IAsyncDisposable
         }
 
         var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // stdin redirected too: a child that touches the terminal of a background job is stopped.
+        var start = new ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[]
         {
             script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
@@ -68,7 +72,7 @@ public sealed class LocalAzurite : IAsyncDisposable
         process.BeginErrorReadLine();
         var azurite = new LocalAzurite(process, blob, queue, table);
         var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
+        while (waited.Elapsed < StartTimeout && !process.HasExited)
         {
             if (await AllListeningAsync(azurite.Ports))
             {
@@ -79,7 +83,7 @@ public sealed class LocalAzurite : IAsyncDisposable
         }
 
         await azurite.DisposeAsync();
-        throw new InvalidOperationException("Azurite did not start listening within 30 seconds.");
+        throw new InvalidOperationException($"Azurite did not start listening within {StartTimeout.TotalSeconds} seconds.");
     }
 
     private static async Task BootstrapAsync(string repositoryRoot)
