@@ -9,7 +9,17 @@ namespace RaptorFlow.Functions;
 
 public static class Program
 {
-    public static Task Main(string[] args) => Build(args).RunAsync();
+    public static Task Main(string[] args)
+    {
+        if (args is [FunctionMetadata.WriteArgument, var directory, ..])
+        {
+            var app = Build(args[2..]);
+            FunctionMetadata.Write(directory, app.Services.GetServices<FunctionDeclaration>());
+            return Task.CompletedTask;
+        }
+
+        return Build(args).RunAsync();
+    }
 
     /// <summary>Builds the app; tests pass <paramref name="customize"/> to swap boundaries (time, Razorpay, Key Vault).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapMore = null)
@@ -28,6 +38,7 @@ public static class Program
         app.UsePlatform();
         app.UseAccess();
         app.MapPlatform();
+        app.MapFunctionHost();
         app.MapOrganizations();
         app.MapRazorpay();
 

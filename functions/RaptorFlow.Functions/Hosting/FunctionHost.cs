@@ -1,9 +1,14 @@
+using RaptorFlow.Functions.Hosting.Standalone;
+using RaptorFlow.Functions.Platform.Settings;
+using RaptorFlow.Functions.Platform.Storage;
+
 namespace RaptorFlow.Functions.Hosting;
 
 /// <summary>
-/// How the process is reached: under the Functions host it listens on loopback at
-/// <c>FUNCTIONS_CUSTOMHANDLER_PORT</c>; standalone it listens on <c>Hosting:Url</c>
-/// (default <c>http://127.0.0.1:7071</c>) unless <c>--urls</c> says otherwise.
+/// How the process is reached and triggered. Under the Functions host it listens on loopback at
+/// <c>FUNCTIONS_CUSTOMHANDLER_PORT</c> and the host owns the triggers; standalone it listens on
+/// <c>Hosting:Url</c> (default <c>http://127.0.0.1:7071</c>, or <c>--urls</c>) and runs the queue
+/// and timer triggers itself.
 /// </summary>
 public static class FunctionHost
 {
@@ -32,6 +37,22 @@ public static class FunctionHost
         }
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        var services = builder.Services;
+        services.AddSettings<StandaloneTriggerSettings>();
+        services.AddSingleton<FunctionInvoker>();
+        services.AddStorageContainer(TimerScheduler.StatusContainer);
+        if (!IsUnderFunctionsHost(configuration) && configuration.GetValue("Hosting:Standalone:Enabled", true))
+        {
+            services.AddHostedService<StandaloneTriggers>();
+        }
+
         return builder;
+    }
+
+    public static WebApplication MapFunctionHost(this WebApplication app)
+    {
+        app.MapFunctionInvocations();
+        return app;
     }
 }

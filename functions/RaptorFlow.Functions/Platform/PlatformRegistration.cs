@@ -20,6 +20,7 @@ public static class PlatformRegistration
         services.AddSingleton<IdGenerator>();
         services.AddStorageAccount();
         services.AddSingleton<IReadinessProbe, StorageReadiness>();
+        services.AddHeartbeat();
         services.AddProblemResponses();
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.AddSpaCors(builder.Configuration);

@@ -22,7 +22,7 @@ public static class Telemetry
         {
             o.IncludeScopes = true;
             o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
 
         var connectionString = builder.Configuration[ConnectionStringSetting];

@@ -1,0 +1,177 @@
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Cronos;
+using Microsoft.Extensions.Options;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Hosting.Standalone;
+
+/// <summary>The last and next occurrence of a timer, kept in a blob as the host keeps its schedule monitor.</summary>
+public sealed record TimerScheduleStatus(DateTimeOffset? Last, DateTimeOffset? Next, DateTimeOffset? LastUpdated);
+
+/// <summary>
+/// Standalone stand-in for the Functions timer trigger: fires on the declared six-field CRON
+/// schedule (UTC). Each occurrence fires once across all instances: the firing instance holds a
+/// lease on the timer's status blob and records the occurrence there, so an instance that wins
+/// the lease later sees it was already fired. A missed occurrence (the app was down) fires once
+/// at start-up with <c>IsPastDue</c>.
+/// </summary>
+public sealed partial class TimerScheduler(
+    FunctionDeclaration function,
+    StorageAccount storage,
+    FunctionInvoker invoker,
+    StorageProvisioner provisioner,
+    TimeProvider time,
+    IOptions<StandaloneTriggerSettings> settings,
+    ILogger<TimerScheduler> logger) : BackgroundService
+{
+    public const string StatusContainer = "function-timers";
+
+    private static readonly JsonSerializerOptions StatusJson = new(JsonSerializerDefaults.Web);
+
+    private readonly CronExpression _schedule = CronExpression.Parse(function.Schedule!, CronFormat.IncludeSeconds);
+
+    public static BlobClient StatusBlob(StorageAccount storage, string functionName) =>
+        storage.Container(StatusContainer).GetBlobClient($"{functionName}.json");
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await provisioner.WhenProvisioned.WaitAsync(stoppingToken);
+        var blob = StatusBlob(storage, function.Name);
+        await EnsureStatusBlobAsync(blob, stoppingToken);
+
+        var now = time.GetUtcNow();
+        var status = await ReadStatusAsync(blob, stoppingToken);
+        if (function.RunOnStartup)
+        {
+            await FireAsync(blob, now, isPastDue: false, stoppingToken);
+        }
+        else if (status.Next is { } missed && missed < now)
+        {
+            await FireAsync(blob, missed, isPastDue: true, stoppingToken);
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            now = time.GetUtcNow();
+            var next = _schedule.GetNextOccurrence(now.UtcDateTime, TimeZoneInfo.Utc);
+            if (next is null)
+            {
+                return;
+            }
+
+            var occurrence = new DateTimeOffset(next.Value, TimeSpan.Zero);
+            await Task.Delay(occurrence - now, time, stoppingToken);
+            await FireAsync(blob, occurrence, isPastDue: time.GetUtcNow() - occurrence > TimeSpan.FromMinutes(1), stoppingToken);
+        }
+    }
+
+    /// <summary>Fires one occurrence unless another instance holds it or already fired it.</summary>
+    public async Task<bool> FireAsync(BlobClient blob, DateTimeOffset occurrence, bool isPastDue, CancellationToken cancellationToken)
+    {
+        var lease = blob.GetBlobLeaseClient();
+        try
+        {
+            await lease.AcquireAsync(settings.Value.TimerLeaseDuration, cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            LogHeldElsewhere(logger, function.Name, occurrence);
+            return false;
+        }
+
+        using var renewal = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var renewing = RenewAsync(lease, renewal.Token);
+        try
+        {
+            var status = await ReadStatusAsync(blob, cancellationToken);
+            if (status.Last is { } last && last >= occurrence)
+            {
+                return false;
+            }
+
+            var next = _schedule.GetNextOccurrence(occurrence.UtcDateTime, TimeZoneInfo.Utc) is { } n ? new DateTimeOffset(n, TimeSpan.Zero) : (DateTimeOffset?)null;
+            try
+            {
+                await invoker.InvokeTimerAsync(function, new TimerTriggerInfo(isPastDue, status.Last, next, Guid.NewGuid().ToString()), cancellationToken);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Logged by the invoker; like the host, the schedule moves on to the next occurrence.
+            }
+
+            var updated = new TimerScheduleStatus(occurrence, next, time.GetUtcNow());
+            await blob.UploadAsync(BinaryData.FromObjectAsJson(updated, StatusJson),
+                new BlobUploadOptions { Conditions = new BlobRequestConditions { LeaseId = lease.LeaseId } }, cancellationToken);
+            return true;
+        }
+        finally
+        {
+            await renewal.CancelAsync();
+            await renewing;
+            try
+            {
+                await lease.ReleaseAsync(cancellationToken: CancellationToken.None);
+            }
+            catch (RequestFailedException ex)
+            {
+                LogReleaseFailed(logger, ex, function.Name);
+            }
+        }
+    }
+
+    public static async Task<TimerScheduleStatus> ReadStatusAsync(BlobClient blob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var content = await blob.DownloadContentAsync(cancellationToken);
+            return content.Value.Content.ToMemory().Length == 0
+                ? new TimerScheduleStatus(null, null, null)
+                : content.Value.Content.ToObjectFromJson<TimerScheduleStatus>(StatusJson) ?? new TimerScheduleStatus(null, null, null);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return new TimerScheduleStatus(null, null, null);
+        }
+    }
+
+    private static async Task EnsureStatusBlobAsync(BlobClient blob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blob.UploadAsync(BinaryData.Empty, new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            // Already there, possibly leased by another instance.
+        }
+    }
+
+    private async Task RenewAsync(BlobLeaseClient lease, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(settings.Value.TimerLeaseDuration / 2, time, cancellationToken);
+                await lease.RenewAsync(cancellationToken: cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (RequestFailedException ex)
+        {
+            LogReleaseFailed(logger, ex, function.Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Timer {FunctionName} occurrence {Occurrence} is being fired by another instance")]
+    private static partial void LogHeldElsewhere(ILogger logger, string functionName, DateTimeOffset occurrence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Timer {FunctionName} lease could not be renewed or released")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string functionName);
+}

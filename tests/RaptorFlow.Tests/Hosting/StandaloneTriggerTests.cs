@@ -1,0 +1,175 @@
+using System.Text;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Time.Testing;
+using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Hosting.Standalone;
+using RaptorFlow.Tests.Fixtures;
+
+namespace RaptorFlow.Tests.Hosting;
+
+/// <summary>Without a Functions host the process runs the same functions from its own triggers.</summary>
+public sealed class StandaloneTriggerTests
+{
+    private static string UniqueQueue() => "standalone-" + Guid.NewGuid().ToString("N")[..12];
+
+    private static Task<TestApp> StartWithQueueFunctionAsync(InvocationRecorder recorder, string queue) =>
+        TestApp.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Hosting:Standalone:VisibilityTimeout"] = "00:00:01",
+                ["Hosting:Standalone:MaxPollingInterval"] = "00:00:00.100",
+            },
+            customize: b =>
+            {
+                b.Services.AddSingleton(recorder);
+                b.Services.AddQueueFunction<RecordingQueueFunction>("Standalone" + queue.Replace("-", "", StringComparison.Ordinal), queue);
+            });
+
+    [Fact]
+    public async Task Message_sent_with_the_storage_sdk_runs_the_queue_function_and_is_deleted()
+    {
+        var recorder = new InvocationRecorder();
+        var queueName = UniqueQueue();
+        await using var app = await StartWithQueueFunctionAsync(recorder, queueName);
+
+        await app.Storage.Queue(queueName).SendMessageAsync("{\"hello\":\"wörld\"}");
+
+        Assert.True(await recorder.WaitForAsync(r => !r.Messages.IsEmpty));
+        var message = Assert.Single(recorder.Messages);
+        Assert.Equal("{\"hello\":\"wörld\"}", message.Text);
+        Assert.Equal(1, message.DequeueCount);
+        Assert.True(await WaitUntilEmptyAsync(app.Storage.Queue(queueName)));
+    }
+
+    [Fact]
+    public async Task Failing_message_is_retried_and_moved_to_the_poison_queue_after_five_dequeues()
+    {
+        var recorder = new InvocationRecorder { Fail = true };
+        var queueName = UniqueQueue();
+        await using var app = await StartWithQueueFunctionAsync(recorder, queueName);
+
+        await app.Storage.Queue(queueName).SendMessageAsync("always fails");
+
+        var poison = app.Storage.Queue(queueName + "-poison");
+        Assert.True(await WaitForPoisonAsync(poison));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], recorder.Messages.Select(m => m.DequeueCount).Order().ToArray());
+        var poisoned = (await poison.ReceiveMessageAsync()).Value;
+        Assert.Equal("always fails", poisoned.Body.ToString());
+        Assert.True(await WaitUntilEmptyAsync(app.Storage.Queue(queueName)));
+    }
+
+    [Fact]
+    public async Task Queue_messages_are_base64_on_the_wire_as_host_json_declares()
+    {
+        var recorder = new InvocationRecorder();
+        var queueName = UniqueQueue();
+        await using var app = await StartWithQueueFunctionAsync(recorder, queueName);
+        var raw = new QueueClient(app.Azurite.ConnectionString, queueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        await app.Storage.Queue(queueName).SendMessageAsync("plain text");
+
+        // Written by the app's client, read verbatim: the wire form is base64.
+        var peeked = (await raw.PeekMessageAsync()).Value;
+        if (peeked is not null)
+        {
+            Assert.Equal(Convert.ToBase64String(Encoding.UTF8.GetBytes("plain text")), peeked.Body.ToString());
+        }
+
+        // A message written verbatim as base64 (as the host's own tooling does) is understood.
+        await raw.SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes("from the portal")));
+        Assert.True(await recorder.WaitForAsync(r => r.Messages.Any(m => m.Text == "from the portal")));
+    }
+
+    [Fact]
+    public async Task Timer_fires_on_schedule_once_per_occurrence_across_two_instances()
+    {
+        var name = "StandaloneTimer" + Guid.NewGuid().ToString("N")[..8];
+        var start = new DateTimeOffset(2026, 11, 23, 10, 0, 30, TimeSpan.Zero);
+        var clockA = new FakeTimeProvider(start);
+        var clockB = new FakeTimeProvider(start);
+        var recorder = new InvocationRecorder();
+        void Customize(WebApplicationBuilder b, TimeProvider clock)
+        {
+            b.Services.AddSingleton(clock);
+            b.Services.AddSingleton(recorder);
+            b.Services.AddTimerFunction<RecordingTimerFunction>(name, "0 * * * * *");
+        }
+
+        await using var a = await TestApp.StartAsync(customize: b => Customize(b, clockA));
+        await using var b = await TestApp.StartAsync(customize: b => Customize(b, clockB));
+
+        // Both instances wait for 10:01:00; let them reach the wait, then move both clocks past it.
+        await Task.Delay(500);
+        clockA.Advance(TimeSpan.FromSeconds(31));
+        clockB.Advance(TimeSpan.FromSeconds(31));
+
+        Assert.True(await recorder.WaitForAsync(r => !r.Timers.IsEmpty));
+        await Task.Delay(1500);
+        var fired = Assert.Single(recorder.Timers);
+        Assert.False(fired.IsPastDue);
+
+        var status = await TimerScheduler.ReadStatusAsync(TimerScheduler.StatusBlob(a.Storage, name), CancellationToken.None);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 10, 1, 0, TimeSpan.Zero), status.Last);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 10, 2, 0, TimeSpan.Zero), status.Next);
+    }
+
+    [Fact]
+    public async Task Occurrence_missed_while_no_instance_ran_fires_once_at_start_up_as_past_due()
+    {
+        var name = "PastDueTimer" + Guid.NewGuid().ToString("N")[..8];
+        var recorder = new InvocationRecorder();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 30, TimeSpan.Zero));
+        await using (var first = await TestApp.StartAsync(customize: b =>
+        {
+            b.Services.AddSingleton<TimeProvider>(clock);
+        }))
+        {
+            // Record a schedule status whose next occurrence is long gone.
+            var blob = TimerScheduler.StatusBlob(first.Storage, name);
+            await blob.UploadAsync(BinaryData.FromString(
+                "{\"last\":\"2026-11-23T09:00:00+00:00\",\"next\":\"2026-11-23T10:00:00+00:00\",\"lastUpdated\":\"2026-11-23T09:00:01+00:00\"}"), overwrite: true);
+        }
+
+        await using var app = await TestApp.StartAsync(customize: b =>
+        {
+            b.Services.AddSingleton<TimeProvider>(clock);
+            b.Services.AddSingleton(recorder);
+            b.Services.AddTimerFunction<RecordingTimerFunction>(name, "0 0 * * * *");
+        });
+
+        Assert.True(await recorder.WaitForAsync(r => !r.Timers.IsEmpty));
+        var fired = Assert.Single(recorder.Timers);
+        Assert.True(fired.IsPastDue);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero), fired.LastRun);
+    }
+
+    private static async Task<bool> WaitUntilEmptyAsync(QueueClient queue)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var properties = await queue.GetPropertiesAsync();
+            if (properties.Value.ApproximateMessagesCount == 0)
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
+    }
+
+    private static async Task<bool> WaitForPoisonAsync(QueueClient poison)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if ((await poison.PeekMessageAsync()).Value is not null)
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
+    }
+}
