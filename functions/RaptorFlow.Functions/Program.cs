@@ -40,6 +40,7 @@ public static class Program
         app.MapPlatform();
         app.MapFunctionHost();
         app.MapOrganizations();
+        app.MapLedger();
         app.MapRazorpay();
 
         mapMore?.Invoke(app);
