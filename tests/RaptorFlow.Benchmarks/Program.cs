@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(RaptorFlow.Benchmarks.WebhookToLedgerBenchmark).Assembly).Run(args);
