@@ -114,11 +114,10 @@ public sealed partial class ApiKeyVerifier
             return check;
         }
 
-        var epoch = Volatile.Read(ref _epoch);
+        var epoch = Epoch;
         var hash = ApiKeyToken.Hash(presented);
         // TryVerifyCached has already rejected a malformed key.
-        var idPart = presented.Substring(ApiKeyToken.LivePrefix.Length, ApiKeyToken.IdChars);
-        var keyId = ApiKeyToken.KeyIdOf(idPart);
+        var keyId = ApiKeyToken.KeyIdOf(presented.AsSpan(ApiKeyToken.LivePrefix.Length, ApiKeyToken.IdChars));
 
         var index = await _storage.Table(ApiKeyHashRow.TableName)
             .GetEntityIfExistsAsync<ApiKeyHashRow>(ApiKeyToken.HashHex(hash), "", cancellationToken: cancellationToken);
@@ -140,12 +139,7 @@ public sealed partial class ApiKeyVerifier
             return ApiKeyCheck.Rejected(ApiKeyOutcome.Unknown);
         }
 
-        var entry = CachedKey.From(row.Value!, orgActive, orgLimit, _lastUse.EntryFor(orgId, keyId), _time.GetUtcNow().AddSeconds(_settings.CacheSeconds));
-        if (Volatile.Read(ref _epoch) == epoch)
-        {
-            Remember(idPart, entry);
-        }
-
+        var entry = Admit(row.Value!, orgActive, orgLimit, epoch);
         var now = _time.GetUtcNow();
         check = entry.Matches(hash, now) ? entry.Judge(now) : ApiKeyCheck.Rejected(ApiKeyOutcome.Unknown);
         if (check.Outcome != ApiKeyOutcome.Valid)
@@ -155,6 +149,23 @@ public sealed partial class ApiKeyVerifier
 
         return check;
     }
+
+    /// <summary>
+    /// Remembers a key row just read, unless a <see cref="Forget"/> happened since the read began
+    /// (the row may predate a revoke; the next request reads again).
+    /// </summary>
+    internal CachedKey Admit(ApiKeyRow row, bool orgActive, int orgLimit, long epoch)
+    {
+        var entry = CachedKey.From(row, orgActive, orgLimit, _lastUse.EntryFor(row.OrgId, row.KeyId), _time.GetUtcNow().AddSeconds(_settings.CacheSeconds));
+        if (Volatile.Read(ref _epoch) == epoch)
+        {
+            Remember(row.KeyId["key_".Length..], entry);
+        }
+
+        return entry;
+    }
+
+    internal long Epoch => Volatile.Read(ref _epoch);
 
     /// <summary>Drops what this instance remembers of a key, so a change to it applies to the next request.</summary>
     public void Forget(string keyId)
@@ -203,7 +214,7 @@ public sealed partial class ApiKeyVerifier
     private static partial void LogRejected(ILogger logger, string keyId, ApiKeyOutcome outcome);
 
     /// <summary>A key's primary row as verification needs it, trusted until <see cref="FreshUntil"/>.</summary>
-    private sealed class CachedKey
+    internal sealed class CachedKey
     {
         private byte[] _secretHash = [];
         private byte[]? _previousHash;
