@@ -43,6 +43,7 @@ public static class Program
         app.MapFunctionHost();
         app.MapOrganizations();
         app.MapApiKeys();
+        app.MapLedger();
         app.MapRazorpay();
 
         mapMore?.Invoke(app);
