@@ -33,7 +33,9 @@ public static class ApiKeyTestKit
             b.Services.AddSingleton<TimeProvider>(clock);
             if (logs is not null)
             {
+                // Everything, down to trace, reaches the capture; the console keeps its own level.
                 b.Logging.AddProvider(logs);
+                b.Logging.AddFilter<LogCapture>(null, LogLevel.Trace);
             }
         });
 

@@ -22,7 +22,7 @@ public sealed class ApiKeyAppFixture : IAsyncLifetime
     public TestApp App => _app ?? throw new InvalidOperationException("The app has not started.");
 
     public async Task InitializeAsync() =>
-        _app = await StartAsync(Clock, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace", ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace" }, Logs);
+        _app = await StartAsync(Clock, logs: Logs);
 
     public async Task DisposeAsync()
     {
