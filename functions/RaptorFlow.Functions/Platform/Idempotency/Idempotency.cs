@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
 using RaptorFlow.Functions.Platform.Storage;
@@ -16,8 +17,11 @@ public static class IdempotencyRegistration
 {
     public const string TableName = "IdempotencyKeys";
 
-    public static IServiceCollection AddIdempotency(this IServiceCollection services) =>
+    public static IServiceCollection AddIdempotency(this IServiceCollection services)
+    {
         services.AddStorageTable(TableName);
+        return services.AddTimerFunction<PurgeIdempotencyKeys>(PurgeIdempotencyKeys.FunctionName, PurgeIdempotencyKeys.Schedule);
+    }
 
     public static IApplicationBuilder UseIdempotency(this IApplicationBuilder app) =>
         app.UseMiddleware<IdempotencyMiddleware>();
