@@ -1,3 +1,4 @@
+using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Organizations;
@@ -29,6 +30,7 @@ public static class Program
         builder.AddPlatform();
         builder.AddAccess();
         builder.AddOrganizations();
+        builder.AddApiKeys();
         builder.AddLedger();
         builder.AddRazorpay();
 
@@ -40,6 +42,7 @@ public static class Program
         app.MapPlatform();
         app.MapFunctionHost();
         app.MapOrganizations();
+        app.MapApiKeys();
         app.MapLedger();
         app.MapRazorpay();
 

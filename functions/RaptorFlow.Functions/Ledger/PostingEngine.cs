@@ -72,7 +72,7 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
                 return Duplicate(batch, existing, contentHash);
             }
 
-            var balances = await ReadBalancesAsync(batch.LedgerId, cancellationToken);
+            var balances = await ReadBalancesAsync(batch, cancellationToken);
             var transactionId = ids.New("txn");
             var actions = BuildActions(batch, transactionId, contentHash, balances);
             try
@@ -133,14 +133,19 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
         return new PostingResult(existing.TransactionId, PostingOutcome.AlreadyPosted);
     }
 
-    private async Task<Dictionary<string, BalanceRow>> ReadBalancesAsync(string ledgerId, CancellationToken cancellationToken)
+    /// <summary>Point reads of the balance rows the batch touches: a few rows, however large the ledger grows.</summary>
+    private async Task<Dictionary<string, BalanceRow>> ReadBalancesAsync(PostingBatch batch, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {ledgerId} and RowKey ge {LedgerKeys.BalancePrefix} and RowKey lt {LedgerKeys.After(LedgerKeys.BalancePrefix)}");
+        var keys = batch.Lines.Select(l => LedgerKeys.Balance(l.Account, l.Currency)).Distinct(StringComparer.Ordinal).ToList();
+        var rows = await Task.WhenAll(keys.Select(key =>
+            Table.GetEntityIfExistsAsync<BalanceRow>(batch.LedgerId, key, cancellationToken: cancellationToken)));
         var balances = new Dictionary<string, BalanceRow>(StringComparer.Ordinal);
-        await foreach (var row in Table.QueryAsync<BalanceRow>(filter, cancellationToken: cancellationToken))
+        foreach (var row in rows)
         {
-            balances[row.RowKey] = row;
+            if (row.HasValue && row.Value is { } balance)
+            {
+                balances[balance.RowKey] = balance;
+            }
         }
 
         return balances;

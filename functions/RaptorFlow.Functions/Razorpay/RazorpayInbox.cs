@@ -157,20 +157,49 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
         return blob.Value.Content.ToArray();
     }
 
+    /// <summary>
+    /// Records an outcome. A failure never overwrites a settled outcome (processed, ignored) or
+    /// poison: a late duplicate message failing after another delivery succeeded, or after the
+    /// event went poison, must not hide that from ops.
+    /// </summary>
     internal async Task MarkAsync(string eventId, InboxStatus status, string detail, int attempts, CancellationToken cancellationToken)
     {
-        var update = new TableEntity(eventId, InboxKeys.Row)
+        for (var attempt = 0; ; attempt++)
         {
-            [nameof(InboxRow.Status)] = InboxKeys.StatusText(status),
-            [nameof(InboxRow.Detail)] = detail.Length > 1000 ? detail[..1000] : detail,
-            [nameof(InboxRow.Attempts)] = attempts,
-        };
-        if (status is InboxStatus.Processed or InboxStatus.Ignored)
-        {
-            update[nameof(InboxRow.ProcessedAt)] = time.GetUtcNow();
-        }
+            var current = await FindAsync(eventId, cancellationToken);
+            if (current is null)
+            {
+                return;
+            }
 
-        await Table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken);
+            if (status is InboxStatus.Failed or InboxStatus.Poison
+                && current.ParsedStatus is InboxStatus.Processed or InboxStatus.Ignored or InboxStatus.Poison
+                && !(status == InboxStatus.Poison && current.ParsedStatus == InboxStatus.Poison))
+            {
+                return;
+            }
+
+            var update = new TableEntity(eventId, InboxKeys.Row)
+            {
+                [nameof(InboxRow.Status)] = InboxKeys.StatusText(status),
+                [nameof(InboxRow.Detail)] = detail.Length > 1000 ? detail[..1000] : detail,
+                [nameof(InboxRow.Attempts)] = Math.Max(attempts, current.Attempts),
+            };
+            if (status is InboxStatus.Processed or InboxStatus.Ignored)
+            {
+                update[nameof(InboxRow.ProcessedAt)] = time.GetUtcNow();
+            }
+
+            try
+            {
+                await Table.UpdateEntityAsync(update, current.ETag, TableUpdateMode.Merge, cancellationToken);
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 5)
+            {
+                // Changed meanwhile (another delivery, a replay): decide again on the fresh row.
+            }
+        }
     }
 
     /// <summary>Events in one status, one page of the table scan at a time.</summary>

@@ -139,7 +139,10 @@ public sealed class LedgerApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
         Assert.Equal("received", (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
 
-        using var again = await admin.Client.PostAsync(Url($"/api/v1/ops/webhook-events/{eventId}/replay"), null);
+        // A posted event is not replayable (a received one may already be reprocessed by the poller, so it is not used here).
+        var postedId = RazorpayTestKit.NewId("evt");
+        await _app.DeliverAndProcessAsync(RazorpayTestKit.Captured(RazorpayTestKit.NewId("pay"), 500, null), postedId);
+        using var again = await admin.Client.PostAsync(Url($"/api/v1/ops/webhook-events/{postedId}/replay"), null);
         await again.ShouldBeProblemAsync(HttpStatusCode.Conflict, "webhook_event.not_replayable");
 
         await _app.ProcessAsync(eventId);

@@ -21,7 +21,8 @@ public sealed class ApiKeyCallerTests : IAsyncLifetime
     private TestApp _app = null!;
 
     public async Task InitializeAsync() => _app = await TestApp.StartAsync(SignedInUsers.WithDevIssuer(), customize: b =>
-        b.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ContractKeyHandler>(AccessRegistration.ApiKeyScheme, null));
+        // The app registers the real ApiKey scheme; this contract test swaps in its own handler.
+        b.Services.Configure<AuthenticationOptions>(o => o.SchemeMap[AccessRegistration.ApiKeyScheme].HandlerType = typeof(ContractKeyHandler)));
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 

@@ -61,12 +61,12 @@ public sealed class AuthenticationTests(SignedInAppFixture fixture) : IClassFixt
     [Theory]
     [InlineData("X-Api-Key", "rf_live_something")]
     [InlineData("Authorization", "Bearer rf_live_something")]
-    public async Task Api_key_credentials_are_401_until_a_key_scheme_accepts_them(string header, string value)
+    public async Task Api_key_credentials_go_to_the_key_scheme_which_rejects_a_malformed_key(string header, string value)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Me);
         request.Headers.TryAddWithoutValidation(header, value);
         using var response = await App.Client.SendAsync(request);
-        await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "auth.unauthenticated");
+        await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "api_key.malformed");
     }
 
     [Theory]

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Authentication;
+using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.RateLimiting;
+using RaptorFlow.Functions.Platform.Settings;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.ApiKeys;
+
+/// <summary>API keys: the endpoints, the <c>ApiKey</c> authentication scheme, rate limits and last-use tracking.</summary>
+public static class ApiKeysRegistration
+{
+    public static WebApplicationBuilder AddApiKeys(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSettings<ApiKeySettings>();
+        services.AddStorageTable(ApiKeyRow.TableName);
+        services.AddStorageTable(ApiKeyHashRow.TableName);
+        services.AddStorageTable(ApiKeyLastUseRow.TableName);
+        services.AddSingleton<ApiKeyVerifier>();
+        services.AddSingleton<KeyLastUse>();
+        services.AddSingleton<TokenBuckets>();
+        services.AddSingleton<IOrgRateLimits, ConfiguredOrgRateLimits>();
+        services.AddHostedService<KeyUsageFlusher>();
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AccessRegistration.ApiKeyScheme, null);
+        return builder;
+    }
+
+    public static WebApplication MapApiKeys(this WebApplication app)
+    {
+        app.MapApiKeyRoutes();
+        return app;
+    }
+}

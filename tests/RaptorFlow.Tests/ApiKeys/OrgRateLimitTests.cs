@@ -1,0 +1,58 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using RaptorFlow.Functions.ApiKeys;
+using RaptorFlow.Tests.Fixtures;
+using static RaptorFlow.Tests.ApiKeys.ApiKeyTestKit;
+
+namespace RaptorFlow.Tests.ApiKeys;
+
+public sealed class OrgRateLimitTests
+{
+    [Fact]
+    public async Task Keys_of_one_org_share_the_orgs_limit_and_a_refusal_spends_no_key_token()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await StartAsync(clock, new Dictionary<string, string?> { ["ApiKeys:DefaultRateLimitPerMinute"] = "5" });
+        var owner = await app.SignInAsync(email: $"{Guid.NewGuid():N}@example.test");
+        var orgId = await owner.CreateOrgAsync();
+        var first = await owner.CreateKeyAsync(orgId, "org:read");
+        var second = await owner.CreateKeyAsync(orgId, new { name = "small", capabilities = new[] { "org:read" }, rateLimitPerMinute = 2 });
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var ok = await app.GetOrgWithKeyAsync(first.Secret, orgId);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using (var ok = await app.GetOrgWithKeyAsync(second.Secret, orgId))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal("2", ok.Headers.GetValues("RateLimit-Limit").Single());
+        }
+
+        using (var last = await app.GetOrgWithKeyAsync(first.Secret, orgId))
+        {
+            Assert.Equal(HttpStatusCode.OK, last.StatusCode);
+        }
+
+        // The org's 5 are spent; the second key still holds one token of its own, which the refusal must not take.
+        using (var refused = await app.GetOrgWithKeyAsync(second.Secret, orgId))
+        {
+            var problem = await refused.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests, "rate_limit.exceeded");
+            Assert.Equal(TimeSpan.FromSeconds(12), refused.Headers.RetryAfter?.Delta);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(12));
+        using (var again = await app.GetOrgWithKeyAsync(second.Secret, orgId))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        // Another org is not affected.
+        var (otherOrg, otherKey) = (await owner.CreateOrgAsync(), (string?)null);
+        otherKey = (await owner.CreateKeyAsync(otherOrg, "org:read")).Secret;
+        using var elsewhere = await app.GetOrgWithKeyAsync(otherKey, otherOrg);
+        Assert.Equal(HttpStatusCode.OK, elsewhere.StatusCode);
+        Assert.True(app.Services.GetRequiredService<ApiKeyVerifier>().CachedCount >= 3);
+    }
+}
