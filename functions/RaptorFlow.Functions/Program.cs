@@ -1,9 +1,11 @@
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Usage;
 
 namespace RaptorFlow.Functions;
 
@@ -31,6 +33,8 @@ public static class Program
         builder.AddOrganizations();
         builder.AddLedger();
         builder.AddRazorpay();
+        builder.AddPlans();
+        builder.AddUsage();
 
         customize?.Invoke(builder);
 
@@ -41,6 +45,8 @@ public static class Program
         app.MapFunctionHost();
         app.MapOrganizations();
         app.MapRazorpay();
+        app.MapPlans();
+        app.MapUsage();
 
         mapMore?.Invoke(app);
 
