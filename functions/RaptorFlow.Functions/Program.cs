@@ -44,6 +44,7 @@ public static class Program
         app.MapPlatform();
         app.MapFunctionHost();
         app.MapOrganizations();
+        app.MapLedger();
         app.MapRazorpay();
         app.MapPlans();
         app.MapUsage();
