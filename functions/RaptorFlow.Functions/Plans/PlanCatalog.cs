@@ -64,18 +64,26 @@ public sealed class MeterPriceDefinition
 }
 
 /// <summary>
-/// The plan catalog (<c>Plans</c> section). When configuration names no plans the built-in
-/// <c>free</c>, <c>pro</c> and <c>enterprise</c> catalog applies; a configured catalog replaces it whole.
+/// <c>Plans:DefaultPlanId</c>. The catalog itself is <c>Plans:Catalog:{id}:{field}</c>, bound over the
+/// built-in <c>free</c>, <c>pro</c> and <c>enterprise</c> plans: configuration changes their fields or adds plans.
 /// </summary>
 public sealed class PlanSettings : ISettingsSection
 {
+    public const string CatalogSection = "Plans:Catalog";
+
     public static string SectionName => "Plans";
 
     /// <summary>The plan every org starts on; it must be in the catalog and cost nothing.</summary>
     [Required]
     public string DefaultPlanId { get; set; } = "free";
 
-    public Dictionary<string, PlanDefinition> Catalog { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The built-in catalog with configuration bound over it.</summary>
+    public static Dictionary<string, PlanDefinition> CatalogFrom(IConfiguration configuration)
+    {
+        var catalog = BuiltIn();
+        configuration.GetSection(CatalogSection).Bind(catalog);
+        return catalog;
+    }
 
     public static Dictionary<string, PlanDefinition> BuiltIn() => new(StringComparer.Ordinal)
     {
@@ -104,12 +112,12 @@ public sealed class PlanSettings : ISettingsSection
 }
 
 /// <summary>Checks what DataAnnotations cannot: ids, meter names, nested values and the default plan.</summary>
-internal sealed class PlanSettingsValidation : IValidateOptions<PlanSettings>
+internal sealed class PlanSettingsValidation(IConfiguration configuration) : IValidateOptions<PlanSettings>
 {
     public ValidateOptionsResult Validate(string? name, PlanSettings options)
     {
         var errors = new List<string>();
-        var catalog = options.Catalog.Count == 0 ? PlanSettings.BuiltIn() : options.Catalog;
+        var catalog = PlanSettings.CatalogFrom(configuration);
         foreach (var (id, plan) in catalog)
         {
             if (!PlanCatalog.IsValidPlanId(id))
@@ -151,10 +159,10 @@ public sealed class PlanCatalog
 {
     private readonly Dictionary<string, Plan> _plans;
 
-    public PlanCatalog(IOptions<PlanSettings> options)
+    public PlanCatalog(IOptions<PlanSettings> options, IConfiguration configuration)
     {
         var settings = options.Value;
-        var catalog = settings.Catalog.Count == 0 ? PlanSettings.BuiltIn() : settings.Catalog;
+        var catalog = PlanSettings.CatalogFrom(configuration);
         _plans = catalog.ToDictionary(
             p => p.Key,
             p => new Plan(

@@ -21,12 +21,8 @@ public sealed class PlansAppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
-        _app = await TestApp.StartAsync(settings, b =>
-            b.Services.PostConfigure<PlanSettings>(s =>
-            {
-                s.Catalog = PlanSettings.BuiltIn();
-                s.Catalog["pro"].RazorpayPlanId = RazorpayProPlanId;
-            }));
+        settings["Plans:Catalog:pro:RazorpayPlanId"] = RazorpayProPlanId;
+        _app = await TestApp.StartAsync(settings);
     }
 
     public async Task DisposeAsync()
