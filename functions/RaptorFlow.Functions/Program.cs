@@ -1,4 +1,5 @@
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform;
@@ -31,6 +32,7 @@ public static class Program
         builder.AddOrganizations();
         builder.AddLedger();
         builder.AddRazorpay();
+        builder.AddInvoices();
 
         customize?.Invoke(builder);
 
@@ -41,6 +43,7 @@ public static class Program
         app.MapFunctionHost();
         app.MapOrganizations();
         app.MapRazorpay();
+        app.MapInvoices();
 
         mapMore?.Invoke(app);
 
