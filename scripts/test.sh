@@ -14,4 +14,10 @@ set -e
 # One closing line for the whole run, summed over the test assemblies.
 awk '/^ +Passed: [0-9]+ *$/ { p += $2 } /^ +Failed: [0-9]+ *$/ { f += $2 } /^ +Skipped: [0-9]+ *$/ { s += $2 }
   END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+
+# Warnings are errors in the build; formatting is checked the same way.
+if ! dotnet format RaptorFlow.sln --verify-no-changes --verbosity quiet; then
+  echo "dotnet format found unformatted code: run 'dotnet format RaptorFlow.sln'." >&2
+  status=1
+fi
 exit "$status"

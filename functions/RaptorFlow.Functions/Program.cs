@@ -42,6 +42,7 @@ public static class Program
         app.MapPlatform();
         app.MapFunctionHost();
         app.MapOrganizations();
+        app.MapLedger();
         app.MapRazorpay();
         app.MapInvoices();
 

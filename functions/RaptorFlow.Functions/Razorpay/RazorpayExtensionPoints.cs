@@ -1,3 +1,5 @@
+using RaptorFlow.Functions.Organizations;
+
 namespace RaptorFlow.Functions.Razorpay;
 
 /// <summary>An open invoice a payment can settle: what is still owed on it.</summary>
@@ -45,8 +47,8 @@ internal sealed class NoOpenInvoices : IInvoiceSettlement
         Task.CompletedTask;
 }
 
-/// <summary>Used until the organizations feature registers its directory: every org is unknown, so payments go to suspense.</summary>
-internal sealed class NoKnownOrganizations : IKnownOrganizations
+/// <summary>An org is known while it exists and is not deleted; a payment for any other goes to suspense.</summary>
+internal sealed class ActiveOrganizations(OrgDirectory directory) : IKnownOrganizations
 {
-    public Task<bool> ExistsAsync(string orgId, CancellationToken cancellationToken) => Task.FromResult(false);
+    public Task<bool> ExistsAsync(string orgId, CancellationToken cancellationToken) => directory.IsActiveAsync(orgId, cancellationToken);
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Razorpay;
@@ -74,8 +75,6 @@ public sealed record InboxEvent(
     int Attempts,
     int Replays,
     string? Detail);
-
-public sealed record InboxPage(IReadOnlyList<InboxEvent> Data, string? NextCursor);
 
 /// <summary>The webhook inbox: stored events, their processing status, and their queue.</summary>
 public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEventsQueue queue, TimeProvider time, ILogger<RazorpayInbox> logger)
@@ -174,8 +173,8 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
         await Table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken);
     }
 
-    /// <summary>Events in one status, oldest first within each page of the table scan.</summary>
-    public async Task<InboxPage> ListAsync(InboxStatus status, int limit, string? cursor, CancellationToken cancellationToken)
+    /// <summary>Events in one status, one page of the table scan at a time.</summary>
+    public async Task<CursorPage<InboxEvent>> ListAsync(InboxStatus status, PageRequest page, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"Status eq {InboxKeys.StatusText(status)}");
         var select = new[]
@@ -183,12 +182,8 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
             "PartitionKey", nameof(InboxRow.Event), nameof(InboxRow.Status), nameof(InboxRow.ReceivedAt), nameof(InboxRow.EnqueuedAt),
             nameof(InboxRow.ProcessedAt), nameof(InboxRow.Attempts), nameof(InboxRow.Replays), nameof(InboxRow.Detail), nameof(InboxRow.BodySha256),
         };
-        await foreach (var page in Table.QueryAsync<InboxRow>(filter, limit, select, cancellationToken).AsPages(cursor, limit))
-        {
-            return new InboxPage(page.Values.Select(ToEvent).ToList(), page.ContinuationToken);
-        }
-
-        return new InboxPage([], null);
+        var (rows, next) = await Table.ReadPageAsync<InboxRow>(filter, page, cancellationToken, select);
+        return new CursorPage<InboxEvent>(rows.Select(ToEvent).ToList(), next);
     }
 
     /// <summary>Puts a failed, poison or ignored event back on the queue; false when it is in another status.</summary>

@@ -24,7 +24,7 @@ public static class RazorpayRegistration
         services.AddSingleton<WebhookSignature>();
         services.AddScoped<RazorpayEventProcessor>();
         services.TryAddSingleton<IInvoiceSettlement, NoOpenInvoices>();
-        services.TryAddSingleton<IKnownOrganizations, NoKnownOrganizations>();
+        services.TryAddSingleton<IKnownOrganizations, ActiveOrganizations>();
 
         // Configurable so each test run can use its own queue; in Azure it is always razorpay-events.
         var queue = new RazorpayEventsQueue(builder.Configuration[$"{RazorpaySettings.SectionName}:EventsQueue"] ?? InboxKeys.Queue);
@@ -39,6 +39,7 @@ public static class RazorpayRegistration
     public static WebApplication MapRazorpay(this WebApplication app)
     {
         app.MapRazorpayWebhooks();
+        app.MapWebhookOps();
         return app;
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;
 
@@ -20,7 +21,8 @@ public static partial class RazorpayWebhookApi
 
     public static IEndpointRouteBuilder MapRazorpayWebhooks(this IEndpointRouteBuilder routes)
     {
-        var webhooks = routes.MapGroup("/api/v1/webhooks").WithTags("Webhooks").AllowAnonymous();
+        var webhooks = routes.MapGroup("/api/v1/webhooks").WithTags("Webhooks")
+            .IsPublic("Razorpay authenticates each webhook with an HMAC signature of its body.");
 
         webhooks.MapPost("/razorpay", ReceiveAsync)
             .WithRequestBodyLimit(MaxBodyBytes)

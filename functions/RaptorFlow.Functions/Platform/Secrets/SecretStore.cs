@@ -55,7 +55,7 @@ public sealed class KeyVaultSecretProvider(SecretClient client) : ISecretProvide
         KeyVaultSecret current;
         try
         {
-            current = (await client.GetSecretAsync(secret.Name, cancellationToken: cancellationToken)).Value;
+            current = (await client.GetSecretAsync(secret.Name, null, cancellationToken)).Value;
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
