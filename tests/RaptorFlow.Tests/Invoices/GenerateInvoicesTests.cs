@@ -11,8 +11,8 @@ namespace RaptorFlow.Tests.Invoices;
 
 public sealed class GenerateInvoicesTests
 {
-    private static readonly DateTimeOffset MidOctober = new(2026, 10, 14, 9, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset NovemberRun = new(2026, 11, 1, 0, 30, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset MidOctober = new(2030, 10, 14, 9, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset NovemberRun = new(2030, 11, 1, 0, 30, 0, TimeSpan.Zero);
 
     [Fact]
     public async Task Closing_a_month_issues_one_invoice_with_plan_fee_overage_and_gst_posted_to_the_ledger()
@@ -26,9 +26,9 @@ public sealed class GenerateInvoicesTests
         var invoice = await world.GetInvoiceAsync(owner, orgId, row.InvoiceId);
 
         Assert.Equal("issued", invoice.GetProperty("status").GetString());
-        Assert.Equal($"{world.Series}/2026-27/000001", invoice.GetProperty("number").GetString());
-        Assert.Equal("2026-10-01T00:00:00+00:00", invoice.GetProperty("periodStart").GetDateTimeOffset().ToString("yyyy-MM-ddTHH:mm:sszzz", null));
-        Assert.Equal(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), invoice.GetProperty("periodEnd").GetDateTimeOffset());
+        Assert.Equal($"{world.Series}/2030-31/000001", invoice.GetProperty("number").GetString());
+        Assert.Equal("2030-10-01T00:00:00+00:00", invoice.GetProperty("periodStart").GetDateTimeOffset().ToString("yyyy-MM-ddTHH:mm:sszzz", null));
+        Assert.Equal(new DateTimeOffset(2030, 11, 1, 0, 0, 0, TimeSpan.Zero), invoice.GetProperty("periodEnd").GetDateTimeOffset());
         var lines = invoice.GetProperty("lines").EnumerateArray().ToList();
         Assert.Equal(["plan_fee", "overage", "gst"], lines.Select(l => l.GetProperty("kind").GetString()));
         Assert.Equal(299_900, lines[0].GetProperty("amountMinor").GetInt64());
@@ -40,7 +40,7 @@ public sealed class GenerateInvoicesTests
         Assert.Equal(495_482, invoice.GetProperty("totalMinor").GetInt64());
         Assert.Equal(495_482, invoice.GetProperty("amountDueMinor").GetInt64());
         Assert.Equal("INR", invoice.GetProperty("currency").GetString());
-        Assert.Contains((orgId, new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero)), world.Usage.Asked);
+        Assert.Contains((orgId, new DateTimeOffset(2030, 10, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2030, 11, 1, 0, 0, 0, TimeSpan.Zero)), world.Usage.Asked);
 
         Assert.Equal(495_482, await world.App.BalanceAsync(orgId, Receivable));
         Assert.Equal(419_900, await world.App.BalanceAsync(orgId, Revenue));
@@ -111,21 +111,22 @@ public sealed class GenerateInvoicesTests
         Assert.Equal(1, data.GetArrayLength());
         Assert.Equal(353_882, await world.App.BalanceAsync(orgId, Receivable)); // posted once: 2,999 + 18% GST
         Assert.Single(world.LinkRequests(), l => l.GetProperty("notes").GetProperty("invoice_id").GetString() == again.InvoiceId);
-        var taken = await world.App.Services.GetRequiredService<InvoiceNumbering>().TakenAsync(world.Series, "2026-27", CancellationToken.None);
+        var taken = await world.App.Services.GetRequiredService<InvoiceNumbering>().TakenAsync(world.Series, "2030-31", CancellationToken.None);
         Assert.Equal(again.InvoiceId, Assert.Single(taken).InvoiceId);
     }
 
     [Fact]
     public async Task Numbers_have_no_gaps_and_no_repeats_when_runs_race()
     {
-        await using var world = await InvoiceWorld.StartAsync(new DateTimeOffset(2028, 4, 10, 0, 0, 0, TimeSpan.Zero));
+        // The earliest era of any test: the timer runs below bill only this test's orgs.
+        await using var world = await InvoiceWorld.StartAsync(new DateTimeOffset(2024, 4, 10, 0, 0, 0, TimeSpan.Zero));
         var orgs = new List<string>();
         for (var i = 0; i < 10; i++)
         {
             orgs.Add((await world.NewOrgAsync(i % 2 == 0 ? "pro" : null)).OrgId);
         }
 
-        world.Clock.SetUtcNow(new DateTimeOffset(2028, 5, 1, 0, 30, 0, TimeSpan.Zero));
+        world.Clock.SetUtcNow(new DateTimeOffset(2024, 5, 1, 0, 30, 0, TimeSpan.Zero));
         var closes = orgs.SelectMany(o => Enumerable.Range(0, 3).Select(_ => Task.Run(() => world.CloseAsync(o))));
         var timers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
         {
@@ -136,7 +137,7 @@ public sealed class GenerateInvoicesTests
         Assert.All(await Task.WhenAll(timers), failed => Assert.Equal(0, failed));
 
         // Every org in the store was closed by the timer runs, so the series' year holds all of them: 1..N, each once.
-        var taken = await world.App.Services.GetRequiredService<InvoiceNumbering>().TakenAsync(world.Series, "2028-29", CancellationToken.None);
+        var taken = await world.App.Services.GetRequiredService<InvoiceNumbering>().TakenAsync(world.Series, "2024-25", CancellationToken.None);
         Assert.Equal(Enumerable.Range(1, taken.Count).Select(n => (long)n), taken.Select(t => t.Sequence));
         Assert.Equal(taken.Count, taken.Select(t => t.InvoiceId).Distinct().Count());
         Assert.Equal(taken.Count, taken.Select(t => t.OrgId).Distinct().Count());
@@ -145,10 +146,47 @@ public sealed class GenerateInvoicesTests
         {
             var row = await book.FindAsync(orgId, invoiceId, CancellationToken.None);
             Assert.NotNull(row);
-            Assert.Equal(InvoiceNumbering.Format(world.Series, "2028-29", sequence), row.Number);
+            Assert.Equal(InvoiceNumbering.Format(world.Series, "2024-25", sequence), row.Number);
         }
 
         Assert.All(orgs, o => Assert.Single(taken, t => t.OrgId == o));
+    }
+
+    [Fact]
+    public async Task A_run_that_crashed_after_taking_a_number_is_finished_with_that_number()
+    {
+        await using var world = await InvoiceWorld.StartAsync(MidOctober);
+        var (_, crashed) = await world.NewOrgAsync("pro");
+        var (_, next) = await world.NewOrgAsync("pro");
+        world.Clock.SetUtcNow(NovemberRun);
+
+        // What a run leaves when it dies between reserving the number and writing the invoice:
+        // the period claim, the draft, and the number bound to the draft's id.
+        var invoiceId = world.App.Services.GetRequiredService<RaptorFlow.Functions.Platform.Ids.IdGenerator>().New("bill");
+        var periodStart = new DateTimeOffset(2030, 10, 1, 0, 0, 0, TimeSpan.Zero);
+        var book = world.App.Services.GetRequiredService<InvoiceBook>();
+        await book.Table.SubmitTransactionAsync(
+        [
+            new Azure.Data.Tables.TableTransactionAction(Azure.Data.Tables.TableTransactionActionType.Add,
+                new PeriodRow { PartitionKey = crashed, RowKey = InvoiceKeys.Period(periodStart), InvoiceId = invoiceId, ClaimedAt = NovemberRun }),
+            new Azure.Data.Tables.TableTransactionAction(Azure.Data.Tables.TableTransactionActionType.Add,
+                new InvoiceRow { PartitionKey = crashed, RowKey = InvoiceKeys.Invoice(invoiceId), InvoiceId = invoiceId, PeriodStart = periodStart, PeriodEnd = periodStart.AddMonths(1), IssuedAt = NovemberRun }),
+        ]);
+        var numbering = world.App.Services.GetRequiredService<InvoiceNumbering>();
+        var reserved = await numbering.NumberAsync(world.Series, "2030-31", invoiceId, crashed, CancellationToken.None);
+        Assert.Null((await book.FindAsync(crashed, invoiceId, CancellationToken.None))!.Number);
+
+        world.Clock.Advance(TimeSpan.FromDays(1));
+        var finished = await world.CloseAsync(crashed);
+        var after = await world.CloseAsync(next);
+
+        Assert.Equal(invoiceId, finished.InvoiceId);
+        Assert.Equal(reserved, finished.Number);
+        Assert.Equal($"{world.Series}/2030-31/000001", finished.Number);
+        Assert.Equal($"{world.Series}/2030-31/000002", after.Number);
+        Assert.Equal(NovemberRun, finished.IssuedAt); // the claim's issue time, so the retry numbers in the same year
+        Assert.Equal(353_882, await world.App.BalanceAsync(crashed, Receivable));
+        Assert.Equal([1L, 2L], (await numbering.TakenAsync(world.Series, "2030-31", CancellationToken.None)).Select(t => t.Sequence));
     }
 
     [Fact]
@@ -205,9 +243,10 @@ public sealed class GenerateInvoicesTests
     [Fact]
     public async Task The_daily_timer_is_declared_and_runs_through_the_host_envelope()
     {
-        await using var world = await InvoiceWorld.StartAsync(MidOctober);
+        // An era no other test bills in: a run closes every org in the store created before the period ended.
+        await using var world = await InvoiceWorld.StartAsync(new DateTimeOffset(2025, 1, 10, 0, 0, 0, TimeSpan.Zero));
         var (_, orgId) = await world.NewOrgAsync("pro");
-        world.Clock.SetUtcNow(NovemberRun);
+        world.Clock.SetUtcNow(new DateTimeOffset(2025, 2, 1, 0, 30, 0, TimeSpan.Zero));
 
         var declaration = Assert.Single(world.App.Services.GetServices<FunctionDeclaration>(), d => d.Name == GenerateInvoices.FunctionName);
         Assert.Equal((FunctionTriggerKind.Timer, GenerateInvoices.Schedule), (declaration.Kind, declaration.Schedule));
@@ -217,7 +256,7 @@ public sealed class GenerateInvoicesTests
         using var response = await world.App.Client.PostAsync(new Uri("/" + GenerateInvoices.FunctionName, UriKind.Relative), envelope);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
 
-        var period = await world.App.Services.GetRequiredService<InvoiceBook>().FindPeriodAsync(orgId, new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        var period = await world.App.Services.GetRequiredService<InvoiceBook>().FindPeriodAsync(orgId, new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
         Assert.NotNull(period);
         Assert.Equal(IOptionsSeries(world), world.Series);
     }

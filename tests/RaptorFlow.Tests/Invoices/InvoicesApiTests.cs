@@ -12,8 +12,8 @@ namespace RaptorFlow.Tests.Invoices;
 
 public sealed class InvoicesApiTests
 {
-    private static readonly DateTimeOffset MidOctober = new(2026, 10, 14, 9, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset NovemberRun = new(2026, 11, 1, 0, 30, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset MidOctober = new(2030, 10, 14, 9, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset NovemberRun = new(2030, 11, 1, 0, 30, 0, TimeSpan.Zero);
 
     [Fact]
     public async Task A_signed_payment_captured_webhook_marks_the_invoice_paid_once()
@@ -176,12 +176,12 @@ public sealed class InvoicesApiTests
     [Fact]
     public async Task Invoices_are_listed_newest_first_with_cursor_paging()
     {
-        await using var world = await InvoiceWorld.StartAsync(new DateTimeOffset(2026, 7, 20, 0, 0, 0, TimeSpan.Zero));
+        await using var world = await InvoiceWorld.StartAsync(new DateTimeOffset(2030, 7, 20, 0, 0, 0, TimeSpan.Zero));
         var (owner, orgId) = await world.NewOrgAsync("pro");
         var issued = new List<string>();
         foreach (var month in new[] { 8, 9, 10 })
         {
-            world.Clock.SetUtcNow(new DateTimeOffset(2026, month, 1, 0, 30, 0, TimeSpan.Zero));
+            world.Clock.SetUtcNow(new DateTimeOffset(2030, month, 1, 0, 30, 0, TimeSpan.Zero));
             issued.Add((await world.CloseAsync(orgId)).InvoiceId);
         }
 
@@ -196,7 +196,7 @@ public sealed class InvoicesApiTests
         var listed = page1.GetProperty("data").EnumerateArray().Concat(page2.GetProperty("data").EnumerateArray()).Select(i => i.GetProperty("id").GetString()!).ToList();
         Assert.Equal(Enumerable.Reverse(issued).ToList(), listed);
         Assert.Equal(
-            [$"{world.Series}/2026-27/000003", $"{world.Series}/2026-27/000002", $"{world.Series}/2026-27/000001"],
+            [$"{world.Series}/2030-31/000003", $"{world.Series}/2030-31/000002", $"{world.Series}/2030-31/000001"],
             page1.GetProperty("data").EnumerateArray().Concat(page2.GetProperty("data").EnumerateArray()).Select(i => i.GetProperty("number").GetString()));
 
         using var badLimit = await owner.Client.GetAsync(new Uri($"/api/v1/orgs/{orgId}/invoices?limit=0", UriKind.Relative));
