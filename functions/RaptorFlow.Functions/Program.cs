@@ -2,9 +2,11 @@ using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Usage;
 
 namespace RaptorFlow.Functions;
 
@@ -32,6 +34,8 @@ public static class Program
         builder.AddOrganizations();
         builder.AddLedger();
         builder.AddRazorpay();
+        builder.AddPlans();
+        builder.AddUsage();
         builder.AddInvoices();
 
         customize?.Invoke(builder);
@@ -44,6 +48,8 @@ public static class Program
         app.MapOrganizations();
         app.MapLedger();
         app.MapRazorpay();
+        app.MapPlans();
+        app.MapUsage();
         app.MapInvoices();
 
         mapMore?.Invoke(app);
