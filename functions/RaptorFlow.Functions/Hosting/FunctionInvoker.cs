@@ -34,11 +34,7 @@ public sealed partial class FunctionInvoker(
         activity?.SetTag("faas.name", function.Name);
         activity?.SetTag("faas.invocation_id", invocationId);
         activity?.SetTag("faas.trigger", function.Kind == FunctionTriggerKind.Queue ? "pubsub" : "timer");
-        using var scope = logger.BeginScope(new Dictionary<string, object>
-        {
-            ["FunctionName"] = function.Name,
-            ["InvocationId"] = invocationId,
-        });
+        using var scope = logger.BeginScope(new LogScope(("FunctionName", function.Name), ("InvocationId", invocationId)));
         var started = Stopwatch.GetTimestamp();
         try
         {

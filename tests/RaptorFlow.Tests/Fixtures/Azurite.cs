@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -50,22 +51,25 @@ public sealed class Azurite
         for (var attempt = 0; ; attempt++)
         {
             var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
-            var start = new ProcessStartInfo("node")
+            // A watchdog shell owns Azurite and stops it when the test process is gone, even if
+            // that process was killed and never ran its exit handlers.
+            var azuriteCommand = string.Join(' ', new[]
+            {
+                "node", $"'{script}'", "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
+                "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(CultureInfo.InvariantCulture),
+                "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(CultureInfo.InvariantCulture),
+                "--tableHost", "127.0.0.1", "--tablePort", table.ToString(CultureInfo.InvariantCulture),
+            });
+            var start = new ProcessStartInfo("/bin/sh")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var arg in new[]
-            {
-                script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
-                "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(),
-                "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(),
-                "--tableHost", "127.0.0.1", "--tablePort", table.ToString(),
-            })
-            {
-                start.ArgumentList.Add(arg);
-            }
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(
+                $"{azuriteCommand} & child=$!; trap 'kill $child 2>/dev/null' EXIT INT TERM; " +
+                $"while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done");
 
             var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node.");
             process.OutputDataReceived += (_, _) => { };

@@ -67,7 +67,7 @@ public sealed class TestApp : IAsyncDisposable
 
     private async Task WaitUntilReadyAsync()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (true)
         {
             using var response = await Client.GetAsync(new Uri("/api/readyz", UriKind.Relative));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Tests.Fixtures;
@@ -11,12 +12,15 @@ namespace RaptorFlow.Tests.Hosting;
 public sealed class HostContractTests : IAsyncLifetime
 {
     private readonly InvocationRecorder _recorder = new();
+    private readonly LogCapture _logs = new();
     private TestApp _app = null!;
 
     public async Task InitializeAsync() => _app = await TestApp.StartAsync(
         new Dictionary<string, string?> { ["Hosting:Standalone:Enabled"] = "false" },
         customize: b =>
         {
+            b.Logging.AddProvider(_logs);
+            b.Logging.AddFilter<LogCapture>("RaptorFlow", LogLevel.Information);
             b.Services.AddSingleton(_recorder);
             b.Services.AddQueueFunction<RecordingQueueFunction>("ContractQueue", "contract-queue");
             b.Services.AddTimerFunction<RecordingTimerFunction>("ContractTimer", "0 0 * * * *");
@@ -67,6 +71,7 @@ public sealed class HostContractTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("spa-req-42", response.Headers.GetValues("x-request-id").Single());
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.Contains(_logs.Lines, l => l.Scopes.Any(scope => scope.Contains("InvocationId:3f6c2f0e-1111-4222-8333-944455556666", StringComparison.Ordinal)));
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.False(response.Headers.Contains("Server"));
     }
@@ -97,6 +102,7 @@ public sealed class HostContractTests : IAsyncLifetime
         Assert.Equal(text, seen.Text);
         Assert.Equal(2, seen.DequeueCount);
         Assert.Equal("inv-1", seen.InvocationId);
+        Assert.Contains(_logs.Lines, l => l.Message.Contains("ContractQueue invocation inv-1 succeeded", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Platform.Http;
 
@@ -40,11 +41,7 @@ public sealed partial class RequestCorrelation(RequestDelegate next, ILogger<Req
             context.Response.Headers[RequestIdHeader] = requestId;
             return Task.CompletedTask;
         });
-        using (logger.BeginScope(new Dictionary<string, object>
-        {
-            ["RequestId"] = requestId,
-            ["InvocationId"] = invocationId,
-        }))
+        using (logger.BeginScope(new LogScope(("RequestId", requestId), ("InvocationId", invocationId))))
         {
             var started = Stopwatch.GetTimestamp();
             await next(context);

@@ -1,0 +1,157 @@
+// RaptorFlow on Azure, deployed by `azd up`: one resource group per azd environment holding the
+// custom-handler Function App (Flex Consumption), its storage, Key Vault and telemetry. Every
+// data-plane connection uses the app's user-assigned identity; no key or secret is in a setting.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names the resource group and seeds every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource (one that offers Flex Consumption).')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Object id of the person or pipeline running azd, given data access for local development and to set Key Vault secrets. Empty for none.')
+param principalId string = ''
+
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
+
+@description('Memory of each Flex Consumption instance, in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Upper bound on Flex Consumption instances (caps cost and the load on storage).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('SPA origins allowed to call the API from a browser.')
+param corsAllowedOrigins string[] = []
+
+@description('Entra ID tenant that issues the SPA tokens.')
+param azureAdTenantId string = tenant().tenantId
+
+@minLength(1)
+@description('Application (client) id of the API\'s Entra ID app registration.')
+param azureAdClientId string
+
+@description('Audience the API accepts in bearer tokens; api://<client id> when empty.')
+param azureAdAudience string = ''
+
+@description('Razorpay REST API base URL.')
+param razorpayBaseUrl string = 'https://api.razorpay.com/v1/'
+
+@description('Entra ID object ids (oid) of platform administrators.')
+param platformAdminUserIds string[] = []
+
+@description('Refuse Application Insights telemetry not authenticated with Entra ID.')
+param appInsightsDisableLocalAuth bool = false
+
+var serviceName = 'api'
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = 'func-${resourceToken}'
+var identityName = 'id-${resourceToken}'
+var applicationInsightsName = 'appi-${resourceToken}'
+
+resource resourceGroup 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: resourceGroup
+  params: {
+    location: location
+    tags: tags
+    name: identityName
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: resourceGroup
+  dependsOn: [identity]
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: applicationInsightsName
+    disableLocalAuth: appInsightsDisableLocalAuth
+    appIdentityName: identityName
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: resourceGroup
+  dependsOn: [identity]
+  params: {
+    location: location
+    tags: tags
+    name: 'st${resourceToken}'
+    deploymentContainerName: 'app-package-${resourceToken}'
+    appIdentityName: identityName
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: resourceGroup
+  dependsOn: [identity]
+  params: {
+    location: location
+    tags: tags
+    name: 'kv-${resourceToken}'
+    appIdentityName: identityName
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+  }
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: resourceGroup
+  dependsOn: [monitoring]
+  params: {
+    location: location
+    tags: tags
+    planName: 'plan-${resourceToken}'
+    name: functionAppName
+    serviceName: serviceName
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    applicationInsightsName: applicationInsightsName
+    keyVaultUri: keyVault.outputs.uri
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    corsAllowedOrigins: corsAllowedOrigins
+    azureAdTenantId: azureAdTenantId
+    azureAdClientId: azureAdClientId
+    azureAdAudience: empty(azureAdAudience) ? 'api://${azureAdClientId}' : azureAdAudience
+    razorpayBaseUrl: razorpayBaseUrl
+    platformAdminUserIds: platformAdminUserIds
+  }
+}
+
+// azd stores these in the environment (.azure/<env>/.env); the README's deploy steps use them.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = resourceGroup.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
+output RAZORPAY_WEBHOOK_URL string = 'https://${functionApp.outputs.defaultHostName}/api/v1/webhooks/razorpay'
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_STORAGE_QUEUES string[] = storage.outputs.queueNames
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId

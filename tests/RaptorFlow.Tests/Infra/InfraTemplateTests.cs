@@ -1,0 +1,344 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace RaptorFlow.Tests.Infra;
+
+/// <summary>
+/// What `azd up` deploys, read from the ARM JSON the Bicep compiler makes of infra/: identity-only
+/// access to storage, Key Vault and telemetry, the Flex Consumption custom handler, and no key or
+/// secret anywhere in settings or outputs.
+/// </summary>
+public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixture<CompiledInfra>
+{
+    private static class Roles
+    {
+        public const string StorageBlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
+        public const string StorageQueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
+        public const string StorageTableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
+        public const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
+        public const string MonitoringMetricsPublisher = "3913510d-42f4-4e42-8a64-420c390055eb";
+    }
+
+    private ArmTemplate Template => infra.Template;
+
+    [Fact]
+    public void Main_compiles_without_a_single_diagnostic() =>
+        Assert.True(infra.Build.Diagnostics.Length == 0, $"bicep build said:\n{infra.Build.Diagnostics}");
+
+    [Fact]
+    public void Every_bicep_file_lints_clean()
+    {
+        Assert.Contains("main.bicep", infra.Lint.Keys);
+        Assert.True(infra.Lint.Count >= 2, "the modules under infra/modules were not linted");
+        foreach (var (file, run) in infra.Lint)
+        {
+            Assert.True(run.ExitCode == 0 && run.Diagnostics.Length == 0, $"bicep lint {file}:\n{run.Diagnostics}");
+        }
+    }
+
+    [Fact]
+    public void Main_is_deployed_at_subscription_scope_into_a_resource_group_named_from_the_azd_environment()
+    {
+        Assert.Contains("subscriptionDeploymentTemplate.json", (string)Template.Root["$schema"]!, StringComparison.Ordinal);
+        var group = Template.One("Microsoft.Resources/resourceGroups");
+        Assert.Contains("parameters('environmentName')", group.Name, StringComparison.Ordinal);
+        Assert.Equal("[variables('tags')]", (string?)group.Resource["tags"]);
+        Assert.Equal("[parameters('environmentName')]", (string?)Template.Root["variables"]!["tags"]!["azd-env-name"]);
+    }
+
+    [Fact]
+    public void Parameters_file_maps_the_azd_environment()
+    {
+        var parameters = infra.Parameters["parameters"]!.AsObject();
+        Assert.Equal("${AZURE_ENV_NAME}", (string?)parameters["environmentName"]!["value"]);
+        Assert.Equal("${AZURE_LOCATION}", (string?)parameters["location"]!["value"]);
+        Assert.Equal("${AZURE_PRINCIPAL_ID}", (string?)parameters["principalId"]!["value"]);
+
+        var declared = Template.Root["parameters"]!.AsObject();
+        Assert.All(parameters.Select(p => p.Key), name => Assert.True(declared.ContainsKey(name), $"main.parameters.json sets '{name}', which main.bicep does not declare"));
+        var required = declared.Where(p => p.Value!["defaultValue"] is null).Select(p => p.Key);
+        Assert.All(required, name => Assert.True(parameters.ContainsKey(name), $"main.bicep requires '{name}' but main.parameters.json does not map it"));
+    }
+
+    [Fact]
+    public void Storage_account_refuses_shared_keys_and_anonymous_access()
+    {
+        var account = Template.One("Microsoft.Storage/storageAccounts").Properties;
+        Assert.False((bool)account["allowSharedKeyAccess"]!);
+        Assert.False((bool)account["allowBlobPublicAccess"]!);
+        Assert.True((bool)account["defaultToOAuthAuthentication"]!);
+        Assert.True((bool)account["supportsHttpsTrafficOnly"]!);
+        Assert.Equal("TLS1_2", (string?)account["minimumTlsVersion"]);
+    }
+
+    [Fact]
+    public void Storage_account_holds_the_razorpay_queue_and_its_poison_queue()
+    {
+        var queues = Template.OfType("Microsoft.Storage/storageAccounts/queueServices/queues")
+            .SelectMany(q => ArmTemplate.Literals(q.Resource["name"], q.Template))
+            .ToHashSet(StringComparer.Ordinal);
+        Assert.Contains("razorpay-events", queues);
+        Assert.Contains("razorpay-events-poison", queues);
+    }
+
+    [Fact]
+    public void Key_vault_uses_rbac_with_purge_protection_and_holds_no_secret_values()
+    {
+        var vault = Template.One("Microsoft.KeyVault/vaults").Properties;
+        Assert.True((bool)vault["enableRbacAuthorization"]!);
+        Assert.True((bool)vault["enablePurgeProtection"]!);
+        Assert.True((bool)vault["enableSoftDelete"]!);
+        Assert.Null(vault["accessPolicies"]);
+        Assert.Empty(Template.OfType("Microsoft.KeyVault/vaults/secrets"));
+    }
+
+    [Theory]
+    [InlineData(Roles.StorageBlobDataOwner, "Microsoft.Storage/storageAccounts")]
+    [InlineData(Roles.StorageQueueDataContributor, "Microsoft.Storage/storageAccounts")]
+    [InlineData(Roles.StorageTableDataContributor, "Microsoft.Storage/storageAccounts")]
+    [InlineData(Roles.KeyVaultSecretsUser, "Microsoft.KeyVault/vaults")]
+    [InlineData(Roles.MonitoringMetricsPublisher, "Microsoft.Insights/components")]
+    public void App_identity_is_granted_its_role_on_the_resource(string roleId, string scopeType)
+    {
+        var grants = AppIdentityRoleAssignments().Where(a => ArmTemplate.RoleIds(a).Contains(roleId)).ToList();
+        var grant = Assert.Single(grants);
+        Assert.Contains(scopeType, (string?)grant.Resource["scope"], StringComparison.Ordinal);
+        Assert.Equal("ServicePrincipal", (string?)grant.Properties["principalType"]);
+    }
+
+    [Fact]
+    public void App_identity_is_granted_exactly_the_roles_it_needs()
+    {
+        var granted = AppIdentityRoleAssignments().SelectMany(ArmTemplate.RoleIds).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        string[] needed =
+        [
+            Roles.StorageBlobDataOwner, Roles.StorageQueueDataContributor, Roles.StorageTableDataContributor,
+            Roles.KeyVaultSecretsUser, Roles.MonitoringMetricsPublisher,
+        ];
+        Assert.Equal(needed.Order(StringComparer.Ordinal), granted.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Role_assigning_modules_read_the_same_identity_the_function_app_runs_as()
+    {
+        Assert.Equal("[variables('identityName')]", (string?)Template.ModuleParameter("identity", "name"));
+        foreach (var module in new[] { "storage", "keyvault", "monitoring" })
+        {
+            Assert.Equal("[variables('identityName')]", (string?)Template.ModuleParameter(module, "appIdentityName"));
+        }
+
+        Assert.Equal("[reference('identity').outputs.id.value]", (string?)Template.ModuleParameter("function-app", "identityId"));
+        Assert.Equal("[reference('identity').outputs.clientId.value]", (string?)Template.ModuleParameter("function-app", "identityClientId"));
+    }
+
+    [Fact]
+    public void Function_app_is_a_custom_handler_on_flex_consumption()
+    {
+        var plan = Template.One("Microsoft.Web/serverfarms");
+        Assert.Equal("FC1", (string?)plan.Resource["sku"]!["name"]);
+        Assert.Equal("FlexConsumption", (string?)plan.Resource["sku"]!["tier"]);
+        Assert.True((bool)plan.Properties["reserved"]!);
+
+        var site = Template.One("Microsoft.Web/sites");
+        Assert.Equal("functionapp,linux", (string?)site.Resource["kind"]);
+        Assert.True((bool)site.Properties["httpsOnly"]!);
+        var config = site.Properties["functionAppConfig"]!;
+        Assert.Equal("custom", (string?)config["runtime"]!["name"]);
+        Assert.Equal("1.0", (string?)config["runtime"]!["version"]);
+        Assert.Equal("[parameters('instanceMemoryMB')]", (string?)config["scaleAndConcurrency"]!["instanceMemoryMB"]);
+        Assert.Equal("[parameters('maximumInstanceCount')]", (string?)config["scaleAndConcurrency"]!["maximumInstanceCount"]);
+    }
+
+    [Fact]
+    public void Deployment_package_is_read_from_blob_storage_with_the_managed_identity()
+    {
+        var site = Template.One("Microsoft.Web/sites");
+        Assert.Equal("UserAssigned", (string?)site.Resource["identity"]!["type"]);
+        var storage = site.Properties["functionAppConfig"]!["deployment"]!["storage"]!;
+        Assert.Equal("blobContainer", (string?)storage["type"]);
+        Assert.Equal("UserAssignedIdentity", (string?)storage["authentication"]!["type"]);
+        Assert.Equal("[parameters('identityId')]", (string?)storage["authentication"]!["userAssignedIdentityResourceId"]);
+        Assert.Null(storage["authentication"]!["storageAccountConnectionStringName"]);
+        Assert.Equal("[reference('storage').outputs.deploymentContainerUrl.value]", (string?)Template.ModuleParameter("function-app", "deploymentContainerUrl"));
+    }
+
+    [Fact]
+    public void Function_app_carries_the_azd_service_tag_of_azure_yaml()
+    {
+        var site = Template.One("Microsoft.Web/sites");
+        Assert.Contains("'azd-service-name', parameters('serviceName')", (string?)site.Resource["tags"], StringComparison.Ordinal);
+        Assert.Equal("[variables('serviceName')]", (string?)Template.ModuleParameter("function-app", "serviceName"));
+        var serviceName = (string)Template.Root["variables"]!["serviceName"]!;
+        Assert.Contains(serviceName, AzureYaml.Load().ServiceNames);
+    }
+
+    [Fact]
+    public void Storage_settings_are_identity_based()
+    {
+        var settings = AppSettings();
+        Assert.Equal("[parameters('storageAccountName')]", settings["AzureWebJobsStorage__accountName"]);
+        Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
+        Assert.Equal("[parameters('identityClientId')]", settings["AzureWebJobsStorage__clientId"]);
+        Assert.Equal("[parameters('identityClientId')]", settings["AZURE_CLIENT_ID"]);
+        Assert.DoesNotContain("AzureWebJobsStorage", settings.Keys);
+    }
+
+    [Fact]
+    public void Settings_point_the_app_at_key_vault_entra_id_and_telemetry_with_the_dev_issuer_off()
+    {
+        var settings = AppSettings();
+        Assert.Equal("[parameters('keyVaultUri')]", settings["KeyVault__Uri"]);
+        Assert.Equal("[reference('keyVault').outputs.uri.value]", (string?)Template.ModuleParameter("function-app", "keyVaultUri"));
+        Assert.Equal("false", settings["Auth__DevIssuer__Enabled"]);
+        Assert.Contains("APPLICATIONINSIGHTS_CONNECTION_STRING", settings.Keys);
+        Assert.Contains("Authorization=AAD", settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"], StringComparison.Ordinal);
+        foreach (var key in new[] { "AzureAd__Instance", "AzureAd__TenantId", "AzureAd__ClientId", "AzureAd__Audience", "Razorpay__BaseUrl" })
+        {
+            Assert.Contains(key, settings.Keys);
+        }
+    }
+
+    [Fact]
+    public void Settings_hold_no_connection_string_key_or_secret()
+    {
+        var settings = AppSettings();
+        Assert.DoesNotContain(settings.Keys, k =>
+            k != "APPLICATIONINSIGHTS_CONNECTION_STRING" &&
+            (k.Contains("CONNECTION", StringComparison.OrdinalIgnoreCase) || k.Contains("SECRET", StringComparison.OrdinalIgnoreCase) ||
+             k.Contains("PASSWORD", StringComparison.OrdinalIgnoreCase) || k.EndsWith("KEY", StringComparison.OrdinalIgnoreCase)));
+
+        // Razorpay credentials live in Key Vault only.
+        Assert.DoesNotContain("Razorpay__KeyId", settings.Keys);
+        Assert.DoesNotContain("Razorpay__KeySecret", settings.Keys);
+        Assert.DoesNotContain("Razorpay__WebhookSecret", settings.Keys);
+        Assert.All(settings.Values, value => Assert.DoesNotMatch(KeyMaterial(), value));
+    }
+
+    [Fact]
+    public void Settings_avoid_what_flex_consumption_rejects()
+    {
+        // Flex Consumption takes runtime and deployment from functionAppConfig and refuses these.
+        string[] rejected =
+        [
+            "FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE",
+            "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "WEBSITE_CONTENTSHARE", "WEBSITE_NODE_DEFAULT_VERSION",
+            "FUNCTIONS_WORKER_PROCESS_COUNT", "AzureWebJobsDashboard",
+        ];
+        Assert.Empty(AppSettings().Keys.Intersect(rejected, StringComparer.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public void Every_setting_the_app_needs_in_azure_is_set()
+    {
+        // Local-only settings, and the secrets the app reads from Key Vault in Azure.
+        string[] notInAzure =
+        [
+            "FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "Hosting__Url",
+            "Razorpay__KeyId", "Razorpay__KeySecret", "Razorpay__WebhookSecret",
+        ];
+        var set = AppSettings().Keys.Select(k => IndexSuffix().Replace(k, "__0")).ToHashSet(StringComparer.Ordinal);
+        var needed = LocalSettingsSample.Load().Values.Keys
+            .Except(notInAzure, StringComparer.Ordinal)
+            .Except(SettingsSections.KeysWithCodeDefaults(), StringComparer.Ordinal)
+            // The development issuer is off in Azure (and start-up refuses it there); only the switch is set.
+            .Where(key => key == "Auth__DevIssuer__Enabled" || !key.StartsWith("Auth__DevIssuer__", StringComparison.Ordinal));
+        Assert.All(needed, key => Assert.True(set.Contains(key), $"the app reads '{key}' but the Function App does not set it"));
+    }
+
+    [Fact]
+    public void No_key_listing_function_or_key_material_appears_anywhere_in_the_template()
+    {
+        var strings = Template.AllStrings().ToList();
+        Assert.DoesNotContain(strings, s => s.Contains("listKeys(", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(strings, s => s.Contains("listAccountSas(", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(strings, s => s.Contains("listServiceSas(", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(strings, s => s.Contains("listSecrets(", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(strings, s => KeyMaterial().IsMatch(s));
+    }
+
+    [Fact]
+    public void Outputs_give_azd_what_it_needs_and_nothing_secret()
+    {
+        var modules = Template.OfType("Microsoft.Resources/deployments").Select(m => m.Properties["template"]!.AsObject());
+        var outputs = modules.Prepend(Template.Root).SelectMany(t => t["outputs"]?.AsObject() ?? []).ToList();
+        Assert.All(outputs, output =>
+        {
+            var type = (string?)output.Value!["type"];
+            Assert.False(string.Equals(type, "securestring", StringComparison.OrdinalIgnoreCase) || string.Equals(type, "secureObject", StringComparison.OrdinalIgnoreCase), output.Key);
+            Assert.DoesNotContain("connection", output.Key, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("secret", output.Key, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("ConnectionString", output.Value!["value"]?.ToJsonString() ?? "", StringComparison.OrdinalIgnoreCase);
+        });
+
+        var top = Template.Root["outputs"]!.AsObject();
+        foreach (var name in new[] { "API_BASE_URL", "RAZORPAY_WEBHOOK_URL", "AZURE_STORAGE_ACCOUNT_NAME", "AZURE_KEY_VAULT_URI", "AZURE_KEY_VAULT_NAME", "AZURE_FUNCTION_APP_NAME" })
+        {
+            Assert.True(top.ContainsKey(name), $"output {name} is missing");
+        }
+
+        Assert.EndsWith("/api/v1/webhooks/razorpay', reference('functionApp').outputs.defaultHostName.value)]", (string?)top["RAZORPAY_WEBHOOK_URL"]!["value"], StringComparison.Ordinal);
+    }
+
+    private IEnumerable<ArmResource> AppIdentityRoleAssignments() =>
+        Template.OfType("Microsoft.Authorization/roleAssignments").Where(a =>
+        {
+            var principal = (string?)a.Properties["principalId"] ?? "";
+            return principal.Contains("Microsoft.ManagedIdentity/userAssignedIdentities", StringComparison.Ordinal) ||
+                   principal.StartsWith("[reference('appIdentity')", StringComparison.Ordinal);
+        });
+
+    /// <summary>
+    /// The Function App's settings by name: the literal objects the <c>appsettings</c> resource
+    /// unions, the <c>createObject</c> pairs, and the indexed names built from arrays (as <c>…__0</c>).
+    /// </summary>
+    private Dictionary<string, string> AppSettings()
+    {
+        var config = Template.OfType("Microsoft.Web/sites/config").Single(c => c.Name!.Contains("'appsettings'", StringComparison.Ordinal));
+        var expression = (string)config.Resource["properties"]!;
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        var variables = config.Template["variables"]!.AsObject();
+        foreach (Match reference in VariableReference().Matches(expression))
+        {
+            switch (variables[reference.Groups[1].Value])
+            {
+                case JsonObject literal:
+                    foreach (var (key, value) in literal)
+                    {
+                        settings.Add(key, (string)value!);
+                    }
+
+                    break;
+                case JsonValue built when built.TryGetValue<string>(out var text):
+                    foreach (Match name in IndexedName().Matches(text))
+                    {
+                        settings.Add(name.Groups[1].Value + "0", text);
+                    }
+
+                    break;
+            }
+        }
+
+        foreach (Match pair in CreatedPair().Matches(expression))
+        {
+            settings.Add(pair.Groups[1].Value, pair.Groups[2].Value);
+        }
+
+        Assert.True(settings.Count > 5, $"could not read the app settings from {expression}");
+        return settings;
+    }
+
+    [GeneratedRegex(@"variables\('([^']+)'\)")]
+    private static partial Regex VariableReference();
+
+    [GeneratedRegex(@"format\('([A-Za-z_]+__)\{0\}'")]
+    private static partial Regex IndexedName();
+
+    [GeneratedRegex(@"createObject\('([^']+)', ([^,)]+(?:\)[^,)]*)?)")]
+    private static partial Regex CreatedPair();
+
+    [GeneratedRegex(@"__\d+$")]
+    private static partial Regex IndexSuffix();
+
+    [GeneratedRegex("AccountKey=|SharedAccessSignature=|sig=|DefaultEndpointsProtocol=|ClientSecret=", RegexOptions.IgnoreCase)]
+    private static partial Regex KeyMaterial();
+}
