@@ -1,5 +1,6 @@
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Plans;
@@ -37,6 +38,7 @@ public static class Program
         builder.AddRazorpay();
         builder.AddPlans();
         builder.AddUsage();
+        builder.AddInvoices();
 
         customize?.Invoke(builder);
 
@@ -51,6 +53,7 @@ public static class Program
         app.MapRazorpay();
         app.MapPlans();
         app.MapUsage();
+        app.MapInvoices();
 
         mapMore?.Invoke(app);
 
