@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Invoices;
@@ -74,20 +75,21 @@ public sealed class InvoiceWorld : IAsyncDisposable
     /// <summary>The built-in catalog plus <see cref="OddPlan"/>.</summary>
     public static PlanCatalog Catalog()
     {
-        var catalog = PlanSettings.BuiltIn();
-        catalog[OddPlan] = new PlanDefinition
+        var plan = $"{PlanSettings.CatalogSection}:{OddPlan}";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            Name = "Odd",
-            MonthlyFeeMinor = 1_003,
-            Currency = "INR",
-            ApiRateLimitPerMinute = 60,
-            Meters =
-            {
-                [Meters.ApiCalls] = new MeterPriceDefinition { IncludedQuantity = 100, UnitSize = 7, PricePerUnitBlockMinor = 333 },
-                ["storage_gb"] = new MeterPriceDefinition { IncludedQuantity = 0, UnitSize = 1, PricePerUnitBlockMinor = 1_999 },
-            },
-        };
-        return new PlanCatalog(Options.Create(new PlanSettings { Catalog = catalog }));
+            [$"{plan}:Name"] = "Odd",
+            [$"{plan}:MonthlyFeeMinor"] = "1003",
+            [$"{plan}:Currency"] = "INR",
+            [$"{plan}:ApiRateLimitPerMinute"] = "60",
+            [$"{plan}:Meters:{Meters.ApiCalls}:IncludedQuantity"] = "100",
+            [$"{plan}:Meters:{Meters.ApiCalls}:UnitSize"] = "7",
+            [$"{plan}:Meters:{Meters.ApiCalls}:PricePerUnitBlockMinor"] = "333",
+            [$"{plan}:Meters:storage_gb:IncludedQuantity"] = "0",
+            [$"{plan}:Meters:storage_gb:UnitSize"] = "1",
+            [$"{plan}:Meters:storage_gb:PricePerUnitBlockMinor"] = "1999",
+        }).Build();
+        return new PlanCatalog(Options.Create(new PlanSettings()), configuration);
     }
 
     public void LinksSucceed()
