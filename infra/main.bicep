@@ -44,6 +44,12 @@ param azureAdAudience string = ''
 @description('Razorpay REST API base URL.')
 param razorpayBaseUrl string = 'https://api.razorpay.com/v1/'
 
+@description('Seller GSTIN printed on tax invoices.')
+param invoiceSellerGstin string = ''
+
+@description('Seller address printed on tax invoices.')
+param invoiceSellerAddress string = ''
+
 @description('Entra ID object ids (oid) of platform administrators.')
 param platformAdminUserIds string[] = []
 
@@ -139,6 +145,8 @@ module functionApp 'modules/function-app.bicep' = {
     azureAdClientId: azureAdClientId
     azureAdAudience: empty(azureAdAudience) ? 'api://${azureAdClientId}' : azureAdAudience
     razorpayBaseUrl: razorpayBaseUrl
+    invoiceSellerGstin: invoiceSellerGstin
+    invoiceSellerAddress: invoiceSellerAddress
     platformAdminUserIds: platformAdminUserIds
   }
 }

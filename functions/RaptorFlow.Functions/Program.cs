@@ -1,10 +1,13 @@
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Usage;
 
 namespace RaptorFlow.Functions;
 
@@ -33,6 +36,9 @@ public static class Program
         builder.AddApiKeys();
         builder.AddLedger();
         builder.AddRazorpay();
+        builder.AddPlans();
+        builder.AddUsage();
+        builder.AddInvoices();
 
         customize?.Invoke(builder);
 
@@ -45,6 +51,9 @@ public static class Program
         app.MapApiKeys();
         app.MapLedger();
         app.MapRazorpay();
+        app.MapPlans();
+        app.MapUsage();
+        app.MapInvoices();
 
         mapMore?.Invoke(app);
 

@@ -29,6 +29,8 @@ param azureAdTenantId string
 param azureAdClientId string
 param azureAdAudience string
 param razorpayBaseUrl string
+param invoiceSellerGstin string
+param invoiceSellerAddress string
 param platformAdminUserIds string[]
 
 // Arrays become indexed settings (Cors__AllowedOrigins__0, …), the form .NET configuration binds.
@@ -54,6 +56,8 @@ var settings = {
   AzureAd__Audience: azureAdAudience
   Auth__DevIssuer__Enabled: 'false'
   Razorpay__BaseUrl: razorpayBaseUrl
+  Invoices__SellerGstin: invoiceSellerGstin
+  Invoices__SellerAddress: invoiceSellerAddress
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
 using RaptorFlow.Functions.Platform.RateLimiting;
+using RaptorFlow.Functions.Usage;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
@@ -22,6 +23,7 @@ public sealed partial class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     ApiKeyVerifier verifier,
     TokenBuckets buckets,
+    IUsageMeter usage,
     IOptions<ApiKeySettings> settings) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     private static readonly object RejectionKey = new();
@@ -57,6 +59,9 @@ public sealed partial class ApiKeyAuthenticationHandler(
             LogRateLimited(Logger, key.KeyId, key.OrgId);
             return Reject(new Rejection(ApiKeyOutcome.Valid, RateLimited: decision));
         }
+
+        // Metered in memory; the meter flushes usage events in the background, never per request.
+        usage.Count(key.OrgId, Meters.ApiCalls);
 
         var identity = new ClaimsIdentity(AccessRegistration.ApiKeyScheme, "name", null);
         identity.AddClaim(new Claim(CallerClaims.Kind, CallerClaims.ApiKeyKind));

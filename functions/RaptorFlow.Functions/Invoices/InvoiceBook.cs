@@ -1,0 +1,79 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Paging;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Invoices;
+
+/// <summary>Reads and conditionally writes the invoice rows of an org's partition.</summary>
+public sealed class InvoiceBook(StorageAccount storage)
+{
+    internal static readonly JsonSerializerOptions LineJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public TableClient Table => storage.Table(InvoiceKeys.TableName);
+
+    /// <summary>The invoice, draft or not; null for a malformed id or one this org does not have.</summary>
+    public async Task<InvoiceRow?> FindAsync(string orgId, string invoiceId, CancellationToken cancellationToken)
+    {
+        if (!IdGenerator.IsWellFormed(orgId, "org") || !IdGenerator.IsWellFormed(invoiceId, "bill"))
+        {
+            return null;
+        }
+
+        var row = await Table.GetEntityIfExistsAsync<InvoiceRow>(orgId, InvoiceKeys.Invoice(invoiceId), cancellationToken: cancellationToken);
+        return row.HasValue && row.Value!.InvoiceId == invoiceId ? row.Value : null;
+    }
+
+    public async Task<PeriodRow?> FindPeriodAsync(string orgId, DateTimeOffset periodStart, CancellationToken cancellationToken)
+    {
+        var row = await Table.GetEntityIfExistsAsync<PeriodRow>(orgId, InvoiceKeys.Period(periodStart), cancellationToken: cancellationToken);
+        return row.HasValue ? row.Value : null;
+    }
+
+    /// <summary>Invoices of the org with work left (drafts, postings, links, reversals).</summary>
+    public async Task<IReadOnlyList<InvoiceRow>> PendingAsync(string orgId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {orgId} and RowKey ge {InvoiceKeys.InvoicePrefix} and RowKey lt {InvoiceKeys.PrefixEnd(InvoiceKeys.InvoicePrefix)} and Pending eq {true}");
+        var rows = new List<InvoiceRow>();
+        await foreach (var row in Table.QueryAsync<InvoiceRow>(filter, cancellationToken: cancellationToken))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    /// <summary>A page of the org's issued, paid and void invoices, newest first.</summary>
+    public Task<(IReadOnlyList<InvoiceRow> Items, string? NextCursor)> ListAsync(string orgId, PageRequest page, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {orgId} and RowKey ge {InvoiceKeys.InvoicePrefix} and RowKey lt {InvoiceKeys.PrefixEnd(InvoiceKeys.InvoicePrefix)} and Status ne {InvoiceKeys.Draft}");
+        return Table.ReadPageAsync<InvoiceRow>(filter, page, cancellationToken);
+    }
+
+    /// <summary>Replaces the row if it is unchanged since read; false when another writer got there first (re-read and decide again).</summary>
+    public async Task<bool> TryReplaceAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
+            row.ETag = response.Headers.ETag ?? default;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            return false;
+        }
+    }
+
+    public static IReadOnlyList<InvoiceLine> LinesOf(InvoiceRow row) =>
+        row.Lines is null ? [] : JsonSerializer.Deserialize<List<InvoiceLine>>(row.Lines, LineJson) ?? [];
+
+    public static string SerializeLines(IReadOnlyList<InvoiceLine> lines) => JsonSerializer.Serialize(lines, LineJson);
+}

@@ -1,0 +1,368 @@
+using System.Globalization;
+using System.Net;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Plans;
+using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Usage;
+
+namespace RaptorFlow.Functions.Invoices;
+
+/// <summary>Why an invoice cannot be voided.</summary>
+public sealed class InvoiceNotVoidableException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>
+/// Closes an org's billing period into one invoice and carries it through its steps, each safe to
+/// repeat and each committed with the row's ETag, so concurrent runs and retries converge:
+/// <list type="number">
+/// <item>claim: the period row and a draft invoice row, inserted together (a second claim fails whole);</item>
+/// <item>number and price: the next gap-free number is reserved for the draft's id (a retry finds it), then the draft becomes <c>issued</c> with its lines and totals;</item>
+/// <item>post: Dr receivable, Cr revenue, Cr gst_payable, idempotent by <c>invoice:{id}</c>;</item>
+/// <item>link: a Razorpay payment link carrying <c>notes.org_id</c> and <c>notes.invoice_id</c>.</item>
+/// </list>
+/// Until every step is done the row stays <c>Pending</c> and each GenerateInvoices run finishes it; a
+/// Razorpay outage delays the link, never the invoice. A void reverses whatever posting exists.
+/// </summary>
+public sealed partial class InvoiceIssuer(
+    InvoiceBook book,
+    InvoiceNumbering numbering,
+    PostingEngine ledger,
+    RazorpayClient razorpay,
+    ISubscriptions subscriptions,
+    PlanCatalog plans,
+    IUsageTotals usage,
+    AuditLog audit,
+    IdGenerator ids,
+    TimeProvider time,
+    IOptions<InvoiceSettings> settings,
+    ILogger<InvoiceIssuer> logger)
+{
+    private const int MaxRounds = 20;
+
+    /// <summary>How long a run that started creating a payment link owns that step; after it a crashed run's step is taken over.</summary>
+    public static readonly TimeSpan LinkLease = TimeSpan.FromMinutes(10);
+    private static readonly AuditActor Generator = AuditActor.System("GenerateInvoices");
+
+    public static string PostingKey(string invoiceId) => $"invoice:{invoiceId}";
+
+    public static string ReversalKey(string invoiceId) => $"invoice:{invoiceId}:void";
+
+    /// <summary>The calendar month (UTC) that closed most recently before <paramref name="now"/>.</summary>
+    public static (DateTimeOffset Start, DateTimeOffset End) LastClosedPeriod(DateTimeOffset now)
+    {
+        var utc = now.ToUniversalTime();
+        var end = new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        return (end.AddMonths(-1), end);
+    }
+
+    /// <summary>The org's one invoice for the period starting at <paramref name="periodStart"/>, claimed now if nobody has, and carried as far as it can go.</summary>
+    public async Task<InvoiceRow> CloseAsync(string orgId, DateTimeOffset periodStart, CancellationToken cancellationToken)
+    {
+        var periodEnd = periodStart.AddMonths(1);
+        for (var round = 1; ; round++)
+        {
+            var period = await book.FindPeriodAsync(orgId, periodStart, cancellationToken);
+            if (period is not null)
+            {
+                var claimed = await book.FindAsync(orgId, period.InvoiceId, cancellationToken)
+                    ?? throw new InvalidOperationException($"Period {period.RowKey} of {orgId} names invoice {period.InvoiceId}, which does not exist.");
+                return await FinishAsync(claimed, cancellationToken);
+            }
+
+            var now = time.GetUtcNow();
+            var invoiceId = ids.New("bill");
+            var draft = new InvoiceRow
+            {
+                PartitionKey = orgId,
+                RowKey = InvoiceKeys.Invoice(invoiceId),
+                InvoiceId = invoiceId,
+                PeriodStart = periodStart,
+                PeriodEnd = periodEnd,
+                IssuedAt = now,
+            };
+            try
+            {
+                await book.Table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.Add, new PeriodRow { PartitionKey = orgId, RowKey = InvoiceKeys.Period(periodStart), InvoiceId = invoiceId, ClaimedAt = now }),
+                    new TableTransactionAction(TableTransactionActionType.Add, draft),
+                ], cancellationToken);
+                LogClaimed(logger, orgId, InvoiceKeys.Period(periodStart), invoiceId);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409 && round < MaxRounds)
+            {
+                // Another run claimed the period first; finish its invoice instead.
+                continue;
+            }
+
+            var fresh = await book.FindAsync(orgId, invoiceId, cancellationToken) ?? throw new InvalidOperationException($"Claimed invoice {invoiceId} vanished.");
+            return await FinishAsync(fresh, cancellationToken);
+        }
+    }
+
+    /// <summary>Does the invoice's remaining steps; safe to call from any number of runs at once.</summary>
+    public async Task<InvoiceRow> FinishAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        for (var round = 1; round <= MaxRounds; round++)
+        {
+            if (!row.Pending)
+            {
+                return row;
+            }
+
+            var step = await NextStepAsync(row, cancellationToken);
+            if (step == Step.Deferred)
+            {
+                return row;
+            }
+
+            if (step == Step.Lost)
+            {
+                // Someone else changed the row: read it again and decide afresh.
+                row = await book.FindAsync(row.OrgId, row.InvoiceId, cancellationToken)
+                    ?? throw new InvalidOperationException($"Invoice {row.InvoiceId} vanished.");
+            }
+        }
+
+        throw new InvalidOperationException($"Invoice {row.InvoiceId} kept changing under {MaxRounds} attempts to finish it.");
+    }
+
+    /// <summary>Voids an issued, unpaid invoice and reverses its posting. Voiding a void invoice changes nothing.</summary>
+    public async Task<InvoiceRow?> VoidAsync(string orgId, string invoiceId, AuditActor actor, string? reason, string? ip, string? requestId, CancellationToken cancellationToken)
+    {
+        for (var round = 1; round <= MaxRounds; round++)
+        {
+            var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
+            if (row is null || row.IsDraft)
+            {
+                return null;
+            }
+
+            if (row.ParsedStatus == InvoiceStatus.Void)
+            {
+                return await FinishAsync(row, cancellationToken);
+            }
+
+            if (row.ParsedStatus == InvoiceStatus.Paid)
+            {
+                throw new InvoiceNotVoidableException("invoice.paid", $"Invoice {row.Number} is paid; refund the payment instead of voiding it.");
+            }
+
+            if (row.AmountPaidMinor > 0)
+            {
+                throw new InvoiceNotVoidableException("invoice.partly_paid", $"Invoice {row.Number} has payments recorded against it; refund them before voiding.");
+            }
+
+            row.Status = InvoiceStatus.Void.ToWire();
+            row.VoidedAt = time.GetUtcNow();
+            row.VoidedBy = actor.Reference;
+            row.VoidReason = reason;
+            row.Pending = true;
+            if (!await book.TryReplaceAsync(row, cancellationToken))
+            {
+                continue;
+            }
+
+            LogVoided(logger, orgId, invoiceId, row.Number);
+            await audit.RecordAsync(orgId, actor, new AuditEntry("invoice.voided", "invoice", invoiceId, new Dictionary<string, AuditChange>
+            {
+                ["status"] = new(InvoiceStatus.Issued.ToWire(), InvoiceStatus.Void.ToWire()),
+                ["reason"] = new(null, reason),
+            }), ip, requestId);
+            return await FinishAsync(row, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"Invoice {invoiceId} kept changing under {MaxRounds} attempts to void it.");
+    }
+
+    private enum Step
+    {
+        /// <summary>A step was committed; go on.</summary>
+        Done,
+
+        /// <summary>The row changed under us; read it again.</summary>
+        Lost,
+
+        /// <summary>Another run owns the next step, or Razorpay is unavailable: a later run finishes it.</summary>
+        Deferred,
+    }
+
+    /// <summary>Takes the first step left and commits it with the row's ETag.</summary>
+    private async Task<Step> NextStepAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        if (row.IsDraft)
+        {
+            return Committed(await IssueAsync(row, cancellationToken));
+        }
+
+        if (row.ParsedStatus == InvoiceStatus.Void)
+        {
+            return Committed(await ReverseAsync(row, cancellationToken));
+        }
+
+        if (row.TotalMinor > 0 && row.LedgerTransactionId is null)
+        {
+            row.LedgerTransactionId = await PostAsync(row, cancellationToken);
+            return Committed(await book.TryReplaceAsync(row, cancellationToken));
+        }
+
+        if (row.ParsedStatus == InvoiceStatus.Issued && row.TotalMinor > 0 && row.PaymentLinkId is null && row.PaymentLinkError is null)
+        {
+            return await AttachPaymentLinkAsync(row, cancellationToken);
+        }
+
+        row.Pending = false;
+        return Committed(await book.TryReplaceAsync(row, cancellationToken));
+    }
+
+    private static Step Committed(bool committed) => committed ? Step.Done : Step.Lost;
+
+    private async Task<bool> IssueAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        // Priced before the number is taken, so a pricing failure leaves a draft and no number.
+        var subscription = await subscriptions.GetAsync(row.OrgId, cancellationToken);
+        var plan = plans.Get(subscription.PlanId);
+        var totals = await usage.GetTotalsAsync(row.OrgId, row.PeriodStart, row.PeriodEnd, cancellationToken);
+        var amounts = InvoiceCalculation.Calculate(plan, totals, chargePlanFee: !subscription.FeeCollectedByRazorpay);
+
+        var financialYear = FinancialYear.Of(row.IssuedAt);
+        var number = await numbering.NumberAsync(settings.Value.NumberSeries, financialYear, row.InvoiceId, row.OrgId, cancellationToken);
+
+        row.Status = InvoiceStatus.Issued.ToWire();
+        row.Number = number;
+        row.FinancialYear = financialYear;
+        row.PlanId = plan.Id;
+        row.PlanName = plan.Name;
+        row.Currency = amounts.Currency;
+        row.Lines = InvoiceBook.SerializeLines(amounts.Lines);
+        row.SubtotalMinor = amounts.SubtotalMinor;
+        row.TaxMinor = amounts.TaxMinor;
+        row.TotalMinor = amounts.TotalMinor;
+        if (!await book.TryReplaceAsync(row, cancellationToken))
+        {
+            return false;
+        }
+
+        LogIssued(logger, row.OrgId, row.InvoiceId, number, row.TotalMinor, row.Currency);
+        await audit.RecordAsync(row.OrgId, Generator, new AuditEntry("invoice.issued", "invoice", row.InvoiceId, new Dictionary<string, AuditChange>
+        {
+            ["number"] = new(null, number),
+            ["period"] = new(null, row.PeriodStart.ToString("yyyy-MM", CultureInfo.InvariantCulture)),
+            ["totalMinor"] = new(null, row.TotalMinor.ToString(CultureInfo.InvariantCulture)),
+            ["currency"] = new(null, row.Currency),
+        }));
+        return true;
+    }
+
+    private async Task<string> PostAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        var lines = new List<PostingLine>
+        {
+            PostingLine.Dr(ChartOfAccounts.Receivable, row.Currency, row.TotalMinor, $"Invoice {row.Number}"),
+            PostingLine.Cr(ChartOfAccounts.Revenue, row.Currency, row.SubtotalMinor, $"Invoice {row.Number}"),
+        };
+        if (row.TaxMinor > 0)
+        {
+            lines.Add(PostingLine.Cr(ChartOfAccounts.GstPayable, row.Currency, row.TaxMinor, $"GST on invoice {row.Number}"));
+        }
+
+        var result = await ledger.PostAsync(new PostingBatch(row.OrgId, PostingKey(row.InvoiceId), $"Invoice {row.Number} issued", lines), cancellationToken);
+        return result.TransactionId;
+    }
+
+    private async Task<bool> ReverseAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        // Looked up by key, not only on the row: a run that posted just before the void committed
+        // has not written the transaction id, and its own conditional write will fail and bring it here.
+        var posted = row.LedgerTransactionId ?? await ledger.FindTransactionIdAsync(row.OrgId, PostingKey(row.InvoiceId), cancellationToken);
+        if (posted is not null && row.ReversalTransactionId is null)
+        {
+            var reversal = await ledger.ReverseAsync(row.OrgId, posted, ReversalKey(row.InvoiceId), $"invoice {row.Number} voided", cancellationToken);
+            row.LedgerTransactionId = posted;
+            row.ReversalTransactionId = reversal.TransactionId;
+            return await book.TryReplaceAsync(row, cancellationToken);
+        }
+
+        row.Pending = false;
+        return await book.TryReplaceAsync(row, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes the link step's lease first (an ETag write), so of concurrent runs only one asks
+    /// Razorpay; a run that crashes mid-call leaves at most one unpaid link, and the step is taken
+    /// over once the lease expires.
+    /// </summary>
+    private async Task<Step> AttachPaymentLinkAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (row.LinkClaimedAt is { } claimed && now - claimed < LinkLease)
+        {
+            return Step.Deferred;
+        }
+
+        row.LinkClaimedAt = now;
+        if (!await book.TryReplaceAsync(row, cancellationToken))
+        {
+            return Step.Lost;
+        }
+
+        var notes = new Dictionary<string, string>
+        {
+            ["org_id"] = row.OrgId,
+            ["invoice_id"] = row.InvoiceId,
+            ["invoice_number"] = row.Number!,
+        };
+        var deferred = false;
+        try
+        {
+            var link = await razorpay.CreatePaymentLinkAsync(
+                new CreatePaymentLinkRequest(row.TotalMinor, row.Currency, $"{settings.Value.SellerName} invoice {row.Number}", Notes: notes), cancellationToken);
+            row.PaymentLinkId = link.Id;
+            row.PaymentUrl = link.ShortUrl;
+            row.LastLinkFailure = null;
+            LogLinked(logger, row.InvoiceId, link.Id);
+        }
+        catch (RazorpayApiException ex) when (ex.Status is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity)
+        {
+            // Razorpay refuses the request itself (e.g. below its minimum amount): asking again gives the same answer.
+            row.PaymentLinkError = $"{ex.Code}: {ex.Description}";
+            LogLinkRefused(logger, row.InvoiceId, ex.Code, ex.Description);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Razorpay unavailable, or no credentials yet: the invoice stands, the next run asks again.
+            row.LastLinkFailure = ex is RazorpayApiException api ? $"{(int)api.Status} {api.Code}" : ex.GetType().Name;
+            row.LinkClaimedAt = null;
+            deferred = true;
+            LogLinkFailed(logger, ex, row.InvoiceId);
+        }
+
+        var committed = await book.TryReplaceAsync(row, CancellationToken.None);
+        return !committed ? Step.Lost : deferred ? Step.Deferred : Step.Done;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Claimed {Period} of {OrgId} for invoice {InvoiceId}")]
+    private static partial void LogClaimed(ILogger logger, string orgId, string period, string invoiceId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Issued invoice {InvoiceId} ({Number}) to {OrgId}: {TotalMinor} {Currency}")]
+    private static partial void LogIssued(ILogger logger, string orgId, string invoiceId, string number, long totalMinor, string currency);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Attached payment link {PaymentLinkId} to invoice {InvoiceId}")]
+    private static partial void LogLinked(ILogger logger, string invoiceId, string paymentLinkId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Razorpay refused a payment link for invoice {InvoiceId}: {Code} {Description}")]
+    private static partial void LogLinkRefused(ILogger logger, string invoiceId, string code, string description);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not create the payment link of invoice {InvoiceId}; the next run retries")]
+    private static partial void LogLinkFailed(ILogger logger, Exception exception, string invoiceId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Voided invoice {InvoiceId} ({Number}) of {OrgId}")]
+    private static partial void LogVoided(ILogger logger, string orgId, string invoiceId, string? number);
+}

@@ -1,0 +1,127 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Idempotency;
+using RaptorFlow.Functions.Platform.Problems;
+
+namespace RaptorFlow.Functions.Plans;
+
+public sealed record MeterPriceResponse(long IncludedQuantity, long UnitSize, long PricePerUnitBlockMinor);
+
+public sealed record PlanResponse(string Id, string Name, long MonthlyFeeMinor, string Currency, int ApiRateLimitPerMinute, IReadOnlyDictionary<string, MeterPriceResponse> Meters);
+
+public sealed record PlansResponse(IReadOnlyList<PlanResponse> Data, string DefaultPlanId);
+
+public sealed record ChangeSubscriptionRequest(string? PlanId);
+
+/// <summary><c>feeCollectedBy</c>: <c>invoice</c> (the monthly invoice carries the fee) or <c>razorpay</c> (a Razorpay subscription charges it).</summary>
+public sealed record SubscriptionResponse(
+    string OrgId,
+    string PlanId,
+    string PlanName,
+    string Status,
+    long MonthlyFeeMinor,
+    string Currency,
+    DateTimeOffset CurrentPeriodStart,
+    DateTimeOffset CurrentPeriodEnd,
+    string FeeCollectedBy,
+    string? RazorpaySubscriptionId);
+
+public static class PlansApi
+{
+    public static IEndpointRouteBuilder MapPlanRoutes(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/api/v1/plans", ListPlans).WithTags("Plans")
+            .IsPublic("The price list is public.")
+            .WithName("ListPlans").WithSummary("The plans on sale: monthly fee, included quota and overage price per meter, API rate limit.");
+
+        var api = routes.MapGroup("/api/v1/orgs/{orgId}/subscription").WithTags("Plans");
+
+        api.MapGet("/", GetSubscriptionAsync).RequireCapability(Capability.BillingRead)
+            .WithName("GetSubscription").WithSummary("The org's plan, status and current billing period (calendar month, UTC).");
+        api.MapPost("/", ChangeSubscriptionAsync).RequireCapability(Capability.BillingManage).WithIdempotency()
+            .WithName("ChangeSubscription").WithSummary("Moves the org to another plan, effective at once; the invoice for the period bills the plan in effect when the period closes.");
+
+        return routes;
+    }
+
+    public static Ok<PlansResponse> ListPlans(PlanCatalog catalog) =>
+        TypedResults.Ok(new PlansResponse([.. catalog.All.Select(ToResponse)], catalog.Default.Id));
+
+    public static async Task<Ok<SubscriptionResponse>> GetSubscriptionAsync(string orgId, SubscriptionStore store, PlanCatalog catalog, CancellationToken cancellationToken) =>
+        TypedResults.Ok(ToResponse(await store.GetAsync(orgId, cancellationToken), catalog));
+
+    public static async Task<Results<Ok<SubscriptionResponse>, ProblemHttpResult>> ChangeSubscriptionAsync(
+        string orgId, ChangeSubscriptionRequest request, HttpContext context, SubscriptionStore store, PlanCatalog catalog, AuditLog audit, TimeProvider time)
+    {
+        var planId = request.PlanId?.Trim();
+        if (string.IsNullOrEmpty(planId) || !catalog.TryGet(planId, out var plan))
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]>
+            {
+                ["planId"] = [$"planId must be one of: {string.Join(", ", catalog.All.Select(p => p.Id))}."],
+            });
+        }
+
+        // A lost race against another change or a webhook: read again and re-decide, a few times.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var row = await store.FindAsync(orgId, CancellationToken.None);
+            var before = store.ToSubscription(orgId, row);
+            if (before.FeeCollectedByRazorpay)
+            {
+                return ApiProblem.Conflict("subscription.managed_by_razorpay",
+                    $"A Razorpay subscription ({before.RazorpaySubscriptionId}) collects this org's fee; cancel it in Razorpay before changing the plan here.");
+            }
+
+            if (before.PlanId == plan.Id && before.Status == SubscriptionStatus.Active)
+            {
+                return TypedResults.Ok(ToResponse(before, catalog));
+            }
+
+            row ??= new SubscriptionRow { PartitionKey = orgId };
+            row.PlanId = plan.Id;
+            row.Status = SubscriptionStatus.Active;
+            row.RazorpaySubscriptionId = null;
+            row.ChangedAt = time.GetUtcNow();
+            row.ChangedBy = context.GetCaller().Reference;
+            if (!await store.TrySaveAsync(row, CancellationToken.None))
+            {
+                continue;
+            }
+
+            await audit.RecordAsync(context, orgId, new AuditEntry("subscription.changed", "subscription", orgId, new Dictionary<string, AuditChange>
+            {
+                ["planId"] = new(before.PlanId, plan.Id),
+                ["status"] = new(before.Status, SubscriptionStatus.Active),
+            }));
+            return TypedResults.Ok(ToResponse(store.ToSubscription(orgId, row), catalog));
+        }
+
+        return ApiProblem.Conflict("subscription.concurrent_change", "The subscription kept changing while we tried to update it; retry.");
+    }
+
+    private static PlanResponse ToResponse(Plan plan) => new(
+        plan.Id,
+        plan.Name,
+        plan.MonthlyFeeMinor,
+        plan.Currency,
+        plan.ApiRateLimitPerMinute,
+        plan.Meters.ToDictionary(m => m.Key, m => new MeterPriceResponse(m.Value.IncludedQuantity, m.Value.UnitSize, m.Value.PricePerUnitBlockMinor)));
+
+    private static SubscriptionResponse ToResponse(OrgSubscription subscription, PlanCatalog catalog)
+    {
+        var plan = catalog.Get(subscription.PlanId);
+        return new SubscriptionResponse(
+            subscription.OrgId,
+            plan.Id,
+            plan.Name,
+            subscription.Status,
+            plan.MonthlyFeeMinor,
+            plan.Currency,
+            subscription.CurrentPeriodStart,
+            subscription.CurrentPeriodEnd,
+            subscription.FeeCollectedByRazorpay ? "razorpay" : "invoice",
+            subscription.RazorpaySubscriptionId);
+    }
+}

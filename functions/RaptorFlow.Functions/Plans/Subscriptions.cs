@@ -1,0 +1,132 @@
+using Azure;
+using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Plans;
+
+/// <summary>
+/// An org's plan and where it stands. Billing periods are calendar months in UTC
+/// (<see cref="CurrentPeriodStart"/> inclusive, <see cref="CurrentPeriodEnd"/> exclusive) unless
+/// Razorpay collects the fee, in which case they are the Razorpay subscription's cycle.
+/// <see cref="Status"/> is one of <see cref="SubscriptionStatus"/>.
+/// </summary>
+public sealed record OrgSubscription(string OrgId, string PlanId, string Status, DateTimeOffset CurrentPeriodStart, DateTimeOffset CurrentPeriodEnd, string? RazorpaySubscriptionId)
+{
+    /// <summary>True when a live Razorpay subscription charges the plan fee, so an invoice must not charge it again.</summary>
+    public bool FeeCollectedByRazorpay => RazorpaySubscriptionId is not null && Status != SubscriptionStatus.Cancelled;
+}
+
+public static class SubscriptionStatus
+{
+    public const string Active = "active";
+
+    /// <summary>Razorpay failed to charge a renewal and is retrying.</summary>
+    public const string PastDue = "past_due";
+
+    /// <summary>Razorpay gave up retrying; the plan stays until ops or the customer act.</summary>
+    public const string Halted = "halted";
+
+    /// <summary>The Razorpay subscription ended; the org is back on the default plan.</summary>
+    public const string Cancelled = "cancelled";
+}
+
+public interface ISubscriptions
+{
+    /// <summary>The org's subscription; an org that never chose a plan is on the default (free) plan.</summary>
+    Task<OrgSubscription> GetAsync(string orgId, CancellationToken cancellationToken);
+}
+
+/// <summary>The one subscription row of an org: partition = org id, row key <c>current</c>.</summary>
+public sealed class SubscriptionRow : ITableEntity
+{
+    public const string TableName = "Subscriptions";
+    public const string CurrentRowKey = "current";
+
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = CurrentRowKey;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string PlanId { get; set; } = "";
+    public string Status { get; set; } = SubscriptionStatus.Active;
+    public string? RazorpaySubscriptionId { get; set; }
+
+    /// <summary>Razorpay's own status word for the subscription, as last applied.</summary>
+    public string? RazorpayStatus { get; set; }
+
+    /// <summary><c>created_at</c> (Unix seconds) and rank of the last Razorpay event applied; older events are ignored.</summary>
+    public long? LastEventCreatedAt { get; set; }
+
+    public int? LastEventRank { get; set; }
+    public string? LastEventId { get; set; }
+    public DateTimeOffset? RazorpayPeriodStart { get; set; }
+    public DateTimeOffset? RazorpayPeriodEnd { get; set; }
+    public DateTimeOffset ChangedAt { get; set; }
+    public string ChangedBy { get; set; } = "";
+}
+
+/// <summary>Reads and writes subscription rows; every write is conditional on the ETag it read.</summary>
+public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans, TimeProvider time) : ISubscriptions
+{
+    public TableClient Table => storage.Table(SubscriptionRow.TableName);
+
+    public async Task<OrgSubscription> GetAsync(string orgId, CancellationToken cancellationToken) =>
+        ToSubscription(orgId, await FindAsync(orgId, cancellationToken));
+
+    public async Task<SubscriptionRow?> FindAsync(string orgId, CancellationToken cancellationToken)
+    {
+        var found = await Table.GetEntityIfExistsAsync<SubscriptionRow>(orgId, SubscriptionRow.CurrentRowKey, cancellationToken: cancellationToken);
+        return found.HasValue ? found.Value : null;
+    }
+
+    /// <summary>Inserts the row (when <paramref name="row"/>'s ETag is empty) or replaces it if unchanged; false on a lost race.</summary>
+    public async Task<bool> TrySaveAsync(SubscriptionRow row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (row.ETag == default)
+            {
+                var added = await Table.AddEntityAsync(row, cancellationToken);
+                row.ETag = added.Headers.ETag ?? default;
+            }
+            else
+            {
+                var replaced = await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                row.ETag = replaced.Headers.ETag ?? default;
+            }
+
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+
+    public OrgSubscription ToSubscription(string orgId, SubscriptionRow? row)
+    {
+        var (monthStart, monthEnd) = BillingPeriods.CalendarMonthOf(time.GetUtcNow());
+        if (row is null)
+        {
+            return new OrgSubscription(orgId, plans.Default.Id, SubscriptionStatus.Active, monthStart, monthEnd, null);
+        }
+
+        var planId = plans.TryGet(row.PlanId, out var plan) ? plan.Id : plans.Default.Id;
+        var (start, end) = row.RazorpaySubscriptionId is not null && row.Status != SubscriptionStatus.Cancelled
+            && row.RazorpayPeriodStart is { } rs && row.RazorpayPeriodEnd is { } re && re > rs
+                ? (rs, re)
+                : (monthStart, monthEnd);
+        return new OrgSubscription(orgId, planId, row.Status, start, end, row.RazorpaySubscriptionId);
+    }
+}
+
+public static class BillingPeriods
+{
+    /// <summary>The calendar month (UTC) holding <paramref name="at"/>: [first of month 00:00Z, first of next month 00:00Z).</summary>
+    public static (DateTimeOffset Start, DateTimeOffset End) CalendarMonthOf(DateTimeOffset at)
+    {
+        var utc = at.ToUniversalTime();
+        var start = new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        return (start, start.AddMonths(1));
+    }
+}
