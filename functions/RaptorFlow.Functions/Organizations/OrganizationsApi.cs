@@ -50,12 +50,7 @@ public static partial class OrganizationsApi
         CreateOrganizationRequest request, HttpContext context, OrgDirectory directory, AuditLog audit, IdGenerator ids, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
-        var name = FieldRules.Text(request.Name, "name", MaxNameLength, errors, required: true);
-        var explicitSlug = request.Slug?.Trim();
-        if (explicitSlug is not null && !Slugs.IsValid(explicitSlug))
-        {
-            errors["slug"] = ["3-40 characters of a-z, 0-9 and '-', not starting or ending with '-'."];
-        }
+        var (name, explicitSlug) = ReadNameAndSlug(request.Name, request.Slug, nameRequired: true, errors);
 
         if (errors.Count > 0)
         {
@@ -158,12 +153,7 @@ public static partial class OrganizationsApi
         string orgId, UpdateOrganizationRequest request, HttpContext context, OrgDirectory directory, AuditLog audit, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
-        var name = FieldRules.Text(request.Name, "name", MaxNameLength, errors, required: false);
-        var slug = request.Slug?.Trim();
-        if (slug is not null && !Slugs.IsValid(slug))
-        {
-            errors["slug"] = ["3-40 characters of a-z, 0-9 and '-', not starting or ending with '-'."];
-        }
+        var (name, slug) = ReadNameAndSlug(request.Name, request.Slug, nameRequired: false, errors);
 
         if (errors.Count > 0)
         {
@@ -344,5 +334,18 @@ public static partial class OrganizationsApi
             {
             }
         }
+    }
+
+    /// <summary>The name and slug rules shared by create and update; errors name the field.</summary>
+    private static (string? Name, string? Slug) ReadNameAndSlug(string? rawName, string? rawSlug, bool nameRequired, Dictionary<string, string[]> errors)
+    {
+        var name = FieldRules.Text(rawName, "name", MaxNameLength, errors, required: nameRequired);
+        var slug = rawSlug?.Trim();
+        if (slug is not null && !Slugs.IsValid(slug))
+        {
+            errors["slug"] = ["3-40 characters of a-z, 0-9 and '-', not starting or ending with '-'."];
+        }
+
+        return (name, slug);
     }
 }
