@@ -95,23 +95,7 @@ public sealed class InvoiceWorld : IAsyncDisposable
     public void LinksSucceed()
     {
         Razorpay.Reset();
-        Razorpay.Given(Request.Create().WithPath("/v1/payment_links").UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
-                .WithBody(request =>
-                {
-                    using var body = JsonDocument.Parse(request.Body!);
-                    var id = "plink_" + Guid.NewGuid().ToString("N")[..14];
-                    return JsonSerializer.Serialize(new
-                    {
-                        id,
-                        amount = body.RootElement.GetProperty("amount").GetInt64(),
-                        currency = body.RootElement.GetProperty("currency").GetString(),
-                        status = "created",
-                        short_url = $"https://rzp.io/i/{id[6..]}",
-                        reference_id = (string?)null,
-                        notes = body.RootElement.GetProperty("notes"),
-                    });
-                }));
+        RazorpayPaymentLinks.Succeed(Razorpay);
     }
 
     public void LinksFail(int status = 503)
@@ -123,9 +107,7 @@ public sealed class InvoiceWorld : IAsyncDisposable
     }
 
     /// <summary>The bodies of the payment-link requests Razorpay received.</summary>
-    public IReadOnlyList<JsonElement> LinkRequests() =>
-        Razorpay.LogEntries.Where(e => e.RequestMessage.Path == "/v1/payment_links")
-            .Select(e => JsonDocument.Parse(e.RequestMessage.Body!).RootElement.Clone()).ToList();
+    public IReadOnlyList<JsonElement> LinkRequests() => RazorpayPaymentLinks.Requests(Razorpay);
 
     /// <summary>A signed-in owner and a new org created at the clock's current time.</summary>
     public async Task<(TestUser Owner, string OrgId)> NewOrgAsync(string? planId = null, string? name = null)
