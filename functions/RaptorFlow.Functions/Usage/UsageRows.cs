@@ -4,39 +4,35 @@ using Azure.Data.Tables;
 
 namespace RaptorFlow.Functions.Usage;
 
+/// <summary>An event's stored fields, shared by its claim row and its row in its hour.</summary>
+public abstract class UsageEventEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string Meter { get; set; } = "";
+    public long Quantity { get; set; }
+    public DateTimeOffset OccurredAt { get; set; }
+}
+
 /// <summary>
 /// The claim on an event id: partition = org id, row key = event id. Inserting it is the
 /// once-per-org check (an existing row fails the insert), and it keeps the event as first seen,
 /// so a retry can re-place the event in its hour without trusting the retried copy.
 /// </summary>
-public sealed class UsageEventIdRow : ITableEntity
+public sealed class UsageEventIdRow : UsageEventEntity
 {
     public const string TableName = "UsageEventIds";
 
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string Meter { get; set; } = "";
-    public long Quantity { get; set; }
-    public DateTimeOffset OccurredAt { get; set; }
     public DateTimeOffset ReceivedAt { get; set; }
 }
 
 /// <summary>A raw event in its hour: partition = <c>{orgId}|{yyyyMMddHH}</c>, row key = event id. Rollups read one partition per hour.</summary>
-public sealed class UsageEventRow : ITableEntity
+public sealed class UsageEventRow : UsageEventEntity
 {
     public const string TableName = "UsageEvents";
-
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string Meter { get; set; } = "";
-    public long Quantity { get; set; }
-    public DateTimeOffset OccurredAt { get; set; }
 }
 
 /// <summary>
