@@ -25,6 +25,9 @@ public sealed record LoadOptions
     /// <summary>The 1× count of other orgs in the system for the scale curves (10× and 100× follow).</summary>
     public int OrgsBase { get; init; } = 10;
 
+    /// <summary>The 1× count of raw usage events of the rollup curve (10× and 100× follow).</summary>
+    public int UsageBase { get; init; } = 2_000;
+
     /// <summary>Samples per point of a scale curve.</summary>
     public int Samples { get; init; } = 30;
 
@@ -52,6 +55,7 @@ public sealed record LoadOptions
                 "--events" => options with { Events = Math.Clamp(Int(), 10, 20_000) },
                 "--ledger-base" => options with { LedgerBase = Math.Clamp(Int(), 1, 1_000) },
                 "--orgs-base" => options with { OrgsBase = Math.Clamp(Int(), 1, 1_000) },
+                "--usage-base" => options with { UsageBase = Math.Clamp(Int(), 100, 100_000) },
                 "--samples" => options with { Samples = Math.Clamp(Int(), 5, 1_000) },
                 "--app" => options with { AppFolder = Path.GetFullPath(Next()) },
                 "--no-save" => options with { Save = false },

@@ -84,12 +84,7 @@ public sealed class ScaleScenario : ILoadScenario
         result["meVsOrgsInSystem"] = me.Print();
         result["orgsFirstPageVsCollection"] = list.Print();
 
-        // The usage rollup (issue 6) is measured once RollupUsage exists in the app.
-        var rollup = typeof(PostingEngine).Assembly.GetTypes().Any(t => t.Name == "RollupUsage");
-        Console.WriteLine(rollup
-            ? "  rollup time vs events: RollupUsage exists but this driver has no scenario for it yet"
-            : "  rollup time vs events: skipped, the app has no RollupUsage function yet");
-        result["rollupVsEvents"] = new JsonObject { ["skipped"] = rollup ? "no driver scenario for RollupUsage yet" : "the app has no RollupUsage function yet" };
+        // Rollup time vs events is the usage scenario's curve (`load usage`).
         return result;
     }
 

@@ -1,0 +1,328 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Usage;
+
+namespace RaptorFlow.Benchmarks.Load;
+
+/// <summary>
+/// Usage metering (issue 6) on Azurite, in two parts.
+/// <para>Ingest: N clients, one org each, post batches of 500 usage events (spread over the last
+/// three hours) to <c>POST /orgs/{orgId}/usage-events</c>, in events/s; the baseline writes the same
+/// rows raw through <see cref="TableClient"/> at the same concurrency: the 500 id claims in
+/// entity-group transactions of 100, the events in transactions of up to 100 per hour partition
+/// (four at a time), and the hours' pending marks in one transaction.</para>
+/// <para>Rollup: raw events seeded straight into the app's tables (its own row types and keys) at 1×,
+/// 10× and 100× the base count, then <c>POST /RollupUsage</c> invoked as the Functions host invokes a
+/// timer, timed until it returns. Every size has 100 events per org-hour and 20 hours per org, so
+/// the work (hour partitions, days, months) grows with the events; the per-event cost at 100× over
+/// 1× is 1.0 when the rollup is linear. Each rollup's monthly totals are checked against what was seeded.</para>
+/// </summary>
+public sealed class UsageScenario : ILoadScenario
+{
+    public const int BatchSize = 500;
+    private const int EventsPerOrgHour = 100;
+    private const int HoursPerOrg = 20;
+    private const int TransactionSize = 100;
+    private static readonly int[] Multiples = [1, 10, 100];
+    private static readonly string[] MeterNames = [Meters.ApiCalls, "exports"];
+
+    public string Name => "usage";
+
+    public string Description => "usage events ingested/s vs raw Azurite writes of the same rows; rollup time vs events at 1×/10×/100× (linear)";
+
+    public async Task<JsonObject> RunAsync(LoadContext context)
+    {
+        var options = context.Options;
+        var azurite = await context.AzuriteAsync();
+        var storage = LedgerScenario.StorageFor(azurite);
+        foreach (var table in new[] { UsageEventIdRow.TableName, UsageEventRow.TableName, PendingHourRow.TableName, UsageTotalRow.TableName })
+        {
+            await storage.Table(table).CreateIfNotExistsAsync();
+        }
+
+        // Triggers off: the app's own hourly rollup must not run during a measured one; the driver invokes it.
+        var app = AppProcess.Start(await context.AppFolderAsync(), Publisher.AppExecutable, underFunctionsHost: false, new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["Auth__DevIssuer__Enabled"] = "true",
+            ["Razorpay__WebhookSecret"] = context.WebhookSecret,
+            ["Hosting__Standalone__Enabled"] = "false",
+        });
+        await using var running = app;
+        await app.WaitUntilOkAsync(context.Http, "/api/readyz", TimeSpan.FromSeconds(60));
+
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var token = await context.UserTokenAsync(app, $"bench-usage-{run}");
+        var orgs = new string[options.Concurrency];
+        for (var c = 0; c < orgs.Length; c++)
+        {
+            orgs[c] = await context.CreateOrgAsync(app, token, $"Usage Bench {c}");
+        }
+
+        // Ingest through the app, the orgs taken in turn; a global batch number keeps every id new.
+        var authorization = new AuthenticationHeaderValue("Bearer", token);
+        var batches = 0;
+        long rejected = 0;
+        var ingest = await ClosedLoop.RunAsync($"POST usage-events ({BatchSize} events)", options, async cancellationToken =>
+        {
+            var n = Interlocked.Increment(ref batches);
+            var orgId = orgs[n % orgs.Length];
+            var events = Batch($"app-{run}-{n}", DateTimeOffset.UtcNow);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}/usage-events"))
+            {
+                Content = JsonContent.Create(new { events = events.Select(e => new { id = e.Id, meter = e.Meter, quantity = e.Quantity, timestamp = e.OccurredAt }) }),
+            };
+            request.Headers.Authorization = authorization;
+            using var response = await context.Http.SendAsync(request, cancellationToken);
+            var body = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken) : null;
+            var accepted = body?["accepted"]?.GetValue<int>() ?? 0;
+            if (accepted != BatchSize)
+            {
+                Interlocked.Increment(ref rejected);
+            }
+
+            return accepted == BatchSize;
+        });
+
+        // The same rows for other orgs of the same count, written raw.
+        var raw = new RawUsageWrites(storage.Table(UsageEventIdRow.TableName), storage.Table(UsageEventRow.TableName), storage.Table(PendingHourRow.TableName));
+        var rawOrgs = Enumerable.Range(0, options.Concurrency).Select(c => $"org_bench{run}raw{c:D3}").ToArray();
+        var rawBatchCount = 0;
+        var baseline = await ClosedLoop.RunAsync($"raw Azurite writes ({BatchSize} events)", options, async cancellationToken =>
+        {
+            var n = Interlocked.Increment(ref rawBatchCount);
+            await raw.WriteAsync(rawOrgs[n % rawOrgs.Length], Batch($"raw-{run}-{n}", DateTimeOffset.UtcNow), cancellationToken);
+            return true;
+        });
+
+        var appEvents = ingest.RequestsPerSecond * BatchSize;
+        var rawEvents = baseline.RequestsPerSecond * BatchSize;
+        var ratio = appEvents / rawEvents;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  => ingest: {appEvents:F0} events/s through the app, {rawEvents:F0} events/s raw; ratio {ratio:F2}× ({rejected} batches not fully accepted)"));
+
+        // What the ingest and its baseline left pending is rolled up first (reported, not on the curve),
+        // so each point of the curve rolls up exactly the events seeded for it.
+        using var invoker = new HttpClient { Timeout = TimeSpan.FromMinutes(20) };
+        var drain = await RollupAsync(invoker, app);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  rollup of the ingested events: {drain.TotalSeconds:F2} s"));
+
+        var points = new List<RollupPoint>();
+        foreach (var multiple in Multiples)
+        {
+            var size = options.UsageBase * multiple;
+            var seeded = Stopwatch.StartNew();
+            var (seedOrgs, orgHours, quantities) = await SeedAsync(storage.Table(UsageEventRow.TableName), storage.Table(PendingHourRow.TableName), $"{run}x{multiple}", size, options.Concurrency);
+            seeded.Stop();
+            var elapsed = await RollupAsync(invoker, app);
+            var correct = await TotalsMatchAsync(storage.Table(UsageTotalRow.TableName), seedOrgs, quantities);
+            var point = new RollupPoint(multiple, size, seedOrgs.Count, orgHours, elapsed.TotalSeconds, seeded.Elapsed.TotalSeconds, correct);
+            points.Add(point);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {multiple,4}× ({size,8:N0} events, {seedOrgs.Count,4} orgs, {orgHours,5} org-hours): rollup {point.Seconds,7:F2} s = {point.MicrosecondsPerEvent,7:F1} µs/event" +
+                $"  (seeded in {point.SeedSeconds:F1} s; totals {(correct ? "correct" : "WRONG")})"));
+        }
+
+        var linearity = Target.AtMost("rollup µs/event at 100× / 1× (linear ≈ 1.0)", points[^1].MicrosecondsPerEvent / points[0].MicrosecondsPerEvent, 1.5);
+        var perMillion = points[^1].MicrosecondsPerEvent; // µs per event = s per million events
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  => rollup time per million events (from 100×): {perMillion:F0} s"));
+
+        return new JsonObject
+        {
+            ["batchSize"] = BatchSize,
+            ["concurrency"] = options.Concurrency,
+            ["ingest"] = new JsonObject
+            {
+                ["app"] = ingest.ToJson(),
+                ["rawWrites"] = baseline.ToJson(),
+                ["appEventsPerSecond"] = Math.Round(appEvents, 0),
+                ["rawEventsPerSecond"] = Math.Round(rawEvents, 0),
+                ["ratio"] = Math.Round(ratio, 3),
+                ["batchesNotFullyAccepted"] = rejected,
+            },
+            ["rollup"] = new JsonObject
+            {
+                ["eventsPerOrgHour"] = EventsPerOrgHour,
+                ["hoursPerOrg"] = HoursPerOrg,
+                ["drainSecondsAfterIngest"] = Math.Round(drain.TotalSeconds, 2),
+                ["points"] = new JsonArray([.. points.Select(p => (JsonNode)p.ToJson())]),
+                ["perEventCostRatio100xTo1x"] = linearity.Print(),
+                ["secondsPerMillionEvents"] = Math.Round(perMillion, 1),
+                ["totalsCorrect"] = points.All(p => p.TotalsCorrect),
+            },
+            ["appWorkingSetMiB"] = RequestOverheadScenario.Round(app.WorkingSetMiB),
+            ["appPeakWorkingSetMiB"] = RequestOverheadScenario.Round(app.PeakWorkingSetMiB),
+        };
+    }
+
+    /// <summary>500 events of one batch, alternating meters, dated over the last three hours.</summary>
+    private static UsageEvent[] Batch(string prefix, DateTimeOffset now) =>
+        [.. Enumerable.Range(0, BatchSize).Select(i => new UsageEvent($"{prefix}-{i}", MeterNames[i % MeterNames.Length], 1 + (i % 7), now.AddSeconds(-(i * 21))))];
+
+    /// <summary><c>POST /RollupUsage</c> with a timer envelope, as the Functions host sends it; the time until it returns.</summary>
+    private static async Task<TimeSpan> RollupAsync(HttpClient invoker, AppProcess app)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.BaseAddress, "/" + RollupUsage.FunctionName))
+        {
+            Content = new StringContent("""{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-ms-invocation-id", Guid.NewGuid().ToString());
+        var started = Stopwatch.GetTimestamp();
+        using var response = await invoker.SendAsync(request);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.OK || body != FunctionInvocationApi.SuccessBody)
+        {
+            throw new InvalidOperationException($"RollupUsage answered {(int)response.StatusCode}: {body} {app.RecentErrors()}");
+        }
+
+        return elapsed;
+    }
+
+    /// <summary>
+    /// <paramref name="size"/> raw events in the app's layout (<see cref="UsageEventRow"/> in
+    /// <c>{org}|{hour}</c> partitions) and the hours' <see cref="PendingHourRow"/> marks, as
+    /// <see cref="UsageStore"/> leaves them; the claim rows are left out, the rollup never reads them.
+    /// </summary>
+    private static async Task<(List<string> Orgs, int OrgHours, Dictionary<string, long> Quantities)> SeedAsync(
+        TableClient events, TableClient pending, string tag, int size, int concurrency)
+    {
+        var orgCount = Math.Max(1, (size + (EventsPerOrgHour * HoursPerOrg) - 1) / (EventsPerOrgHour * HoursPerOrg));
+        var orgs = Enumerable.Range(0, orgCount).Select(o => $"org_bench{tag}o{o:D5}").ToList();
+        var start = new DateTimeOffset(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
+        var partitions = new List<(string Org, DateTimeOffset Hour, int Count)>();
+        var left = size;
+        foreach (var org in orgs)
+        {
+            for (var h = 0; h < HoursPerOrg && left > 0; h++)
+            {
+                var count = Math.Min(EventsPerOrgHour, left);
+                partitions.Add((org, start.AddHours(h), count));
+                left -= count;
+            }
+        }
+
+        var quantities = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (org, _, count) in partitions)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                quantities[Key(org, MeterNames[i % MeterNames.Length])] = quantities.GetValueOrDefault(Key(org, MeterNames[i % MeterNames.Length])) + 1 + (i % 7);
+            }
+        }
+
+        await Parallel.ForEachAsync(partitions, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (p, ct) =>
+        {
+            var partition = UsageKeys.HourPartition(p.Org, p.Hour);
+            foreach (var chunk in Enumerable.Range(0, p.Count).Chunk(TransactionSize))
+            {
+                await events.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new UsageEventRow
+                {
+                    PartitionKey = partition,
+                    RowKey = $"seed-{i:D5}",
+                    Meter = MeterNames[i % MeterNames.Length],
+                    Quantity = 1 + (i % 7),
+                    OccurredAt = p.Hour.AddSeconds(i * 30),
+                })), ct);
+            }
+        });
+
+        foreach (var chunk in partitions.Chunk(TransactionSize))
+        {
+            await pending.SubmitTransactionAsync(chunk.Select(p => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new PendingHourRow
+            {
+                RowKey = UsageKeys.PendingRowKey(p.Org, p.Hour),
+                MarkedAt = DateTimeOffset.UtcNow,
+            })));
+        }
+
+        return (orgs, partitions.Count, quantities);
+    }
+
+    /// <summary>Each seeded org's monthly total per meter equals what was seeded.</summary>
+    private static async Task<bool> TotalsMatchAsync(TableClient totals, List<string> orgs, Dictionary<string, long> seeded)
+    {
+        var found = 0;
+        foreach (var org in orgs)
+        {
+            await foreach (var row in totals.QueryAsync<UsageTotalRow>(
+                TableClient.CreateQueryFilter($"PartitionKey eq {org} and RowKey ge {"m|"} and RowKey lt {"m}"}")))
+            {
+                if (seeded.GetValueOrDefault(Key(org, row.Meter)) != row.Quantity)
+                {
+                    return false;
+                }
+
+                found++;
+            }
+        }
+
+        return found == seeded.Count;
+    }
+
+    private static string Key(string org, string meter) => org + "/" + meter;
+
+    private sealed record RollupPoint(int Multiple, int Events, int Orgs, int OrgHours, double Seconds, double SeedSeconds, bool TotalsCorrect)
+    {
+        public double MicrosecondsPerEvent => Seconds * 1_000_000 / Events;
+
+        public JsonObject ToJson() => new()
+        {
+            ["multiple"] = Multiple,
+            ["events"] = Events,
+            ["orgs"] = Orgs,
+            ["orgHours"] = OrgHours,
+            ["rollupSeconds"] = Math.Round(Seconds, 3),
+            ["microsecondsPerEvent"] = Math.Round(MicrosecondsPerEvent, 2),
+            ["seedSeconds"] = Math.Round(SeedSeconds, 2),
+            ["totalsCorrect"] = TotalsCorrect,
+        };
+    }
+
+    /// <summary>The rows <see cref="UsageStore.RecordAsync"/> writes for a batch of new ids, written straight to the tables in the same transactions.</summary>
+    private sealed class RawUsageWrites(TableClient ids, TableClient events, TableClient pending)
+    {
+        public async Task WriteAsync(string orgId, UsageEvent[] batch, CancellationToken cancellationToken)
+        {
+            var receivedAt = DateTimeOffset.UtcNow;
+            foreach (var chunk in batch.Chunk(TransactionSize))
+            {
+                await ids.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Add, new UsageEventIdRow
+                {
+                    PartitionKey = orgId,
+                    RowKey = e.Id,
+                    Meter = e.Meter,
+                    Quantity = e.Quantity,
+                    OccurredAt = e.OccurredAt,
+                    ReceivedAt = receivedAt,
+                })), cancellationToken);
+            }
+
+            var byHour = batch.GroupBy(e => UsageKeys.HourOf(e.OccurredAt)).ToList();
+            await Parallel.ForEachAsync(
+                byHour.SelectMany(hour => hour.Chunk(TransactionSize).Select(chunk => (Hour: hour.Key, Rows: chunk))),
+                new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+                async (part, ct) => await events.SubmitTransactionAsync(part.Rows.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new UsageEventRow
+                {
+                    PartitionKey = UsageKeys.HourPartition(orgId, part.Hour),
+                    RowKey = e.Id,
+                    Meter = e.Meter,
+                    Quantity = e.Quantity,
+                    OccurredAt = e.OccurredAt,
+                })), ct));
+
+            await pending.SubmitTransactionAsync(byHour.Select(h => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new PendingHourRow
+            {
+                RowKey = UsageKeys.PendingRowKey(orgId, h.Key),
+                MarkedAt = receivedAt,
+            })), cancellationToken);
+        }
+    }
+}
