@@ -7,6 +7,27 @@ namespace RaptorFlow.Benchmarks.Load;
 /// <summary>Throughput and latency of one load run.</summary>
 public sealed record LoadResult(string Name, int Concurrency, double Seconds, long Requests, long Errors, double RequestsPerSecond, Latency Latency)
 {
+    /// <summary>What the first failed operation of the run said (status and problem code, or the exception).</summary>
+    public string? FirstError { get; init; }
+
+    /// <summary>Failed operations during the unrecorded warm-up; they void the run just the same.</summary>
+    public long WarmupErrors { get; init; }
+
+    /// <summary>
+    /// A run with any failed request measured something else (a rate limiter, an error path), not
+    /// the operation: its figure must not be reported.
+    /// </summary>
+    public LoadResult RequireNoErrors()
+    {
+        if (Errors + WarmupErrors > 0)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"{Name}: {Errors} of {Requests} measured requests and {WarmupErrors} warm-up requests failed (first: {FirstError ?? "unknown"}); the run does not count."));
+        }
+
+        return this;
+    }
+
     public JsonObject ToJson() => new()
     {
         ["concurrency"] = Concurrency,
@@ -58,10 +79,12 @@ public static class ClosedLoop
         var clients = concurrency ?? options.Concurrency;
         var latencies = new List<double>[clients];
         var errors = new long[clients];
+        long warmupErrors = 0;
         long issued = 0;
         var recordFrom = Stopwatch.GetTimestamp() + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
         using var stop = new CancellationTokenSource(options.Warmup + options.Duration);
         long measuredEnd = 0;
+        string? firstError = null;
 
         async Task Client(int index)
         {
@@ -81,11 +104,22 @@ public static class ClosedLoop
                 catch (Exception ex) when (ex is HttpRequestException or Azure.RequestFailedException or IOException or TaskCanceledException)
                 {
                     ok = false;
+                    Interlocked.CompareExchange(ref firstError, ex.Message, null);
                 }
 
                 var ended = Stopwatch.GetTimestamp();
+                if (!ok)
+                {
+                    Interlocked.CompareExchange(ref firstError, "the operation reported a failure", null);
+                }
+
                 if (started < recordFrom)
                 {
+                    if (!ok)
+                    {
+                        Interlocked.Increment(ref warmupErrors);
+                    }
+
                     continue;
                 }
 
@@ -106,7 +140,11 @@ public static class ClosedLoop
         var all = latencies.SelectMany(l => l).ToList();
         var seconds = measuredEnd > recordFrom ? Stopwatch.GetElapsedTime(recordFrom, measuredEnd).TotalSeconds : 0;
         var requests = all.Count + errors.Sum();
-        var result = new LoadResult(name, clients, seconds, requests, errors.Sum(), seconds > 0 ? all.Count / seconds : 0, Latency.Of(all));
+        var result = new LoadResult(name, clients, seconds, requests, errors.Sum(), seconds > 0 ? all.Count / seconds : 0, Latency.Of(all))
+        {
+            FirstError = firstError,
+            WarmupErrors = warmupErrors,
+        };
         Console.WriteLine("  " + result);
         return result;
     }

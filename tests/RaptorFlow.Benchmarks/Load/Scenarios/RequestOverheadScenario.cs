@@ -25,30 +25,28 @@ public sealed class RequestOverheadScenario : ILoadScenario
         LoadResult emptyHealth;
         await using (var empty = await context.StartEmptyAppAsync())
         {
-            emptyHealth = await ClosedLoop.RunAsync("GET /api/healthz (empty app)", options, Get(context, new Uri(empty.BaseAddress, "/api/healthz"), null));
+            emptyHealth = (await ClosedLoop.RunAsync("GET /api/healthz (empty app)", options, Get(context, new Uri(empty.BaseAddress, "/api/healthz"), null))).RequireNoErrors();
         }
 
         await using var app = await context.StartAppAsync();
-        var appHealth = await ClosedLoop.RunAsync("GET /api/healthz (app)", options, Get(context, new Uri(app.BaseAddress, "/api/healthz"), null));
+        var appHealth = (await ClosedLoop.RunAsync("GET /api/healthz (app)", options, Get(context, new Uri(app.BaseAddress, "/api/healthz"), null))).RequireNoErrors();
 
         var token = await context.UserTokenAsync(app, "bench-overhead-" + Guid.NewGuid().ToString("N")[..8]);
         var orgId = await context.CreateOrgAsync(app, token, "Overhead Bench");
-        var apiKey = await context.TryCreateApiKeyAsync(app, token, orgId);
-        var credential = apiKey is null ? "user token (dev issuer)" : "API key";
-        var authorization = new AuthenticationHeaderValue("Bearer", apiKey ?? token);
-        var orgRead = await ClosedLoop.RunAsync($"GET /api/v1/orgs/{{id}} ({(apiKey is null ? "user token" : "API key")})", options,
-            Get(context, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}"), authorization));
+        var apiKey = await context.CreateLoadTestApiKeyAsync(app, token, orgId);
+        var orgRead = (await ClosedLoop.RunAsync("GET /api/v1/orgs/{id} (API key)", options,
+            Get(context, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}"), new AuthenticationHeaderValue("Bearer", apiKey)))).RequireNoErrors();
 
         var table = new TableClient(azurite.ConnectionString, OrgTable.Name);
-        var rawRead = await ClosedLoop.RunAsync("raw TableClient point read", options, async cancellationToken =>
+        var rawRead = (await ClosedLoop.RunAsync("raw TableClient point read", options, async cancellationToken =>
         {
             var row = await table.GetEntityAsync<TableEntity>(orgId, OrgTable.OrgRowKey, cancellationToken: cancellationToken);
             return row.Value is not null;
-        });
+        })).RequireNoErrors();
 
         return new JsonObject
         {
-            ["credential"] = credential,
+            ["credential"] = "API key (org:read) on a plan and key whose rate limits exceed the load",
             ["healthz"] = new JsonObject
             {
                 ["app"] = appHealth.ToJson(),
@@ -66,13 +64,20 @@ public sealed class RequestOverheadScenario : ILoadScenario
         };
     }
 
+    /// <summary>A GET that must answer 200; any other status fails the operation, saying which and why.</summary>
     public static Func<CancellationToken, Task<bool>> Get(LoadContext context, Uri uri, AuthenticationHeaderValue? authorization) => async cancellationToken =>
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Authorization = authorization;
         using var response = await context.Http.SendAsync(request, cancellationToken);
         await response.Content.LoadIntoBufferAsync(cancellationToken);
-        return response.StatusCode == HttpStatusCode.OK;
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            throw new HttpRequestException($"GET {uri.AbsolutePath} answered {(int)response.StatusCode}: {body[..Math.Min(body.Length, 300)]}", null, response.StatusCode);
+        }
+
+        return true;
     };
 
     public static double? Round(double? value) => value is { } v ? Math.Round(v, 1) : null;
