@@ -229,6 +229,8 @@ public sealed partial class InvoiceIssuer(
         // Priced before the number is taken, so a pricing failure leaves a draft and no number.
         var subscription = await subscriptions.GetAsync(row.OrgId, cancellationToken);
         var plan = plans.Get(subscription.PlanId);
+        // Events of the period accepted after the last RollupUsage run (a late batch, a missed timer) are billed too.
+        await usage.RollUpPendingAsync(row.OrgId, row.PeriodStart, row.PeriodEnd, cancellationToken);
         var totals = await usage.GetTotalsAsync(row.OrgId, row.PeriodStart, row.PeriodEnd, cancellationToken);
         var amounts = InvoiceCalculation.Calculate(plan, totals, chargePlanFee: !subscription.FeeCollectedByRazorpay);
 

@@ -17,6 +17,12 @@ public interface IUsageMeter
 public interface IUsageTotals
 {
     Task<IReadOnlyDictionary<string, long>> GetTotalsAsync(string orgId, DateTimeOffset fromUtc, DateTimeOffset toUtc, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Rolls up the org's hours of [fromUtc, toUtc) still pending (events accepted since the last
+    /// RollupUsage run), so totals read afterwards include every event accepted so far.
+    /// </summary>
+    Task RollUpPendingAsync(string orgId, DateTimeOffset fromUtc, DateTimeOffset toUtc, CancellationToken cancellationToken);
 }
 
 /// <summary>The shape rules of a usage event, shared by the API, the meter and the plan catalog.</summary>

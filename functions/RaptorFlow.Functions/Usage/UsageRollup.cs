@@ -16,13 +16,29 @@ public sealed partial class UsageRollup(StorageAccount storage, TimeProvider tim
     public TableClient Events => storage.Table(UsageEventRow.TableName);
     public TableClient PendingHours => storage.Table(PendingHourRow.TableName);
 
+    private const int MaxWriteAttempts = 10;
+
     public sealed record RollupResult(int Hours, int Days, int Months);
 
-    public async Task<RollupResult> RunAsync(CancellationToken cancellationToken)
+    /// <summary>Rolls up every pending hour of every org.</summary>
+    public Task<RollupResult> RunAsync(CancellationToken cancellationToken) =>
+        RollUpAsync(TableClient.CreateQueryFilter($"PartitionKey eq {PendingHourRow.Partition}"), cancellationToken);
+
+    /// <summary>
+    /// Rolls up only the org's pending hours in [fromUtc, toUtc): what an invoice for that period must
+    /// see first, whether or not the RollupUsage timer has run since the last event arrived.
+    /// </summary>
+    public Task<RollupResult> RunForOrgAsync(string orgId, DateTimeOffset fromUtc, DateTimeOffset toUtc, CancellationToken cancellationToken)
+    {
+        var (from, to) = (UsageKeys.PendingRowKey(orgId, UsageKeys.HourOf(fromUtc)), UsageKeys.PendingRowKey(orgId, UsageKeys.HourOf(toUtc)));
+        return RollUpAsync(
+            TableClient.CreateQueryFilter($"PartitionKey eq {PendingHourRow.Partition} and RowKey ge {from} and RowKey lt {to}"), cancellationToken);
+    }
+
+    private async Task<RollupResult> RollUpAsync(string pendingFilter, CancellationToken cancellationToken)
     {
         var pending = new List<PendingHourRow>();
-        await foreach (var row in PendingHours.QueryAsync<PendingHourRow>(
-            TableClient.CreateQueryFilter($"PartitionKey eq {PendingHourRow.Partition}"), cancellationToken: cancellationToken))
+        await foreach (var row in PendingHours.QueryAsync<PendingHourRow>(pendingFilter, cancellationToken: cancellationToken))
         {
             pending.Add(row);
         }
@@ -76,59 +92,112 @@ public sealed partial class UsageRollup(StorageAccount storage, TimeProvider tim
         await store.MarkPendingAsync(orgId, hours, cancellationToken);
     }
 
-    private async Task RecomputeHourAsync(string orgId, DateTimeOffset hour, CancellationToken cancellationToken)
-    {
-        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
-        await foreach (var row in Events.QueryAsync<UsageEventRow>(
-            TableClient.CreateQueryFilter($"PartitionKey eq {UsageKeys.HourPartition(orgId, hour)}"),
-            select: [nameof(UsageEventRow.Meter), nameof(UsageEventRow.Quantity)],
-            cancellationToken: cancellationToken))
+    private Task RecomputeHourAsync(string orgId, DateTimeOffset hour, CancellationToken cancellationToken) =>
+        RecomputeAsync(orgId, UsageGranularity.Hour, hour, async ct =>
         {
-            sums[row.Meter] = checked(sums.GetValueOrDefault(row.Meter) + row.Quantity);
-        }
+            var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+            await foreach (var row in Events.QueryAsync<UsageEventRow>(
+                TableClient.CreateQueryFilter($"PartitionKey eq {UsageKeys.HourPartition(orgId, hour)}"),
+                select: [nameof(UsageEventRow.Meter), nameof(UsageEventRow.Quantity)],
+                cancellationToken: ct))
+            {
+                sums[row.Meter] = checked(sums.GetValueOrDefault(row.Meter) + row.Quantity);
+            }
 
-        await WriteTotalsAsync(orgId, UsageGranularity.Hour, hour, sums, cancellationToken);
+            return sums;
+        }, cancellationToken);
+
+    private Task RecomputeFromAsync(string orgId, UsageGranularity level, DateTimeOffset periodStart, UsageGranularity below, CancellationToken cancellationToken) =>
+        RecomputeAsync(orgId, level, periodStart, async ct =>
+        {
+            var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+            await foreach (var row in TotalsOfAsync(orgId, below, periodStart, UsageKeys.Next(periodStart, level), ct))
+            {
+                sums[row.Meter] = checked(sums.GetValueOrDefault(row.Meter) + row.Quantity);
+            }
+
+            return sums;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Reads the period's total rows (for their ETags) before summing the level below, and writes under
+    /// those ETags. A run that summed older data than a concurrent run (the timer and an invoice, say)
+    /// therefore cannot overwrite the newer total: its write fails whole and it sums again.
+    /// </summary>
+    private async Task RecomputeAsync(
+        string orgId, UsageGranularity level, DateTimeOffset periodStart, Func<CancellationToken, Task<Dictionary<string, long>>> sum, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = new Dictionary<string, ETag>(StringComparer.Ordinal);
+            await foreach (var row in TotalsOfAsync(orgId, level, periodStart, UsageKeys.Next(periodStart, level), cancellationToken))
+            {
+                current[row.Meter] = row.ETag;
+            }
+
+            var sums = await sum(cancellationToken);
+            if (await TryWriteTotalsAsync(orgId, level, periodStart, sums, current, cancellationToken))
+            {
+                return;
+            }
+
+            if (attempt >= MaxWriteAttempts)
+            {
+                throw new InvalidOperationException($"The {level} total of {orgId} from {periodStart:O} kept changing under {MaxWriteAttempts} attempts to recompute it.");
+            }
+
+            LogLostRace(logger, orgId, UsageKeys.TotalRowKey(level, periodStart, "*"));
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken);
+        }
     }
 
-    private async Task RecomputeFromAsync(string orgId, UsageGranularity level, DateTimeOffset periodStart, UsageGranularity below, CancellationToken cancellationToken)
+    private IAsyncEnumerable<UsageTotalRow> TotalsOfAsync(string orgId, UsageGranularity granularity, DateTimeOffset fromPeriod, DateTimeOffset toPeriod, CancellationToken cancellationToken)
     {
-        var (from, to) = UsageKeys.TotalRange(below, periodStart, UsageKeys.Next(periodStart, level));
-        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
-        await foreach (var row in Totals.QueryAsync<UsageTotalRow>(
+        var (from, to) = UsageKeys.TotalRange(granularity, fromPeriod, toPeriod);
+        return Totals.QueryAsync<UsageTotalRow>(
             TableClient.CreateQueryFilter($"PartitionKey eq {orgId} and RowKey ge {from} and RowKey lt {to}"),
-            select: [nameof(UsageTotalRow.Meter), nameof(UsageTotalRow.Quantity)],
-            cancellationToken: cancellationToken))
-        {
-            sums[row.Meter] = checked(sums.GetValueOrDefault(row.Meter) + row.Quantity);
-        }
-
-        await WriteTotalsAsync(orgId, level, periodStart, sums, cancellationToken);
+            cancellationToken: cancellationToken);
     }
 
-    private async Task WriteTotalsAsync(string orgId, UsageGranularity granularity, DateTimeOffset periodStart, Dictionary<string, long> sums, CancellationToken cancellationToken)
+    /// <summary>Writes every meter's total of the period: replacing a row only if unchanged since <paramref name="current"/> was read, inserting one that was absent.</summary>
+    private async Task<bool> TryWriteTotalsAsync(
+        string orgId, UsageGranularity granularity, DateTimeOffset periodStart, Dictionary<string, long> sums, Dictionary<string, ETag> current, CancellationToken cancellationToken)
     {
-        if (sums.Count == 0)
-        {
-            return;
-        }
-
         var now = time.GetUtcNow();
-        foreach (var chunk in sums.Chunk(100))
+        try
         {
-            await Totals.SubmitTransactionAsync(
-                chunk.Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new UsageTotalRow
-                {
-                    PartitionKey = orgId,
-                    RowKey = UsageKeys.TotalRowKey(granularity, periodStart, s.Key),
-                    Granularity = UsageKeys.Prefix(granularity),
-                    Meter = s.Key,
-                    PeriodStart = periodStart,
-                    Quantity = s.Value,
-                    ComputedAt = now,
-                })),
-                cancellationToken);
+            foreach (var chunk in sums.Chunk(100))
+            {
+                await Totals.SubmitTransactionAsync(
+                    chunk.Select(s =>
+                    {
+                        var row = new UsageTotalRow
+                        {
+                            PartitionKey = orgId,
+                            RowKey = UsageKeys.TotalRowKey(granularity, periodStart, s.Key),
+                            Granularity = UsageKeys.Prefix(granularity),
+                            Meter = s.Key,
+                            PeriodStart = periodStart,
+                            Quantity = s.Value,
+                            ComputedAt = now,
+                        };
+                        return current.TryGetValue(s.Key, out var etag)
+                            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, etag)
+                            : new TableTransactionAction(TableTransactionActionType.Add, row);
+                    }),
+                    cancellationToken);
+            }
+
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
         }
     }
+
+    [LoggerMessage(EventId = 6121, Level = LogLevel.Debug, Message = "Usage totals {RowKey} of {OrgId} changed while being recomputed; recomputing again.")]
+    private static partial void LogLostRace(ILogger logger, string orgId, string rowKey);
 
     [LoggerMessage(EventId = 6120, Level = LogLevel.Information, Message = "Usage rolled up: {Hours} hours, {Days} days, {Months} months recomputed.")]
     private static partial void LogRolledUp(ILogger logger, int hours, int days, int months);
@@ -144,9 +213,12 @@ public sealed class RollupUsage(UsageRollup rollup) : ITimerFunction
 }
 
 /// <summary>Reads totals from the rollups, using the coarsest level the range is aligned to.</summary>
-public sealed class UsageTotalsReader(StorageAccount storage) : IUsageTotals
+public sealed class UsageTotalsReader(StorageAccount storage, UsageRollup rollup) : IUsageTotals
 {
     public TableClient Totals => storage.Table(UsageTotalRow.TableName);
+
+    public Task RollUpPendingAsync(string orgId, DateTimeOffset fromUtc, DateTimeOffset toUtc, CancellationToken cancellationToken) =>
+        rollup.RunForOrgAsync(orgId, fromUtc, toUtc, cancellationToken);
 
     public async Task<IReadOnlyDictionary<string, long>> GetTotalsAsync(string orgId, DateTimeOffset fromUtc, DateTimeOffset toUtc, CancellationToken cancellationToken)
     {

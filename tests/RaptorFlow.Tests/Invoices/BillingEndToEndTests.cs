@@ -71,22 +71,26 @@ public sealed class BillingEndToEndTests
         await billing.FlushMeterAsync();
         await billing.InvokeTimerAsync(RollupUsage.FunctionName);
 
-        // February: exports 40 + 35 + 1 + 30 + 20 + 4; api_calls: 2 posts and 35 reads with the key.
+        // February so far: exports 40 + 35 + 1 + 30 + 20 + 4; api_calls: 2 posts and 35 reads with the key.
         owner = await billing.App.SignInAsync(owner.Id);
-        var february = await owner.GetUsageAsync(orgId, $"granularity=month&from={Iso(March1.AddMonths(-1))}&to={Iso(March1)}");
-        Assert.Equal([(March1.AddMonths(-1), 130L)], february.Points("exports"));
-        Assert.Equal([(March1.AddMonths(-1), 37L)], february.Points(Meters.ApiCalls));
+        var month = await owner.GetUsageAsync(orgId, $"granularity=month&from={Iso(March1.AddMonths(-1))}&to={Iso(March1)}");
+        Assert.Equal([(March1.AddMonths(-1), 130L)], month.Points("exports"));
+        Assert.Equal([(March1.AddMonths(-1), 37L)], month.Points(Meters.ApiCalls));
         var days = await owner.GetUsageAsync(orgId, $"granularity=day&from={Iso(March1.AddMonths(-1))}&to={Iso(March1.AddDays(1))}");
         Assert.Equal(
             [(new DateTimeOffset(2023, 2, 3, 0, 0, 0, TimeSpan.Zero), 1L), (February10.AddHours(-9), 105L), (March1.AddDays(-1), 24L), (March1, 1000L)],
             days.Points("exports"));
         Assert.Equal([(February10.AddHours(-9), 26L), (March1.AddDays(-1), 11L), (March1, 1L)], days.Points(Meters.ApiCalls));
 
+        // At 00:20 a late batch still carries a February event. No RollupUsage runs before the invoice,
+        // which must bill it all the same.
+        billing.Clock.SetUtcNow(March1.AddMinutes(20));
+        Assert.Equal((1, 0, 0), Counts(await PostAsync(machine, orgId, Event("exp-late", March1.AddMinutes(-2), 6, "exports"))));
         billing.Clock.SetUtcNow(March1.AddMinutes(30));
         await billing.InvokeTimerAsync(GenerateInvoices.FunctionName);
 
-        // ₹1,499 fee; api_calls 37 − 20 included = 17 → 2 blocks of 10 at ₹2.50; exports 130 − 100 = 30 at ₹1.17;
-        // GST 18% of 153,910 paise = 27,703.8 → 27,704.
+        // ₹1,499 fee; api_calls 37 − 20 included = 17 → 2 blocks of 10 at ₹2.50; exports 136 − 100 = 36 at ₹1.17;
+        // GST 18% of 154,612 paise = 27,830.16 → 27,830.
         owner = await billing.App.SignInAsync(owner.Id);
         var invoices = await billing.InvoicesAsync(owner, orgId);
         var invoice = Assert.Single(invoices);
@@ -99,22 +103,22 @@ public sealed class BillingEndToEndTests
             [
                 ("plan_fee", null, 1L, 149_900L, 149_900L),
                 ("overage", Meters.ApiCalls, 2L, 250L, 500L),
-                ("overage", "exports", 30L, 117L, 3_510L),
-                ("gst", null, 1L, 27_704L, 27_704L),
+                ("overage", "exports", 36L, 117L, 4_212L),
+                ("gst", null, 1L, 27_830L, 27_830L),
             ],
             Lines(invoice));
         var (exportsLine, apiLine) = (invoice.GetProperty("lines")[2], invoice.GetProperty("lines")[1]);
-        Assert.Equal((130L, 100L), (exportsLine.GetProperty("used").GetInt64(), exportsLine.GetProperty("included").GetInt64()));
+        Assert.Equal((136L, 100L), (exportsLine.GetProperty("used").GetInt64(), exportsLine.GetProperty("included").GetInt64()));
         Assert.Equal((37L, 20L, 10L), (apiLine.GetProperty("used").GetInt64(), apiLine.GetProperty("included").GetInt64(), apiLine.GetProperty("unitSize").GetInt64()));
-        Assert.Equal((153_910L, 27_704L, 181_614L, 181_614L), Totals(invoice));
+        Assert.Equal((154_612L, 27_830L, 182_442L, 182_442L), Totals(invoice));
 
-        Assert.Equal(181_614, await billing.App.BalanceAsync(orgId, Receivable));
-        Assert.Equal(153_910, await billing.App.BalanceAsync(orgId, Revenue));
-        Assert.Equal(27_704, await billing.App.BalanceAsync(orgId, GstPayable));
+        Assert.Equal(182_442, await billing.App.BalanceAsync(orgId, Receivable));
+        Assert.Equal(154_612, await billing.App.BalanceAsync(orgId, Revenue));
+        Assert.Equal(27_830, await billing.App.BalanceAsync(orgId, GstPayable));
         await billing.App.AssertLedgerIsConsistentAsync(orgId);
 
         var link = Assert.Single(billing.LinkRequests());
-        Assert.Equal(181_614, link.GetProperty("amount").GetInt64());
+        Assert.Equal(182_442, link.GetProperty("amount").GetInt64());
         Assert.Equal("INR", link.GetProperty("currency").GetString());
         Assert.Equal(orgId, link.GetProperty("notes").GetProperty("org_id").GetString());
         Assert.Equal(invoiceId, link.GetProperty("notes").GetProperty("invoice_id").GetString());
@@ -122,15 +126,19 @@ public sealed class BillingEndToEndTests
 
         // The customer pays the link: Razorpay posts a signed payment.captured, the queue function posts it.
         var paymentId = RazorpayTestKit.NewId("pay");
-        await billing.DeliverAndProcessAsync(RazorpayTestKit.Captured(paymentId, 181_614, orgId, invoiceId: invoiceId), "evt_" + paymentId);
+        await billing.DeliverAndProcessAsync(RazorpayTestKit.Captured(paymentId, 182_442, orgId, invoiceId: invoiceId), "evt_" + paymentId);
 
         var paid = await billing.InvoiceAsync(owner, orgId, invoiceId);
         Assert.Equal("paid", paid.GetProperty("status").GetString());
-        Assert.Equal((181_614L, 0L), (paid.GetProperty("amountPaidMinor").GetInt64(), paid.GetProperty("amountDueMinor").GetInt64()));
+        Assert.Equal((182_442L, 0L), (paid.GetProperty("amountPaidMinor").GetInt64(), paid.GetProperty("amountDueMinor").GetInt64()));
         Assert.Equal(0, await billing.App.BalanceAsync(orgId, Receivable));
-        Assert.Equal(181_614, await billing.App.BalanceAsync(orgId, RazorpayClearing));
+        Assert.Equal(182_442, await billing.App.BalanceAsync(orgId, RazorpayClearing));
         Assert.Equal(0, await billing.App.BalanceAsync(orgId, CustomerCredit));
         await billing.App.AssertLedgerIsConsistentAsync(orgId);
+
+        // The invoice rolled the late event up: February's usage now shows it.
+        var february = await owner.GetUsageAsync(orgId, $"granularity=month&from={Iso(March1.AddMonths(-1))}&to={Iso(March1)}");
+        Assert.Equal([(March1.AddMonths(-1), 136L)], february.Points("exports"));
 
         // Both timers again, the same night and the next: nothing changes.
         var ledgerBefore = await billing.LedgerAsync(orgId);
@@ -167,7 +175,7 @@ public sealed class BillingEndToEndTests
         billing.Clock.SetUtcNow(April1.AddMinutes(30));
         await billing.InvokeTimerAsync(GenerateInvoices.FunctionName);
 
-        // March: exports 1000 + 5 + 7 = 1,012 → 912 × ₹1.17; api_calls 3 posts, within the 20 included.
+        // March: exports 1000 + 5 + 7 = 1,012 → 912 × ₹1.17; api_calls 4 posts, within the 20 included.
         // GST 18% of 256,604 = 46,188.72 → 46,189.
         owner = await billing.App.SignInAsync(owner.Id);
         var march = Assert.Single(await billing.InvoicesAsync(owner, orgId), i => i.GetProperty("id").GetString() != invoiceId);
@@ -183,13 +191,13 @@ public sealed class BillingEndToEndTests
             Lines(march));
         Assert.Equal((256_604L, 46_189L, 302_793L, 302_793L), Totals(march));
         Assert.Equal(302_793, await billing.App.BalanceAsync(orgId, Receivable));
-        Assert.Equal(153_910 + 256_604, await billing.App.BalanceAsync(orgId, Revenue));
-        Assert.Equal(27_704 + 46_189, await billing.App.BalanceAsync(orgId, GstPayable));
+        Assert.Equal(154_612 + 256_604, await billing.App.BalanceAsync(orgId, Revenue));
+        Assert.Equal(27_830 + 46_189, await billing.App.BalanceAsync(orgId, GstPayable));
         await billing.App.AssertLedgerIsConsistentAsync(orgId);
-        Assert.Equal([181_614L, 302_793L], billing.LinkRequests().Select(l => l.GetProperty("amount").GetInt64()));
+        Assert.Equal([182_442L, 302_793L], billing.LinkRequests().Select(l => l.GetProperty("amount").GetInt64()));
         var usage = await owner.GetUsageAsync(orgId, $"granularity=month&from={Iso(March1)}&to={Iso(April1.AddMonths(1))}");
         Assert.Equal([(March1, 1012L), (April1, 9L)], usage.Points("exports"));
-        Assert.Equal([(March1, 3L), (April1, 1L)], usage.Points(Meters.ApiCalls));
+        Assert.Equal([(March1, 4L), (April1, 1L)], usage.Points(Meters.ApiCalls));
     }
 
     private static async Task<JsonElement> PostAsync(HttpClient machine, string orgId, params object[] events)

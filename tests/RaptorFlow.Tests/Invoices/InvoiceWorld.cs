@@ -174,6 +174,8 @@ public sealed class StubUsage : IUsageTotals
         Asked.Add((orgId, fromUtc, toUtc));
         return Task.FromResult<IReadOnlyDictionary<string, long>>(Totals.GetValueOrDefault(orgId) ?? []);
     }
+
+    public Task RollUpPendingAsync(string orgId, DateTimeOffset fromUtc, DateTimeOffset toUtc, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Payments name orgs the directory knows.</summary>

@@ -123,6 +123,55 @@ public sealed class UsageRollupTests(UsageAppFixture fixture) : IClassFixture<Us
     }
 
     [Fact]
+    public async Task Rolling_up_one_orgs_period_sums_its_pending_hours_in_that_period()
+    {
+        var (owner, orgId) = await fixture.NewOrgAsync();
+        var hour = UsageKeys.HourOf(Now);
+        await owner.PostEventsAsync(orgId, Event(NewId(), hour.AddHours(-2), 3), Event(NewId(), hour.AddMinutes(-30), 4), Event(NewId(), Now, 5));
+
+        await App.Services.GetRequiredService<UsageRollup>().RunForOrgAsync(orgId, hour.AddHours(-3), hour, CancellationToken.None);
+
+        var totals = App.Services.GetRequiredService<IUsageTotals>();
+        Assert.Equal(7, (await totals.GetTotalsAsync(orgId, hour.AddHours(-3), hour, CancellationToken.None))[Meters.ApiCalls]);
+        var store = App.Services.GetRequiredService<UsageStore>();
+        Assert.False((await store.PendingHours.GetEntityIfExistsAsync<PendingHourRow>(PendingHourRow.Partition, UsageKeys.PendingRowKey(orgId, hour.AddHours(-2)))).HasValue);
+    }
+
+    [Fact]
+    public async Task Rollups_running_at_once_while_events_arrive_end_with_exact_totals()
+    {
+        var (owner, orgId) = await fixture.NewOrgAsync();
+        var hour = UsageKeys.HourOf(Now);
+        var rollup = App.Services.GetRequiredService<UsageRollup>();
+
+        var posting = Task.Run(async () =>
+        {
+            for (var i = 1; i <= 20; i++)
+            {
+                await owner.PostEventsAsync(orgId, Event(NewId(), hour, i));
+            }
+        });
+        var rolling = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+        {
+            for (var round = 0; round < 200 && !posting.IsCompleted; round++)
+            {
+                await rollup.RunForOrgAsync(orgId, hour, hour.AddHours(1), CancellationToken.None);
+            }
+        }));
+        await posting;
+        await Task.WhenAll(rolling);
+        await rollup.RunForOrgAsync(orgId, hour, hour.AddHours(1), CancellationToken.None);
+
+        // A run that summed fewer events than a concurrent one never overwrites the larger total.
+        var totals = App.Services.GetRequiredService<IUsageTotals>();
+        var day = UsageKeys.Floor(hour, UsageGranularity.Day);
+        var month = UsageKeys.Floor(hour, UsageGranularity.Month);
+        Assert.Equal(210, (await totals.GetTotalsAsync(orgId, hour, hour.AddHours(1), CancellationToken.None))[Meters.ApiCalls]);
+        Assert.Equal(210, (await totals.GetTotalsAsync(orgId, day, day.AddDays(1), CancellationToken.None))[Meters.ApiCalls]);
+        Assert.Equal(210, (await totals.GetTotalsAsync(orgId, month, month.AddMonths(1), CancellationToken.None))[Meters.ApiCalls]);
+    }
+
+    [Fact]
     public async Task Totals_refuse_ranges_that_are_not_on_the_hour()
     {
         var totals = App.Services.GetRequiredService<IUsageTotals>();
