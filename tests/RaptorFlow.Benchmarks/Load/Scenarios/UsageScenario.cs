@@ -13,11 +13,11 @@ namespace RaptorFlow.Benchmarks.Load;
 
 /// <summary>
 /// Usage metering (issue 6) on Azurite, in two parts.
-/// <para>Ingest: N clients, one org each, post batches of 500 usage events (spread over the last
-/// three hours) to <c>POST /orgs/{orgId}/usage-events</c>, in events/s; the baseline writes the same
+/// <para>Ingest: N clients post batches of 500 usage events (spread over the last three hours) to
+/// <c>POST /orgs/{orgId}/usage-events</c> of N orgs in turn, in events/s; the baseline writes the same
 /// rows raw through <see cref="TableClient"/> at the same concurrency: the 500 id claims in
 /// entity-group transactions of 100, the events in transactions of up to 100 per hour partition
-/// (four at a time), and the hours' pending marks in one transaction.</para>
+/// (four at a time), and the hours' pending marks in one transaction. The two alternate in slices.</para>
 /// <para>Rollup: raw events seeded straight into the app's tables (its own row types and keys) at 1×,
 /// 10× and 100× the base count, then <c>POST /RollupUsage</c> invoked as the Functions host invokes a
 /// timer, timed until it returns. Every size has 100 events per org-hour and 20 hours per org, so
@@ -66,22 +66,23 @@ public sealed class UsageScenario : ILoadScenario
             orgs[c] = await context.CreateOrgAsync(app, token, $"Usage Bench {c}");
         }
 
-        // Ingest through the app, the orgs taken in turn; a global batch number keeps every id new.
+        // Ingest through the app, the orgs taken in turn; a global batch number keeps every id new. A
+        // batch, once sent, is let finish (the token is not passed on): the app would go on storing a
+        // cancelled one in the baseline's time slice, and the closed loop times what completes.
         var authorization = new AuthenticationHeaderValue("Bearer", token);
         var batches = 0;
         long rejected = 0;
-        var ingest = await ClosedLoop.RunAsync($"POST usage-events ({BatchSize} events)", options, async cancellationToken =>
+        async Task<bool> PostBatchAsync(CancellationToken _)
         {
             var n = Interlocked.Increment(ref batches);
-            var orgId = orgs[n % orgs.Length];
             var events = Batch($"app-{run}-{n}", DateTimeOffset.UtcNow);
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}/usage-events"))
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgs[n % orgs.Length]}/usage-events"))
             {
                 Content = JsonContent.Create(new { events = events.Select(e => new { id = e.Id, meter = e.Meter, quantity = e.Quantity, timestamp = e.OccurredAt }) }),
             };
             request.Headers.Authorization = authorization;
-            using var response = await context.Http.SendAsync(request, cancellationToken);
-            var body = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken) : null;
+            using var response = await context.Http.SendAsync(request, CancellationToken.None);
+            var body = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonObject>(CancellationToken.None) : null;
             var accepted = body?["accepted"]?.GetValue<int>() ?? 0;
             if (accepted != BatchSize)
             {
@@ -89,18 +90,21 @@ public sealed class UsageScenario : ILoadScenario
             }
 
             return accepted == BatchSize;
-        });
+        }
 
-        // The same rows for other orgs of the same count, written raw.
+        // The same rows for as many other orgs, written raw.
         var raw = new RawUsageWrites(storage.Table(UsageEventIdRow.TableName), storage.Table(UsageEventRow.TableName), storage.Table(PendingHourRow.TableName));
         var rawOrgs = Enumerable.Range(0, options.Concurrency).Select(c => $"org_bench{run}raw{c:D3}").ToArray();
         var rawBatchCount = 0;
-        var baseline = await ClosedLoop.RunAsync($"raw Azurite writes ({BatchSize} events)", options, async cancellationToken =>
+        async Task<bool> WriteRawAsync(CancellationToken _)
         {
             var n = Interlocked.Increment(ref rawBatchCount);
-            await raw.WriteAsync(rawOrgs[n % rawOrgs.Length], Batch($"raw-{run}-{n}", DateTimeOffset.UtcNow), cancellationToken);
+            await raw.WriteAsync(rawOrgs[n % rawOrgs.Length], Batch($"raw-{run}-{n}", DateTimeOffset.UtcNow), CancellationToken.None);
             return true;
-        });
+        }
+
+        var (ingest, baseline) = await ClosedLoop.RunPairAsync(
+            $"POST usage-events ({BatchSize} events)", PostBatchAsync, $"raw Azurite writes ({BatchSize} events)", WriteRawAsync, options);
 
         var appEvents = ingest.RequestsPerSecond * BatchSize;
         var rawEvents = baseline.RequestsPerSecond * BatchSize;
