@@ -8,10 +8,6 @@ public sealed class ApiKeySettings : ISettingsSection
 {
     public static string SectionName => "ApiKeys";
 
-    /// <summary>A key's and its org's requests per minute when the key sets no limit and no plan says otherwise.</summary>
-    [Range(1, 1_000_000)]
-    public int DefaultRateLimitPerMinute { get; set; } = 600;
-
     /// <summary>How long a verified key is trusted from memory; at most 30 s, so a change made on another instance takes effect within that.</summary>
     [Range(1, 30)]
     public int CacheSeconds { get; set; } = 30;

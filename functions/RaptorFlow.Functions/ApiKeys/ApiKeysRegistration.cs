@@ -19,7 +19,7 @@ public static class ApiKeysRegistration
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<KeyLastUse>();
         services.AddSingleton<TokenBuckets>();
-        services.AddSingleton<IOrgRateLimits, ConfiguredOrgRateLimits>();
+        services.AddSingleton<IOrgRateLimits, PlanRateLimits>();
         services.AddHostedService<KeyUsageFlusher>();
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AccessRegistration.ApiKeyScheme, null);
         return builder;

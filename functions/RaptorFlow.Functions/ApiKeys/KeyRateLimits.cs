@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using RaptorFlow.Functions.Plans;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
@@ -11,9 +11,12 @@ public interface IOrgRateLimits
     Task<int> PerMinuteAsync(string orgId, CancellationToken cancellationToken);
 }
 
-/// <summary>Until plans set it, every org gets <see cref="ApiKeySettings.DefaultRateLimitPerMinute"/>.</summary>
-public sealed class ConfiguredOrgRateLimits(IOptions<ApiKeySettings> settings) : IOrgRateLimits
+/// <summary>The limit of the plan the org is subscribed to; an org that never chose one is on the default plan.</summary>
+public sealed class PlanRateLimits(ISubscriptions subscriptions, PlanCatalog plans) : IOrgRateLimits
 {
-    public Task<int> PerMinuteAsync(string orgId, CancellationToken cancellationToken) =>
-        Task.FromResult(settings.Value.DefaultRateLimitPerMinute);
+    public async Task<int> PerMinuteAsync(string orgId, CancellationToken cancellationToken)
+    {
+        var subscription = await subscriptions.GetAsync(orgId, cancellationToken);
+        return plans.Get(subscription.PlanId).ApiRateLimitPerMinute;
+    }
 }

@@ -33,7 +33,7 @@ public class ApiKeyVerificationBenchmarks
             .AddInMemoryCollection(new Dictionary<string, string?> { [StorageAccount.SettingName] = "UseDevelopmentStorage=true" }).Build());
         var settings = Options.Create(new ApiKeySettings { CacheSeconds = 30 });
         var lastUse = new KeyLastUse(storage, time, NullLogger<KeyLastUse>.Instance);
-        _verifier = new ApiKeyVerifier(storage, new OrgDirectory(storage), new ConfiguredOrgRateLimits(settings), lastUse, time, settings, NullLogger<ApiKeyVerifier>.Instance);
+        _verifier = new ApiKeyVerifier(storage, new OrgDirectory(storage), new NoPlanLookups(), lastUse, time, settings, NullLogger<ApiKeyVerifier>.Instance);
 
         var ids = new IdGenerator(time);
         var orgId = ids.New("org");
@@ -92,4 +92,11 @@ public class ApiKeyVerificationBenchmarks
         CreatedAt = DateTimeOffset.UtcNow,
         SecretHash = ApiKeyToken.HashHex(ApiKeyToken.Hash(secret)),
     };
+
+    /// <summary>Every key here is admitted directly, so the verifier never asks for an org's plan limit.</summary>
+    private sealed class NoPlanLookups : IOrgRateLimits
+    {
+        public Task<int> PerMinuteAsync(string orgId, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("A cached verification must not look up the org's plan.");
+    }
 }
