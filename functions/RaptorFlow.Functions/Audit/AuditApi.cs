@@ -31,11 +31,22 @@ public static partial class AuditApi
         api.MapGet("/", ListAsync).RequireCapability(Capability.AuditRead)
             .WithName("ListAuditEvents").WithSummary("The org's audit events, newest first; filter by action and actor (user:{id} or api_key:{id}).");
 
+        routes.MapGet("/api/v1/ops/audit-events", ListPlatformAsync).WithTags("Ops").RequireCapability(Capability.PlatformAdmin)
+            .WithName("ListPlatformAuditEvents").WithSummary("What platform admins did outside any org (webhook replays), newest first; same filters.");
+
         return routes;
     }
 
-    public static async Task<Results<Ok<CursorPage<AuditEventResponse>>, ProblemHttpResult>> ListAsync(
-        string orgId, PageRequest page, AuditLog audit, string? action, string? actor, CancellationToken cancellationToken)
+    public static Task<Results<Ok<CursorPage<AuditEventResponse>>, ProblemHttpResult>> ListAsync(
+        string orgId, PageRequest page, AuditLog audit, string? action, string? actor, CancellationToken cancellationToken) =>
+        ListPartitionAsync(orgId, page, audit, action, actor, cancellationToken);
+
+    public static Task<Results<Ok<CursorPage<AuditEventResponse>>, ProblemHttpResult>> ListPlatformAsync(
+        PageRequest page, AuditLog audit, string? action, string? actor, CancellationToken cancellationToken) =>
+        ListPartitionAsync(AuditLog.PlatformPartition, page, audit, action, actor, cancellationToken);
+
+    private static async Task<Results<Ok<CursorPage<AuditEventResponse>>, ProblemHttpResult>> ListPartitionAsync(
+        string partition, PageRequest page, AuditLog audit, string? action, string? actor, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (action is not null && !ActionPattern().IsMatch(action))
@@ -55,10 +66,10 @@ public static partial class AuditApi
 
         var filter = (action, actor) switch
         {
-            (null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {orgId}"),
-            (not null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {orgId} and Action eq {action}"),
-            (null, not null) => TableClient.CreateQueryFilter($"PartitionKey eq {orgId} and ActorRef eq {actor}"),
-            _ => TableClient.CreateQueryFilter($"PartitionKey eq {orgId} and Action eq {action} and ActorRef eq {actor}"),
+            (null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition}"),
+            (not null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Action eq {action}"),
+            (null, not null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and ActorRef eq {actor}"),
+            _ => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Action eq {action} and ActorRef eq {actor}"),
         };
         var (rows, next) = await audit.Table.ReadPageAsync<AuditEventRow>(filter, page, cancellationToken);
         return TypedResults.Ok(new CursorPage<AuditEventResponse>([.. rows.Select(ToResponse)], next));

@@ -61,6 +61,9 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
 {
     public const string TableName = "AuditEvents";
 
+    /// <summary>The partition of events that belong to no org (ops acting on the platform). Org ids are <c>org_…</c>, so it cannot collide.</summary>
+    public const string PlatformPartition = "platform";
+
     // A string property holds at most 64 KiB (32K UTF-16 chars); keep well under.
     private const int MaxChangesChars = 30_000;
     private const int MaxValueChars = 1_000;

@@ -18,6 +18,7 @@ public sealed partial class RazorpayEventProcessor(
     IKnownOrganizations organizations,
     IInvoiceSettlement invoices,
     IEnumerable<IRazorpayEventConsumer> consumers,
+    PaymentOwners paymentOwners,
     ILogger<RazorpayEventProcessor> logger)
 {
     public async Task<EventOutcome> ProcessAsync(RazorpayEvent razorpayEvent, CancellationToken cancellationToken)
@@ -58,6 +59,13 @@ public sealed partial class RazorpayEventProcessor(
         }
 
         var owner = await OwnerOfAsync(razorpayEvent, payment, cancellationToken);
+        var indexed = PaymentOwnerKeys.IsUsable(paymentId);
+        if (owner.OrgId is null && indexed && await paymentOwners.FindAsync(paymentId, cancellationToken) is { } known)
+        {
+            // Another event of this payment named its org: this one belongs there too.
+            owner = new Owner(known.OrgId, known.OrgId, known.InvoiceId, null);
+        }
+
         var posted = new List<string>();
         var captureKey = $"payment:{paymentId}";
 
@@ -118,8 +126,48 @@ public sealed partial class RazorpayEventProcessor(
             posted.Add(result.TransactionId);
         }
 
+        if (indexed)
+        {
+            // Each side writes before it reads (the org side its owner row, the suspense side its
+            // posting), so of two concurrent events of one payment at least one sees the other.
+            if (owner.OrgId is not null)
+            {
+                await paymentOwners.RecordAsync(paymentId, new PaymentOwner(owner.OrgId, owner.InvoiceId), razorpayEvent.Id, cancellationToken);
+                posted.AddRange(await ReleaseFromSuspenseAsync(paymentId, owner.OrgId, razorpayEvent.Id, cancellationToken));
+            }
+            else if (await paymentOwners.FindAsync(paymentId, cancellationToken) is { } late)
+            {
+                posted.AddRange(await ReleaseFromSuspenseAsync(paymentId, late.OrgId, razorpayEvent.Id, cancellationToken));
+            }
+        }
+
         LogCapture(logger, paymentId, owner.LedgerId, razorpayEvent.Id);
         return new EventOutcome(InboxStatus.Processed, $"Payment {paymentId} in ledger {owner.LedgerId}: {string.Join(", ", posted.DefaultIfEmpty(transactionId))}.");
+    }
+
+    /// <summary>
+    /// Undoes what an event naming no org posted to suspense for a payment that turned out to be
+    /// <paramref name="orgId"/>'s: the capture is reversed (the org's own event posts it there), the
+    /// fee is moved to the org's ledger. Each step is idempotent, so a retry after a crash completes it.
+    /// </summary>
+    private async Task<List<string>> ReleaseFromSuspenseAsync(string paymentId, string orgId, string eventId, CancellationToken cancellationToken)
+    {
+        var posted = new List<string>();
+        if (await ledger.FindTransactionIdAsync(PlatformLedger, $"payment:{paymentId}:fee", cancellationToken) is { } feeId
+            && await ledger.ReadAsync(PlatformLedger, feeId, cancellationToken) is { } fee)
+        {
+            var lines = fee.Lines.Select(l => new PostingLine(l.Account, l.Currency, l.Debit, l.Credit, l.Memo)).ToList();
+            posted.Add((await ledger.PostAsync(new PostingBatch(orgId, $"payment:{paymentId}:fee", fee.Description, lines, eventId), cancellationToken)).TransactionId);
+            posted.Add((await ledger.ReverseAsync(PlatformLedger, feeId, $"payment:{paymentId}:fee:released", $"Payment {paymentId} belongs to {orgId}", cancellationToken)).TransactionId);
+        }
+
+        if (await ledger.FindTransactionIdAsync(PlatformLedger, $"payment:{paymentId}", cancellationToken) is { } captureId)
+        {
+            posted.Add((await ledger.ReverseAsync(PlatformLedger, captureId, $"payment:{paymentId}:released", $"Payment {paymentId} belongs to {orgId}", cancellationToken)).TransactionId);
+            LogReleased(logger, paymentId, orgId, eventId);
+        }
+
+        return posted;
     }
 
     private async Task<long> ReceivableSettledAsync(string ledgerId, string transactionId, CancellationToken cancellationToken)
@@ -199,6 +247,9 @@ public sealed partial class RazorpayEventProcessor(
     }
 
     private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId} was released from suspense to org {OrgId} by event {EventId}")]
+    private static partial void LogReleased(ILogger logger, string paymentId, string orgId, string eventId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} posted to ledger {LedgerId} from event {EventId}")]
     private static partial void LogCapture(ILogger logger, string paymentId, string ledgerId, string eventId);

@@ -20,7 +20,9 @@ public static class RazorpayRegistration
 
         services.AddStorageTable(InboxKeys.TableName);
         services.AddStorageContainer(InboxKeys.Container);
+        services.AddStorageTable(PaymentOwnerRow.TableName);
         services.AddSingleton<RazorpayInbox>();
+        services.AddSingleton<PaymentOwners>();
         services.AddSingleton<WebhookSignature>();
         services.AddScoped<RazorpayEventProcessor>();
         services.TryAddSingleton<IInvoiceSettlement, NoOpenInvoices>();

@@ -1,5 +1,6 @@
 using Azure;
 using Microsoft.AspNetCore.Http.HttpResults;
+using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
@@ -46,7 +47,7 @@ public static class WebhookOpsApi
             : ApiProblem.NotFound("webhook_event.not_found", "No webhook event with this id.");
 
     public static async Task<Results<Accepted<InboxEvent>, ProblemHttpResult>> ReplayAsync(
-        string eventId, RazorpayInbox inbox, CancellationToken cancellationToken)
+        string eventId, HttpContext context, RazorpayInbox inbox, AuditLog audit, CancellationToken cancellationToken)
     {
         var row = await inbox.FindAsync(eventId, cancellationToken);
         if (row is null)
@@ -66,6 +67,11 @@ public static class WebhookOpsApi
         {
             return ApiProblem.Conflict("webhook_event.changed", "The event changed while it was being replayed; look at it again.");
         }
+
+        await audit.RecordAsync(context, AuditLog.PlatformPartition, new AuditEntry("webhook_event.replayed", "webhook_event", eventId, new Dictionary<string, AuditChange>
+        {
+            ["status"] = new(InboxKeys.StatusText(row.ParsedStatus), InboxKeys.StatusText(InboxStatus.Received)),
+        }));
 
         return TypedResults.Accepted($"/api/v1/ops/webhook-events/{eventId}", (await inbox.GetAsync(eventId, cancellationToken))!);
     }

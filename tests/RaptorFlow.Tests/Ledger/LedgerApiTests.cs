@@ -149,6 +149,23 @@ public sealed class LedgerApiTests : IAsyncLifetime
         var processed = await admin.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/ops/webhook-events/{eventId}"));
         Assert.Equal("ignored", processed.GetProperty("status").GetString());
         Assert.Equal(1, processed.GetProperty("replays").GetInt32());
+
+        // The replay is on the platform's audit trail, naming who did it; the refused one is not.
+        var trail = await admin.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/ops/audit-events?action=webhook_event.replayed&actor=user:{_adminId}&limit=100"));
+        var replayed = trail.GetProperty("data").EnumerateArray().Where(e => e.GetProperty("target").GetProperty("id").GetString() is { } id && (id == eventId || id == postedId)).ToList();
+        var entry = Assert.Single(replayed);
+        Assert.Equal(eventId, entry.GetProperty("target").GetProperty("id").GetString());
+        Assert.Equal("ignored", entry.GetProperty("changes").GetProperty("status").GetProperty("before").GetString());
+    }
+
+    [Fact]
+    public async Task Platform_audit_trail_is_for_platform_admins_only()
+    {
+        var someone = await _app.SignInAsync();
+
+        using var response = await someone.Client.GetAsync(Url("/api/v1/ops/audit-events"));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.capability_missing");
     }
 
     [Theory]

@@ -64,6 +64,46 @@ public sealed class ProcessRazorpayEventTests(RazorpayAppFixture fixture) : ICla
         await App.AssertLedgerIsConsistentAsync(PlatformLedger);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_payment_whose_org_is_named_only_on_its_order_lands_in_that_org_whichever_event_comes_first(bool orderFirst)
+    {
+        var org = fixture.Orgs.Add();
+        var paymentId = RazorpayTestKit.NewId("pay");
+        var bare = RazorpayTestKit.Payment(paymentId, 12_000, orgId: null, fee: 236, tax: 36);
+        var order = new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = "order_" + paymentId[4..],
+            ["entity"] = "order",
+            ["amount"] = 12_000,
+            ["currency"] = "INR",
+            ["status"] = "paid",
+            ["notes"] = new System.Text.Json.Nodes.JsonObject { ["org_id"] = org },
+        };
+        var captured = (Id: RazorpayTestKit.NewId("evt"), Body: RazorpayTestKit.Event("payment.captured", ("payment", bare)));
+        var orderPaid = (Id: RazorpayTestKit.NewId("evt"), Body: RazorpayTestKit.Event("order.paid", ("payment", bare), ("order", order)));
+
+        foreach (var (id, body) in orderFirst ? [orderPaid, captured, captured] : new[] { captured, orderPaid, captured })
+        {
+            await App.DeliverAndProcessAsync(body, id);
+        }
+
+        Assert.Equal(12_000 - 236, await App.BalanceAsync(org, RazorpayClearing));
+        Assert.Equal(12_000, await App.BalanceAsync(org, CustomerCredit));
+        Assert.Equal(236, await App.BalanceAsync(org, ProcessingFees));
+        foreach (var key in new[] { $"payment:{paymentId}", $"payment:{paymentId}:fee" })
+        {
+            // Either nothing reached suspense, or what did was reversed (other tests share the platform ledger, so its totals are not compared).
+            var parked = await Engine.FindTransactionIdAsync(PlatformLedger, key, default);
+            Assert.Equal(parked is null, await Engine.FindTransactionIdAsync(PlatformLedger, key + ":released", default) is null);
+        }
+
+        Assert.Equal(orderFirst, await Engine.FindTransactionIdAsync(PlatformLedger, $"payment:{paymentId}", default) is null);
+        await App.AssertLedgerIsConsistentAsync(org);
+        await App.AssertLedgerIsConsistentAsync(PlatformLedger);
+    }
+
     [Fact]
     public async Task The_events_of_one_payment_in_any_order_and_count_post_it_once()
     {
