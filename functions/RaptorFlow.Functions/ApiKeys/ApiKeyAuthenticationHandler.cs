@@ -73,6 +73,7 @@ public sealed partial class ApiKeyAuthenticationHandler(
             identity.AddClaim(new Claim(CallerClaims.Capability, capability));
         }
 
+        Context.SetCaller(key.Caller);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), AccessRegistration.ApiKeyScheme));
     }
 

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Security.Cryptography;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.ApiKeys;
@@ -30,6 +32,11 @@ public sealed record VerifiedKey(
     // Built once per verified key, so the hot path does not concatenate names per request.
     internal string KeyBucket { get; } = "key:" + KeyId;
     internal string OrgBucket { get; } = "org:" + OrgId;
+
+    /// <summary>The caller this key authenticates as, built once rather than parsed back out of claims per request.</summary>
+    internal Caller Caller { get; } = new(
+        CallerKind.ApiKey, KeyId, OrgId, null, Name, null,
+        Capabilities.Where(Capability.OrgScoped.Contains).ToFrozenSet(StringComparer.Ordinal));
 }
 
 public readonly record struct ApiKeyCheck(ApiKeyOutcome Outcome, VerifiedKey? Key)

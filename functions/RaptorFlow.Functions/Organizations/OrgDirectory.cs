@@ -53,20 +53,33 @@ public sealed partial class OrgDirectory(StorageAccount storage) : IOrgAccessRes
         return org is { IsDeleted: false } && member is not null ? member.ParsedRole : null;
     }
 
+    /// <summary>
+    /// The caller's access in a live org, carrying the org row it read (one point read for a key;
+    /// the org and member rows in parallel for a user) so the org's own endpoints need not read it again.
+    /// </summary>
     public async Task<OrgAccess?> ResolveAsync(Caller caller, string orgId, CancellationToken cancellationToken)
     {
         if (caller.IsUser)
         {
-            var role = await RoleOfAsync(orgId, caller.Id, cancellationToken);
-            return role is null ? null : new OrgAccess(orgId, role, RoleCatalog.CapabilitiesOf(role.Value));
+            var orgTask = FindAsync(orgId, cancellationToken);
+            var memberTask = FindMemberAsync(orgId, caller.Id, cancellationToken);
+            var (org, member) = (await orgTask, await memberTask);
+            if (org is not { IsDeleted: false } || member is null)
+            {
+                return null;
+            }
+
+            var role = member.ParsedRole;
+            return new OrgAccess(orgId, role, RoleCatalog.CapabilitiesOf(role)) { Org = org };
         }
 
-        if (!string.Equals(caller.OrgId, orgId, StringComparison.Ordinal) || !await IsActiveAsync(orgId, cancellationToken))
+        if (!string.Equals(caller.OrgId, orgId, StringComparison.Ordinal))
         {
             return null;
         }
 
-        return new OrgAccess(orgId, null, caller.KeyCapabilities);
+        var keyOrg = await FindAsync(orgId, cancellationToken);
+        return keyOrg is { IsDeleted: false } ? new OrgAccess(orgId, null, caller.KeyCapabilities) { Org = keyOrg } : null;
     }
 
     /// <summary>User ids become partition and row keys: only characters those allow, and no more than an id needs.</summary>

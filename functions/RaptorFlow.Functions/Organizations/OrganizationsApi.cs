@@ -139,7 +139,7 @@ public static partial class OrganizationsApi
     public static async Task<Results<Ok<OrganizationResponse>, ProblemHttpResult>> GetAsync(
         string orgId, HttpContext context, OrgDirectory directory, CancellationToken cancellationToken)
     {
-        var org = await directory.FindAsync(orgId, cancellationToken);
+        var org = await ReadOrgAsync(context, directory, orgId, cancellationToken);
         if (org is null || org.IsDeleted)
         {
             return OrgNotFound();
@@ -161,7 +161,7 @@ public static partial class OrganizationsApi
         }
 
         var ifMatch = context.IfMatch();
-        var org = await directory.FindAsync(orgId, CancellationToken.None);
+        var org = await ReadOrgAsync(context, directory, orgId, CancellationToken.None);
         if (org is null || org.IsDeleted)
         {
             return OrgNotFound();
@@ -229,7 +229,7 @@ public static partial class OrganizationsApi
         string orgId, HttpContext context, OrgDirectory directory, AuditLog audit, TimeProvider time)
     {
         var ifMatch = context.IfMatch();
-        var org = await directory.FindAsync(orgId, CancellationToken.None);
+        var org = await ReadOrgAsync(context, directory, orgId, CancellationToken.None);
         if (org is null || org.IsDeleted)
         {
             return OrgNotFound();
@@ -255,6 +255,14 @@ public static partial class OrganizationsApi
         await audit.RecordAsync(context, orgId, new AuditEntry("org.deleted", "org", orgId));
         return TypedResults.NoContent();
     }
+
+    /// <summary>
+    /// The org row the access check read moments ago in this same request, else a fresh read. It is
+    /// as current as a second read would be (both precede any write of this request), and its ETag
+    /// still guards PATCH and DELETE against a concurrent change.
+    /// </summary>
+    private static async ValueTask<OrgRow?> ReadOrgAsync(HttpContext context, OrgDirectory directory, string orgId, CancellationToken cancellationToken) =>
+        context.OrgReadByAccessCheck<OrgRow>() is { } org && org.OrgId == orgId ? org : await directory.FindAsync(orgId, cancellationToken);
 
     internal static ProblemHttpResult OrgNotFound() =>
         ApiProblem.NotFound("org.not_found", "No organization with this id is visible to the caller.");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -40,6 +41,12 @@ public sealed class LoadContext : IAsyncDisposable
     public string WorkFolder { get; }
     public HttpClient Http { get; }
 
+    /// <summary>The plan the load scenarios put their orgs on (configured by <see cref="StartAppAsync"/>).</summary>
+    public const string LoadTestPlanId = "loadtest";
+
+    /// <summary>The highest rate limit a plan or a key may have.</summary>
+    public const int MaxRateLimitPerMinute = 1_000_000;
+
     /// <summary>Signs the ledger scenario's webhooks; made up per run, never logged.</summary>
     public string WebhookSecret { get; } = "whsec_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
@@ -58,6 +65,11 @@ public sealed class LoadContext : IAsyncDisposable
             ["AzureWebJobsStorage"] = azurite.ConnectionString,
             ["Auth__DevIssuer__Enabled"] = "true",
             ["Razorpay__WebhookSecret"] = WebhookSecret,
+            // A free plan whose API rate limit is above any load this driver can make, so a load
+            // run measures the app, not its rate limiter.
+            [$"Plans__Catalog__{LoadTestPlanId}__Name"] = "Load test",
+            [$"Plans__Catalog__{LoadTestPlanId}__MonthlyFeeMinor"] = "0",
+            [$"Plans__Catalog__{LoadTestPlanId}__ApiRateLimitPerMinute"] = MaxRateLimitPerMinute.ToString(CultureInfo.InvariantCulture),
         });
         await app.WaitUntilOkAsync(Http, "/api/readyz", TimeSpan.FromSeconds(60));
         return app;
@@ -92,25 +104,34 @@ public sealed class LoadContext : IAsyncDisposable
         return body?["id"]?.GetValue<string>() ?? throw new InvalidOperationException("Creating an org returned no id.");
     }
 
-    /// <summary>
-    /// An API key of the org with <c>org:read</c>, once the API-keys feature serves
-    /// <c>POST /orgs/{orgId}/api-keys</c>; null while it does not (the caller then uses the user token).
-    /// </summary>
-    public async Task<string?> TryCreateApiKeyAsync(AppProcess app, string token, string orgId)
+    /// <summary>Moves the org to <paramref name="planId"/> through the public API (a free plan needs no Razorpay).</summary>
+    public async Task SubscribeAsync(AppProcess app, string token, string orgId, string planId = LoadTestPlanId)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}/api-keys"))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}/subscription"))
         {
-            Content = JsonContent.Create(new { name = "bench", capabilities = new[] { "org:read" } }),
+            Content = JsonContent.Create(new { planId }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await Http.SendAsync(request);
-        if (!response.IsSuccessStatusCode)
-        {
-            return null;
-        }
+        await EnsureAsync(response, $"subscribe to plan {planId}");
+    }
 
+    /// <summary>
+    /// An API key of the org with <c>org:read</c> and the highest per-key rate limit, on an org moved
+    /// to the load-test plan first: neither the key's nor the org's token bucket may refuse load traffic.
+    /// </summary>
+    public async Task<string> CreateLoadTestApiKeyAsync(AppProcess app, string token, string orgId)
+    {
+        await SubscribeAsync(app, token, orgId);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}/api-keys"))
+        {
+            Content = JsonContent.Create(new { name = "bench", capabilities = new[] { "org:read" }, rateLimitPerMinute = MaxRateLimitPerMinute }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await Http.SendAsync(request);
+        await EnsureAsync(response, "create API key");
         var body = await response.Content.ReadFromJsonAsync<JsonObject>();
-        return body?["key"]?.GetValue<string>();
+        return body?["key"]?.GetValue<string>() ?? throw new InvalidOperationException("Creating an API key returned no key.");
     }
 
     public static async Task EnsureAsync(HttpResponseMessage response, string what)

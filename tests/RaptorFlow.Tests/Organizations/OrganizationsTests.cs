@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using RaptorFlow.Tests.ApiKeys;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Organizations;
@@ -132,6 +133,48 @@ public sealed class OrganizationsTests(SignedInAppFixture fixture) : IClassFixtu
 
         var current = await user.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/orgs/{id}"));
         Assert.Equal("After", current.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Every_read_of_an_org_shows_its_latest_version_to_users_and_keys()
+    {
+        var owner = await App.SignInAsync();
+        var id = await owner.CreateOrgAsync("First name");
+        var key = await owner.CreateKeyAsync(id, "org:read");
+        using var keyClient = App.KeyClient(key.Secret);
+
+        foreach (var name in new[] { "Second name", "Third name" })
+        {
+            using var read = await keyClient.GetAsync(Url($"/api/v1/orgs/{id}"));
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+
+            // The ETag a read hands out is the one the next write must present.
+            using var patch = new HttpRequestMessage(HttpMethod.Patch, Url($"/api/v1/orgs/{id}")) { Content = JsonContent.Create(new { name }) };
+            patch.Headers.IfMatch.Add(read.Headers.ETag!);
+            using var patched = await owner.Client.SendAsync(patch);
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+
+            foreach (var client in new[] { keyClient, owner.Client })
+            {
+                using var after = await client.GetAsync(Url($"/api/v1/orgs/{id}"));
+                Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+                Assert.Equal(name, (await after.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("name").GetString());
+                Assert.Equal(patched.Headers.ETag, after.Headers.ETag);
+            }
+        }
+
+        using (var delete = new HttpRequestMessage(HttpMethod.Delete, Url($"/api/v1/orgs/{id}")))
+        {
+            using var read = await owner.Client.GetAsync(Url($"/api/v1/orgs/{id}"));
+            delete.Headers.IfMatch.Add(read.Headers.ETag!);
+            using var deleted = await owner.Client.SendAsync(delete);
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        using var gone = await owner.Client.GetAsync(Url($"/api/v1/orgs/{id}"));
+        await gone.ShouldBeProblemAsync(HttpStatusCode.NotFound, "org.not_found");
+        using var goneForKey = await keyClient.GetAsync(Url($"/api/v1/orgs/{id}"));
+        await goneForKey.ShouldBeProblemAsync(HttpStatusCode.NotFound, "org.not_found");
     }
 
     [Fact]

@@ -109,6 +109,12 @@ public static class CallerHttpContextExtensions
     public static Caller GetCaller(this HttpContext context) =>
         context.FindCaller() ?? throw new InvalidOperationException("The endpoint has no authenticated caller; declare a capability on it.");
 
+    /// <summary>
+    /// For an authentication scheme that already knows the caller its principal stands for (an API
+    /// key), so the claims need not be parsed back per request.
+    /// </summary>
+    public static void SetCaller(this HttpContext context, Caller caller) => context.Items[CallerKey] = caller;
+
     public static Caller? FindCaller(this HttpContext context)
     {
         if (context.Items.TryGetValue(CallerKey, out var cached) && cached is Caller caller)

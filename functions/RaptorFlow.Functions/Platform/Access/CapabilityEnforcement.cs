@@ -11,7 +11,15 @@ public sealed record RequiredCapability(string Name);
 public sealed record PublicEndpoint(string Reason);
 
 /// <summary>What a caller may do inside one org, resolved per request.</summary>
-public sealed record OrgAccess(string OrgId, Role? Role, IReadOnlySet<string> Capabilities);
+public sealed record OrgAccess(string OrgId, Role? Role, IReadOnlySet<string> Capabilities)
+{
+    /// <summary>
+    /// The org's record as the resolver read it for this request (of the resolver's own type), so an
+    /// endpoint about the org itself answers from it instead of reading the same row again. It lives
+    /// as long as the request; nothing keeps it beyond.
+    /// </summary>
+    public object? Org { get; init; }
+}
 
 /// <summary>
 /// Resolves a caller's access in an org: a user through membership, a key only in its own org.
@@ -56,6 +64,14 @@ public static class CapabilityEndpointExtensions
         context.Items.TryGetValue(OrgAccessKey, out var value) && value is OrgAccess access
             ? access
             : throw new InvalidOperationException("The endpoint has no {orgId} capability; org access was not resolved.");
+
+    /// <summary>
+    /// The org record the access check read in this request, when it read one of type
+    /// <typeparamref name="TOrg"/>; null on routes without <c>{orgId}</c>.
+    /// </summary>
+    public static TOrg? OrgReadByAccessCheck<TOrg>(this HttpContext context)
+        where TOrg : class =>
+        context.Items.TryGetValue(OrgAccessKey, out var value) && value is OrgAccess { Org: TOrg org } ? org : null;
 
     internal static void SetOrgAccess(this HttpContext context, OrgAccess access) => context.Items[OrgAccessKey] = access;
 }

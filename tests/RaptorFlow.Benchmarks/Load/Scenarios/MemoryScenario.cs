@@ -21,13 +21,13 @@ public sealed class MemoryScenario : ILoadScenario
         await using var app = await context.StartAppAsync();
         var token = await context.UserTokenAsync(app, "bench-memory-" + Guid.NewGuid().ToString("N")[..8]);
         var orgId = await context.CreateOrgAsync(app, token, "Memory Bench");
-        var authorization = new AuthenticationHeaderValue("Bearer", await context.TryCreateApiKeyAsync(app, token, orgId) ?? token);
+        var authorization = new AuthenticationHeaderValue("Bearer", await context.CreateLoadTestApiKeyAsync(app, token, orgId));
         var startedMiB = app.WorkingSetMiB;
 
         async Task<double?> LoadOnceAsync(int run)
         {
-            await ClosedLoop.RunAsync($"GET /api/healthz (run {run})", context.Options, RequestOverheadScenario.Get(context, new Uri(app.BaseAddress, "/api/healthz"), null));
-            await ClosedLoop.RunAsync($"GET /api/v1/orgs/{{id}} (run {run})", context.Options, RequestOverheadScenario.Get(context, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}"), authorization));
+            (await ClosedLoop.RunAsync($"GET /api/healthz (run {run})", context.Options, RequestOverheadScenario.Get(context, new Uri(app.BaseAddress, "/api/healthz"), null))).RequireNoErrors();
+            (await ClosedLoop.RunAsync($"GET /api/v1/orgs/{{id}} (run {run})", context.Options, RequestOverheadScenario.Get(context, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}"), authorization))).RequireNoErrors();
             await Task.Delay(Settle);
             var mib = app.WorkingSetMiB;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  working set after run {run}: {mib:F1} MiB"));

@@ -9,7 +9,8 @@ namespace RaptorFlow.Benchmarks.Load;
 /// <summary>
 /// What the app adds to a request: <c>GET /api/v1/orgs/{orgId}</c> (authenticated, capability-checked)
 /// against the raw Azurite point read of the same org row through <see cref="TableClient"/>, and
-/// <c>GET /api/healthz</c> against the empty app; each pair at the same concurrency in the same run.
+/// <c>GET /api/healthz</c> against the empty app; each pair at the same concurrency in the same run,
+/// in alternating slices. A run in which any request fails (a 429 from a rate limit, say) is void.
 /// </summary>
 public sealed class RequestOverheadScenario : ILoadScenario
 {
@@ -22,33 +23,36 @@ public sealed class RequestOverheadScenario : ILoadScenario
         var options = context.Options;
         var azurite = await context.AzuriteAsync();
 
-        LoadResult emptyHealth;
+        await using var app = await context.StartAppAsync();
+        LoadResult appHealth, emptyHealth;
         await using (var empty = await context.StartEmptyAppAsync())
         {
-            emptyHealth = await ClosedLoop.RunAsync("GET /api/healthz (empty app)", options, Get(context, new Uri(empty.BaseAddress, "/api/healthz"), null));
+            (appHealth, emptyHealth) = await ClosedLoop.RunPairAsync(
+                "GET /api/healthz (app)", Get(context, new Uri(app.BaseAddress, "/api/healthz"), null),
+                "GET /api/healthz (empty app)", Get(context, new Uri(empty.BaseAddress, "/api/healthz"), null),
+                options);
+            appHealth.RequireNoErrors();
+            emptyHealth.RequireNoErrors();
         }
-
-        await using var app = await context.StartAppAsync();
-        var appHealth = await ClosedLoop.RunAsync("GET /api/healthz (app)", options, Get(context, new Uri(app.BaseAddress, "/api/healthz"), null));
 
         var token = await context.UserTokenAsync(app, "bench-overhead-" + Guid.NewGuid().ToString("N")[..8]);
         var orgId = await context.CreateOrgAsync(app, token, "Overhead Bench");
-        var apiKey = await context.TryCreateApiKeyAsync(app, token, orgId);
-        var credential = apiKey is null ? "user token (dev issuer)" : "API key";
-        var authorization = new AuthenticationHeaderValue("Bearer", apiKey ?? token);
-        var orgRead = await ClosedLoop.RunAsync($"GET /api/v1/orgs/{{id}} ({(apiKey is null ? "user token" : "API key")})", options,
-            Get(context, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}"), authorization));
-
+        var apiKey = await context.CreateLoadTestApiKeyAsync(app, token, orgId);
         var table = new TableClient(azurite.ConnectionString, OrgTable.Name);
-        var rawRead = await ClosedLoop.RunAsync("raw TableClient point read", options, async cancellationToken =>
-        {
-            var row = await table.GetEntityAsync<TableEntity>(orgId, OrgTable.OrgRowKey, cancellationToken: cancellationToken);
-            return row.Value is not null;
-        });
+        var (orgRead, rawRead) = await ClosedLoop.RunPairAsync(
+            "GET /api/v1/orgs/{id} (API key)", Get(context, new Uri(app.BaseAddress, $"/api/v1/orgs/{orgId}"), new AuthenticationHeaderValue("Bearer", apiKey)),
+            "raw TableClient point read", async cancellationToken =>
+            {
+                var row = await table.GetEntityAsync<TableEntity>(orgId, OrgTable.OrgRowKey, cancellationToken: cancellationToken);
+                return row.Value is not null;
+            },
+            options);
+        orgRead.RequireNoErrors();
+        rawRead.RequireNoErrors();
 
         return new JsonObject
         {
-            ["credential"] = credential,
+            ["credential"] = "API key (org:read) on a plan and key whose rate limits exceed the load",
             ["healthz"] = new JsonObject
             {
                 ["app"] = appHealth.ToJson(),
@@ -66,13 +70,20 @@ public sealed class RequestOverheadScenario : ILoadScenario
         };
     }
 
+    /// <summary>A GET that must answer 200; any other status fails the operation, saying which and why.</summary>
     public static Func<CancellationToken, Task<bool>> Get(LoadContext context, Uri uri, AuthenticationHeaderValue? authorization) => async cancellationToken =>
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Authorization = authorization;
         using var response = await context.Http.SendAsync(request, cancellationToken);
         await response.Content.LoadIntoBufferAsync(cancellationToken);
-        return response.StatusCode == HttpStatusCode.OK;
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            throw new HttpRequestException($"GET {uri.AbsolutePath} answered {(int)response.StatusCode}: {body[..Math.Min(body.Length, 300)]}", null, response.StatusCode);
+        }
+
+        return true;
     };
 
     public static double? Round(double? value) => value is { } v ? Math.Round(v, 1) : null;
