@@ -23,19 +23,25 @@ public sealed class StorageAccount
     private readonly ConcurrentDictionary<string, TableClient> _tables = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, QueueClient> _queues = new(StringComparer.Ordinal);
 
+    private readonly Lazy<TableServiceClient> _tableService;
+    private readonly Lazy<QueueServiceClient> _queueService;
+    private readonly Lazy<BlobServiceClient> _blobService;
+
+    /// <summary>
+    /// Resolves the endpoints now, so a missing setting stops start-up, but builds the SDK clients on
+    /// first use: their pipelines are not needed to answer the first request.
+    /// </summary>
     public StorageAccount(IConfiguration configuration)
     {
         var connectionString = configuration[SettingName];
         var section = configuration.GetSection(SettingName);
-        var tableOptions = new TableClientOptions();
         var queueOptions = new QueueClientOptions { MessageEncoding = MessageEncoding };
-        var blobOptions = new BlobClientOptions();
 
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            Tables = new TableServiceClient(connectionString, tableOptions);
-            Queues = new QueueServiceClient(connectionString, queueOptions);
-            Blobs = new BlobServiceClient(connectionString, blobOptions);
+            _tableService = new(() => new TableServiceClient(connectionString, new TableClientOptions()));
+            _queueService = new(() => new QueueServiceClient(connectionString, queueOptions));
+            _blobService = new(() => new BlobServiceClient(connectionString, new BlobClientOptions()));
             return;
         }
 
@@ -50,15 +56,15 @@ public sealed class StorageAccount
                 $"or '{SettingName}__accountName' (or '{SettingName}__tableServiceUri', '__queueServiceUri' and '__blobServiceUri') for an identity-based connection.");
         }
 
-        var credential = CredentialFrom(section);
-        Tables = new TableServiceClient(tableUri, credential, tableOptions);
-        Queues = new QueueServiceClient(queueUri, credential, queueOptions);
-        Blobs = new BlobServiceClient(blobUri, credential, blobOptions);
+        var credential = new Lazy<TokenCredential>(() => CredentialFrom(section));
+        _tableService = new(() => new TableServiceClient(tableUri, credential.Value, new TableClientOptions()));
+        _queueService = new(() => new QueueServiceClient(queueUri, credential.Value, queueOptions));
+        _blobService = new(() => new BlobServiceClient(blobUri, credential.Value, new BlobClientOptions()));
     }
 
-    public TableServiceClient Tables { get; }
-    public QueueServiceClient Queues { get; }
-    public BlobServiceClient Blobs { get; }
+    public TableServiceClient Tables => _tableService.Value;
+    public QueueServiceClient Queues => _queueService.Value;
+    public BlobServiceClient Blobs => _blobService.Value;
 
     public TableClient Table(string name) => _tables.GetOrAdd(name, n => Tables.GetTableClient(n));
 

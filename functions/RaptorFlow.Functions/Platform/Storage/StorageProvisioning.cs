@@ -1,4 +1,5 @@
 using Azure;
+using RaptorFlow.Functions.Hosting;
 
 namespace RaptorFlow.Functions.Platform.Storage;
 
@@ -37,12 +38,14 @@ public static class StorageRegistration
 }
 
 /// <summary>
-/// Creates every declared table, queue and container. Runs in the background and retries, so a
-/// storage outage at start-up shows in <c>/api/readyz</c> instead of crashing the process.
+/// Creates every declared table, queue and container. Runs in the background once the server
+/// listens, off the path to the first response, and retries, so a storage outage at start-up shows
+/// in <c>/api/readyz</c> instead of crashing the process.
 /// </summary>
 public sealed partial class StorageProvisioner(
     StorageAccount storage,
     IEnumerable<StorageResource> resources,
+    IHostApplicationLifetime lifetime,
     ILogger<StorageProvisioner> logger) : BackgroundService
 {
     private readonly int _count = resources.Distinct().Count();
@@ -66,6 +69,7 @@ public sealed partial class StorageProvisioner(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await HostStarted.WaitAsync(lifetime, stoppingToken);
         var delay = TimeSpan.FromMilliseconds(250);
         while (!stoppingToken.IsCancellationRequested)
         {

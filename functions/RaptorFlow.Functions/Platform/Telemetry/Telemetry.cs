@@ -7,7 +7,7 @@ using OpenTelemetry.Trace;
 
 namespace RaptorFlow.Functions.Platform.Telemetry;
 
-/// <summary>The app's own traces and metrics, exported to Azure Monitor when Application Insights is configured.</summary>
+/// <summary>The app's own traces and metrics, exported to Azure Monitor when Application Insights is configured (and not collected at all otherwise).</summary>
 public static class Telemetry
 {
     public const string Name = "RaptorFlow";
@@ -38,30 +38,27 @@ public static class Telemetry
             });
         }
 
+        // Without Application Insights nothing would read the spans and metrics, so the SDK is not
+        // registered at all: its listeners and providers cost start-up time and a little per request.
         var connectionString = builder.Configuration[ConnectionStringSetting];
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return builder;
+        }
+
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName: builder.Configuration["WEBSITE_SITE_NAME"] ?? "raptorflow-functions"))
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
-                if (!string.IsNullOrWhiteSpace(connectionString))
-                {
-                    tracing.AddAzureMonitorTraceExporter(o => o.ConnectionString = connectionString);
-                }
-            })
-            .WithMetrics(metrics =>
-            {
-                metrics.AddMeter(Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
-                if (!string.IsNullOrWhiteSpace(connectionString))
-                {
-                    metrics.AddAzureMonitorMetricExporter(o => o.ConnectionString = connectionString);
-                }
-            });
-
-        if (!string.IsNullOrWhiteSpace(connectionString))
-        {
-            builder.Logging.AddOpenTelemetry(o => o.AddAzureMonitorLogExporter(e => e.ConnectionString = connectionString));
-        }
+            .WithTracing(tracing => tracing
+                .AddSource(Name)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddAzureMonitorTraceExporter(o => o.ConnectionString = connectionString))
+            .WithMetrics(metrics => metrics
+                .AddMeter(Name)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddAzureMonitorMetricExporter(o => o.ConnectionString = connectionString));
+        builder.Logging.AddOpenTelemetry(o => o.AddAzureMonitorLogExporter(e => e.ConnectionString = connectionString));
 
         return builder;
     }
