@@ -13,6 +13,9 @@ public sealed record LoadResult(string Name, int Concurrency, double Seconds, lo
     /// <summary>Failed operations during the unrecorded warm-up; they void the run just the same.</summary>
     public long WarmupErrors { get; init; }
 
+    /// <summary>Operations made during the unrecorded warm-up.</summary>
+    public long WarmupRequests { get; init; }
+
     /// <summary>
     /// A run with any failed request measured something else (a rate limiter, an error path), not
     /// the operation: its figure must not be reported.
@@ -112,6 +115,7 @@ public static class ClosedLoop
         private readonly List<double> _latencies = new(16_384);
         private long _errors;
         private long _warmupErrors;
+        private long _warmupRequests;
         private long _issued;
         private double _seconds;
         private string? _firstError;
@@ -153,6 +157,7 @@ public static class ClosedLoop
 
                     if (started < recordFrom)
                     {
+                        Interlocked.Increment(ref _warmupRequests);
                         if (!ok)
                         {
                             Interlocked.Increment(ref _warmupErrors);
@@ -190,6 +195,7 @@ public static class ClosedLoop
             {
                 FirstError = _firstError,
                 WarmupErrors = _warmupErrors,
+                WarmupRequests = _warmupRequests,
             };
             Console.WriteLine("  " + result);
             return result;

@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Ids;
 
 namespace RaptorFlow.Benchmarks.Load;
@@ -12,7 +14,10 @@ namespace RaptorFlow.Benchmarks.Load;
 /// Cost must not grow with data a request does not touch. At 1×, 10× and 100× data: posting latency
 /// and the journal's first page (over HTTP) against the entries already in the org's ledger; <c>GET /me</c>
 /// against the orgs in the system; <c>GET /orgs</c>' first page against the caller's collection.
-/// Each point is the median of sequential samples; a curve is flat when 100× costs at most 1.5× of 1×.
+/// Where the three sizes can exist side by side (three ledgers, three callers' collections) they are
+/// built first and sampled in turn, one sample of each size after another, so a busy moment of the
+/// machine weighs on every size alike; the orgs in the system only grow, so <c>GET /me</c> is sampled
+/// after each growth step. A curve is flat when the median at 100× is at most 1.5× the median at 1×.
 /// </summary>
 public sealed class ScaleScenario : ILoadScenario
 {
@@ -24,6 +29,7 @@ public sealed class ScaleScenario : ILoadScenario
 
     public async Task<JsonObject> RunAsync(LoadContext context)
     {
+        var options = context.Options;
         var result = new JsonObject();
         var azurite = await context.AzuriteAsync();
         var storage = LedgerScenario.StorageFor(azurite);
@@ -33,55 +39,85 @@ public sealed class ScaleScenario : ILoadScenario
 
         await using var app = await context.StartAppAsync();
         var run = Guid.NewGuid().ToString("N")[..8];
-        var caller = new AuthenticationHeaderValue("Bearer", await context.UserTokenAsync(app, $"bench-me-{run}"));
-        var ledger = await context.CreateOrgAsync(app, caller.Parameter!, "Scale Bench Caller");
+        var callerId = $"bench-me-{run}";
+        var callerToken = await context.UserTokenAsync(app, callerId);
+        var caller = new AuthenticationHeaderValue("Bearer", callerToken);
 
-        // Postings go through the posting engine in this process, against the same Azurite: the
-        // ledger's own cost as entries accumulate, without the queue's polling interval in the way.
-        // The journal is read over HTTP, as a client reads it.
-        var entries = 0;
+        // Three ledgers of 1×, 10× and 100× entries, filled side by side. Postings go through the
+        // posting engine in this process, against the same Azurite: the ledger's own cost as entries
+        // accumulate, without the queue's polling interval in the way. The journal is read over HTTP.
+        var ledgers = new Ledger[Multiples.Length];
+        for (var i = 0; i < Multiples.Length; i++)
+        {
+            ledgers[i] = new Ledger(await context.CreateOrgAsync(app, callerToken, $"Scale Bench Ledger {Multiples[i]}x"), options.LedgerBase * Multiples[i]);
+        }
+
+        await Task.WhenAll(ledgers.Select(async ledger =>
+        {
+            while (ledger.Entries < ledger.Target)
+            {
+                await ledger.PostAsync(engine);
+            }
+        }));
+
         var posting = new Curve("posting latency vs ledger entries");
         var journal = new Curve("GET ledger/transactions first page vs ledger entries");
-        var journalUri = new Uri(app.BaseAddress, $"/api/v1/orgs/{ledger}/ledger/transactions?limit=20");
-        foreach (var multiple in Multiples)
+        var sizes = ledgers.Select(l => l.Entries).ToArray();
+        var postingTimes = await SampleInTurnAsync(options.Samples, ledgers.Select(l => (Func<Task>)(() => l.PostAsync(engine))).ToArray());
+        var journalTimes = await SampleInTurnAsync(options.Samples, ledgers.Select(l => (Func<Task>)(() =>
+            GetAsync(context, new Uri(app.BaseAddress, $"/api/v1/orgs/{l.OrgId}/ledger/transactions?limit={PageLimit(options.LedgerBase)}"), caller))).ToArray());
+        for (var i = 0; i < Multiples.Length; i++)
         {
-            var size = context.Options.LedgerBase * multiple;
-            while (entries < size)
-            {
-                await PostAsync(engine, ledger, entries++);
-            }
-
-            posting.Add(multiple, entries, await SampleAsync(context.Options.Samples, () => PostAsync(engine, ledger, entries++)));
-            journal.Add(multiple, entries, await SampleAsync(context.Options.Samples, () => GetAsync(context, journalUri, caller)));
+            posting.Add(Multiples[i], sizes[i], postingTimes[i]);
+            journal.Add(Multiples[i], sizes[i], journalTimes[i]);
         }
 
         result["postingVsLedgerEntries"] = posting.Print();
         result["journalFirstPageVsLedgerEntries"] = journal.Print();
 
-        var bulkToken = await context.UserTokenAsync(app, $"bench-bulk-{run}");
-        var bulk = new AuthenticationHeaderValue("Bearer", bulkToken);
+        // Three collectors of 1×, 10× and 100× orgs; building them grows the orgs in the system,
+        // and GET /me of the caller (whose own orgs stay the three ledgers) is sampled after each step.
         var me = new Curve("GET /me vs orgs in the system");
-        var list = new Curve("GET /orgs first page vs the caller's orgs");
-        var created = 0;
-        foreach (var multiple in Multiples)
-        {
-            var size = context.Options.OrgsBase * multiple;
-            var next = created - 1;
-            await Task.WhenAll(Enumerable.Range(0, context.Options.Concurrency).Select(_ => Task.Run(async () =>
-            {
-                int i;
-                while ((i = Interlocked.Increment(ref next)) < size)
-                {
-                    await context.CreateOrgAsync(app, bulkToken, $"Scale Bench {i}");
-                }
-            })));
-            created = size;
 
-            me.Add(multiple, created + 1, await SampleAsync(context.Options.Samples, () => GetAsync(context, new Uri(app.BaseAddress, "/api/v1/me"), caller)));
-            list.Add(multiple, created, await SampleAsync(context.Options.Samples, () => GetAsync(context, new Uri(app.BaseAddress, "/api/v1/orgs?limit=20"), bulk)));
+        // The storage half of GET /me, straight to Azurite: the caller's index partition. An emulator
+        // that scans the whole table for a partition query shows here, apart from the app's own cost.
+        var meIndex = new Curve("raw UserOrgs partition query (the index read of /me) vs orgs in the system");
+        var userOrgs = new TableClient(azurite.ConnectionString, UserOrgRow.TableName);
+        var indexFilter = TableClient.CreateQueryFilter($"PartitionKey eq {callerId}");
+        var collectors = new AuthenticationHeaderValue[Multiples.Length];
+        var orgsInSystem = ledgers.Length;
+        for (var i = 0; i < Multiples.Length; i++)
+        {
+            var token = await context.UserTokenAsync(app, $"bench-bulk-{Multiples[i]}-{run}");
+            collectors[i] = new AuthenticationHeaderValue("Bearer", token);
+            var size = options.OrgsBase * Multiples[i];
+            await CreateOrgsAsync(context, app, token, size, options.Concurrency);
+            orgsInSystem += size;
+            var times = await SampleInTurnAsync(options.Samples,
+            [
+                () => GetAsync(context, new Uri(app.BaseAddress, "/api/v1/me"), caller),
+                async () =>
+                {
+                    await foreach (var page in userOrgs.QueryAsync<TableEntity>(indexFilter, maxPerPage: 100).AsPages())
+                    {
+                        break;
+                    }
+                },
+            ]);
+            me.Add(Multiples[i], orgsInSystem, times[0]);
+            meIndex.Add(Multiples[i], orgsInSystem, times[1]);
+        }
+
+        var list = new Curve("GET /orgs first page vs the caller's orgs");
+        var listTimes = await SampleInTurnAsync(options.Samples, collectors.Select(c => (Func<Task>)(() =>
+            GetAsync(context, new Uri(app.BaseAddress, $"/api/v1/orgs?limit={PageLimit(options.OrgsBase)}"), c))).ToArray());
+        for (var i = 0; i < Multiples.Length; i++)
+        {
+            list.Add(Multiples[i], options.OrgsBase * Multiples[i], listTimes[i]);
         }
 
         result["meVsOrgsInSystem"] = me.Print();
+        result["userOrgsIndexQueryVsOrgsInSystem"] = meIndex.Print();
         result["orgsFirstPageVsCollection"] = list.Print();
 
         // The usage rollup (issue 6) is measured once RollupUsage exists in the app.
@@ -93,12 +129,36 @@ public sealed class ScaleScenario : ILoadScenario
         return result;
     }
 
-    private static Task PostAsync(PostingEngine engine, string ledger, int n) =>
-        engine.PostAsync(new PostingBatch(ledger, $"bench:{n}", $"Scale bench posting {n}",
-        [
-            PostingLine.Dr(ChartOfAccounts.RazorpayClearing, "INR", 10_000 + n),
-            PostingLine.Cr(ChartOfAccounts.CustomerCredit, "INR", 10_000 + n),
-        ]), CancellationToken.None);
+    private sealed class Ledger(string orgId, int target)
+    {
+        public string OrgId { get; } = orgId;
+        public int Target { get; } = target;
+        public int Entries { get; private set; }
+
+        public async Task PostAsync(PostingEngine engine)
+        {
+            var n = Entries;
+            await engine.PostAsync(new PostingBatch(OrgId, $"bench:{n}", $"Scale bench posting {n}",
+            [
+                PostingLine.Dr(ChartOfAccounts.RazorpayClearing, "INR", 10_000 + n),
+                PostingLine.Cr(ChartOfAccounts.CustomerCredit, "INR", 10_000 + n),
+            ]), CancellationToken.None);
+            Entries = n + 1;
+        }
+    }
+
+    private static async Task CreateOrgsAsync(LoadContext context, AppProcess app, string token, int count, int concurrency)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                await context.CreateOrgAsync(app, token, $"Scale Bench {i}");
+            }
+        })));
+    }
 
     private static async Task GetAsync(LoadContext context, Uri uri, AuthenticationHeaderValue authorization)
     {
@@ -109,18 +169,29 @@ public sealed class ScaleScenario : ILoadScenario
         await response.Content.LoadIntoBufferAsync();
     }
 
-    private static async Task<Latency> SampleAsync(int samples, Func<Task> operation)
+    /// <summary>A page no larger than the 1× collection, so every point of a list curve returns a full page.</summary>
+    private static int PageLimit(int baseSize) => Math.Min(20, baseSize);
+
+    /// <summary>One unmeasured call of each, then <paramref name="samples"/> rounds of one timed call of each in turn.</summary>
+    private static async Task<Latency[]> SampleInTurnAsync(int samples, Func<Task>[] operations)
     {
-        await operation();
-        var times = new List<double>(samples);
-        for (var i = 0; i < samples; i++)
+        foreach (var operation in operations)
         {
-            var started = Stopwatch.GetTimestamp();
             await operation();
-            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
-        return Latency.Of(times);
+        var times = operations.Select(_ => new List<double>(samples)).ToArray();
+        for (var round = 0; round < samples; round++)
+        {
+            for (var i = 0; i < operations.Length; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await operations[i]();
+                times[i].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        return [.. times.Select(Latency.Of)];
     }
 
     /// <summary>Latency at each data multiple; flat when the largest costs at most 1.5× the smallest.</summary>
