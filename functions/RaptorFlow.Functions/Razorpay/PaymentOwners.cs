@@ -18,37 +18,104 @@ public sealed class PaymentOwnerRow : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
 
+    /// <summary>Empty until an event names the org.</summary>
     public string OrgId { get; set; } = "";
     public string? InvoiceId { get; set; }
+
+    /// <summary>An event naming no org came first and may have posted the payment to suspense.</summary>
+    public bool Parked { get; set; }
+
     public string SourceEventId { get; set; } = "";
 }
 
 /// <summary>
 /// The events of one payment do not all carry the same notes (an order's or a link's notes are
-/// not always copied onto the payment). Whichever event names the org records it here, so the
-/// payment's other events, in any order, land in the same ledger.
+/// not always copied onto the payment). One row per payment records what its events have said:
+/// the org, once one names it, and whether one naming no org came first. Both kinds of event write
+/// the row before they post and read it again after, so of two concurrent events of one payment at
+/// least one sees the other, and the common case (the org is named first) costs one insert.
 /// </summary>
 public sealed class PaymentOwners(StorageAccount storage)
 {
+    private const int MaxAttempts = 10;
+
     private TableClient Table => storage.Table(PaymentOwnerRow.TableName);
 
     public async Task<PaymentOwner?> FindAsync(string paymentId, CancellationToken cancellationToken)
     {
-        var found = await Table.GetEntityIfExistsAsync<PaymentOwnerRow>(paymentId, PaymentOwnerRow.OwnerRowKey, cancellationToken: cancellationToken);
-        return found.HasValue ? new PaymentOwner(found.Value!.OrgId, found.Value.InvoiceId) : null;
+        var row = await ReadAsync(paymentId, cancellationToken);
+        return row is { OrgId.Length: > 0 } ? new PaymentOwner(row.OrgId, row.InvoiceId) : null;
     }
 
-    /// <summary>Records the owner once; the first org recorded stays (a later event naming another org is not trusted to move money).</summary>
-    public async Task RecordAsync(string paymentId, PaymentOwner owner, string eventId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records that the payment is <paramref name="owner"/>'s (the first org named stays: a later event
+    /// naming another is not trusted to move money). True when an event naming no org came first, so
+    /// whatever it parked in suspense must be released.
+    /// </summary>
+    public async Task<bool> ClaimAsync(string paymentId, PaymentOwner owner, string eventId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await TryAddAsync(new PaymentOwnerRow { PartitionKey = paymentId, OrgId = owner.OrgId, InvoiceId = owner.InvoiceId, SourceEventId = eventId }, cancellationToken))
+            {
+                return false;
+            }
+
+            var row = await ReadAsync(paymentId, cancellationToken);
+            if (row is null)
+            {
+                continue;
+            }
+
+            if (row.OrgId.Length > 0)
+            {
+                return row.Parked;
+            }
+
+            try
+            {
+                var update = new TableEntity(paymentId, PaymentOwnerRow.OwnerRowKey)
+                {
+                    [nameof(PaymentOwnerRow.OrgId)] = owner.OrgId,
+                    [nameof(PaymentOwnerRow.InvoiceId)] = owner.InvoiceId,
+                };
+                await Table.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, cancellationToken);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < MaxAttempts)
+            {
+            }
+        }
+    }
+
+    /// <summary>For an event naming no org: the org another event named, or null once the payment is marked parked.</summary>
+    public async Task<PaymentOwner?> OwnerOrParkAsync(string paymentId, string eventId, CancellationToken cancellationToken)
+    {
+        if (await TryAddAsync(new PaymentOwnerRow { PartitionKey = paymentId, Parked = true, SourceEventId = eventId }, cancellationToken))
+        {
+            return null;
+        }
+
+        // The row exists: either it names the org, or another event naming none parked the payment already.
+        return await FindAsync(paymentId, cancellationToken);
+    }
+
+    private async Task<PaymentOwnerRow?> ReadAsync(string paymentId, CancellationToken cancellationToken)
+    {
+        var found = await Table.GetEntityIfExistsAsync<PaymentOwnerRow>(paymentId, PaymentOwnerRow.OwnerRowKey, cancellationToken: cancellationToken);
+        return found.HasValue ? found.Value : null;
+    }
+
+    private async Task<bool> TryAddAsync(PaymentOwnerRow row, CancellationToken cancellationToken)
     {
         try
         {
-            await Table.AddEntityAsync(
-                new PaymentOwnerRow { PartitionKey = paymentId, OrgId = owner.OrgId, InvoiceId = owner.InvoiceId, SourceEventId = eventId },
-                cancellationToken);
+            await Table.AddEntityAsync(row, cancellationToken);
+            return true;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
+            return false;
         }
     }
 }

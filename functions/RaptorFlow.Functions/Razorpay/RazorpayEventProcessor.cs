@@ -60,7 +60,12 @@ public sealed partial class RazorpayEventProcessor(
 
         var owner = await OwnerOfAsync(razorpayEvent, payment, cancellationToken);
         var indexed = PaymentOwnerKeys.IsUsable(paymentId);
-        if (owner.OrgId is null && indexed && await paymentOwners.FindAsync(paymentId, cancellationToken) is { } known)
+        var release = false;
+        if (indexed && owner.OrgId is not null)
+        {
+            release = await paymentOwners.ClaimAsync(paymentId, new PaymentOwner(owner.OrgId, owner.InvoiceId), razorpayEvent.Id, cancellationToken);
+        }
+        else if (indexed && await paymentOwners.OwnerOrParkAsync(paymentId, razorpayEvent.Id, cancellationToken) is { } known)
         {
             // Another event of this payment named its org: this one belongs there too.
             owner = new Owner(known.OrgId, known.OrgId, known.InvoiceId, null);
@@ -126,19 +131,14 @@ public sealed partial class RazorpayEventProcessor(
             posted.Add(result.TransactionId);
         }
 
-        if (indexed)
+        if (release)
         {
-            // Each side writes before it reads (the org side its owner row, the suspense side its
-            // posting), so of two concurrent events of one payment at least one sees the other.
-            if (owner.OrgId is not null)
-            {
-                await paymentOwners.RecordAsync(paymentId, new PaymentOwner(owner.OrgId, owner.InvoiceId), razorpayEvent.Id, cancellationToken);
-                posted.AddRange(await ReleaseFromSuspenseAsync(paymentId, owner.OrgId, razorpayEvent.Id, cancellationToken));
-            }
-            else if (await paymentOwners.FindAsync(paymentId, cancellationToken) is { } late)
-            {
-                posted.AddRange(await ReleaseFromSuspenseAsync(paymentId, late.OrgId, razorpayEvent.Id, cancellationToken));
-            }
+            posted.AddRange(await ReleaseFromSuspenseAsync(paymentId, owner.OrgId!, razorpayEvent.Id, cancellationToken));
+        }
+        else if (indexed && owner.OrgId is null && await paymentOwners.FindAsync(paymentId, cancellationToken) is { } late)
+        {
+            // The org was named while this event parked the payment: release what it just posted.
+            posted.AddRange(await ReleaseFromSuspenseAsync(paymentId, late.OrgId, razorpayEvent.Id, cancellationToken));
         }
 
         LogCapture(logger, paymentId, owner.LedgerId, razorpayEvent.Id);

@@ -105,6 +105,40 @@ public sealed class ProcessRazorpayEventTests(RazorpayAppFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Concurrent_events_of_one_payment_one_naming_its_org_and_one_not_leave_it_in_the_org_once()
+    {
+        var org = fixture.Orgs.Add();
+        var payments = Enumerable.Range(0, 6).Select(_ => RazorpayTestKit.NewId("pay")).ToList();
+        foreach (var paymentId in payments)
+        {
+            var bare = RazorpayTestKit.Payment(paymentId, 5_000, orgId: null, fee: 118, tax: 18);
+            var named = RazorpayTestKit.Payment(paymentId, 5_000, org);
+            var (bareId, namedId) = (RazorpayTestKit.NewId("evt"), RazorpayTestKit.NewId("evt"));
+            using (var delivered = await App.DeliverAsync(RazorpayTestKit.Event("payment.captured", ("payment", bare)), bareId))
+            using (var other = await App.DeliverAsync(RazorpayTestKit.Event("order.paid", ("payment", named)), namedId))
+            {
+                Assert.True(delivered.IsSuccessStatusCode && other.IsSuccessStatusCode);
+            }
+
+            await Task.WhenAll(App.ProcessAsync(bareId), App.ProcessAsync(namedId));
+        }
+
+        Assert.Equal(payments.Count * 5_000, await App.BalanceAsync(org, CustomerCredit));
+        Assert.Equal(payments.Count * 118, await App.BalanceAsync(org, ProcessingFees));
+        foreach (var paymentId in payments)
+        {
+            foreach (var key in new[] { $"payment:{paymentId}", $"payment:{paymentId}:fee" })
+            {
+                var parked = await Engine.FindTransactionIdAsync(PlatformLedger, key, default);
+                Assert.Equal(parked is null, await Engine.FindTransactionIdAsync(PlatformLedger, key + ":released", default) is null);
+            }
+        }
+
+        await App.AssertLedgerIsConsistentAsync(org);
+        await App.AssertLedgerIsConsistentAsync(PlatformLedger);
+    }
+
+    [Fact]
     public async Task The_events_of_one_payment_in_any_order_and_count_post_it_once()
     {
         var org = fixture.Orgs.Add();
