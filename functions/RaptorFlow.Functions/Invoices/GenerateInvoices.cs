@@ -61,7 +61,9 @@ public sealed partial class GenerateInvoices(
     /// <summary>Finishes the org's pending invoices, then closes <paramref name="periodStart"/>'s month.</summary>
     public async Task<InvoiceRow> CloseOrgAsync(string orgId, DateTimeOffset periodStart, CancellationToken cancellationToken)
     {
-        foreach (var pending in await book.PendingAsync(orgId, cancellationToken))
+        // Only earlier or equal periods: a later period's pending invoice belongs to a run whose
+        // clock has passed that period's end, and that run (or the next) finishes it.
+        foreach (var pending in (await book.PendingAsync(orgId, cancellationToken)).Where(p => p.PeriodStart <= periodStart))
         {
             await issuer.FinishAsync(pending, cancellationToken);
         }
