@@ -69,15 +69,8 @@ public sealed class StartupPathTests
     [Fact]
     public async Task Storage_is_provisioned_only_after_the_host_has_started()
     {
-        var azurite = await Azurite.Shared;
-        var table = "StartupPath" + Guid.NewGuid().ToString("N")[..12];
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageAccount.SettingName] = azurite.ConnectionString })
-            .Build();
-        var storage = new StorageAccount(configuration);
-        var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
-        using var provisioner = new StorageProvisioner(
-            storage, [new StorageResource(StorageResourceKind.Table, table)], lifetime, NullLogger<StorageProvisioner>.Instance);
+        var (storage, table, lifetime, provisioner) = await ProvisionerOfOneTableAsync();
+        using var disposing = provisioner;
 
         await provisioner.StartAsync(CancellationToken.None);
         Assert.False(provisioner.IsProvisioned);
@@ -91,6 +84,18 @@ public sealed class StartupPathTests
     [Fact]
     public async Task A_host_that_never_starts_provisions_nothing()
     {
+        var (storage, table, _, provisioner) = await ProvisionerOfOneTableAsync();
+        using var disposing = provisioner;
+
+        await provisioner.StartAsync(CancellationToken.None);
+        await provisioner.StopAsync(CancellationToken.None);
+
+        Assert.False(provisioner.IsProvisioned);
+        Assert.False(await ExistsAsync(storage.Tables, table));
+    }
+
+    private static async Task<(StorageAccount Storage, string Table, ApplicationLifetime Lifetime, StorageProvisioner Provisioner)> ProvisionerOfOneTableAsync()
+    {
         var azurite = await Azurite.Shared;
         var table = "StartupPath" + Guid.NewGuid().ToString("N")[..12];
         var configuration = new ConfigurationBuilder()
@@ -98,14 +103,9 @@ public sealed class StartupPathTests
             .Build();
         var storage = new StorageAccount(configuration);
         var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
-        using var provisioner = new StorageProvisioner(
+        var provisioner = new StorageProvisioner(
             storage, [new StorageResource(StorageResourceKind.Table, table)], lifetime, NullLogger<StorageProvisioner>.Instance);
-
-        await provisioner.StartAsync(CancellationToken.None);
-        await provisioner.StopAsync(CancellationToken.None);
-
-        Assert.False(provisioner.IsProvisioned);
-        Assert.False(await ExistsAsync(storage.Tables, table));
+        return (storage, table, lifetime, provisioner);
     }
 
     private static async Task<bool> ExistsAsync(TableServiceClient tables, string name)
