@@ -255,7 +255,7 @@ public sealed class BillingEndToEndTests
             var clock = new FakeTimeProvider(now);
             var razorpay = WireMockServer.Start();
             RazorpayPaymentLinks.Succeed(razorpay);
-            var series = "E" + new string([.. Guid.NewGuid().ToString("N").Where(char.IsAsciiLetter).Take(6).Select(char.ToUpperInvariant)]).PadRight(6, 'X');
+            var series = InvoiceWorld.NewSeries('E');
             var queue = "rzp-" + Guid.NewGuid().ToString("N")[..20];
             var plan = $"Plans:Catalog:{Plan}";
             var settings = ApiKeyTestKit.Settings(RazorpayTestKit.Settings(queue));

@@ -43,11 +43,15 @@ public sealed class InvoiceWorld : IAsyncDisposable
     public StubSubscriptions Subscriptions { get; }
     public StubUsage Usage { get; }
 
+    /// <summary>An invoice number series of its own, so numbering assertions never see another test's invoices.</summary>
+    public static string NewSeries(char prefix) =>
+        prefix + new string([.. Guid.NewGuid().ToString("N").Where(char.IsAsciiLetter).Take(6).Select(char.ToUpperInvariant)]).PadRight(6, 'X');
+
     public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now)
     {
         var clock = new FakeTimeProvider(now);
         var razorpay = WireMockServer.Start();
-        var series = "T" + new string(Guid.NewGuid().ToString("N").Where(char.IsAsciiLetter).Take(6).Select(char.ToUpperInvariant).ToArray()).PadRight(6, 'X');
+        var series = NewSeries('T');
         var subscriptions = new StubSubscriptions();
         var usage = new StubUsage();
         var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
