@@ -11,6 +11,11 @@ dotnet test RaptorFlow.sln -c Release -nologo --logger "console;verbosity=normal
 status=${PIPESTATUS[0]}
 set -e
 
+# The failures again, so they sit next to the summary instead of among the logs above.
+awk '/^ +Failed [^ ]/ { show = 1; n = 0; print "" }
+  show && /^ +(Passed|Skipped) |^\[xUnit|^\{/ { show = 0 }
+  show { print; if (++n >= 40) show = 0 }' "$log"
+
 # One closing line for the whole run, summed over the test assemblies.
 awk '/^ +Passed: [0-9]+ *$/ { p += $2 } /^ +Failed: [0-9]+ *$/ { f += $2 } /^ +Skipped: [0-9]+ *$/ { s += $2 }
   END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"

@@ -50,6 +50,9 @@ public sealed class TestApp : IAsyncDisposable
             [StorageAccount.SettingName] = azurite.ConnectionString,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            // Many tests fail on purpose (poison messages, Razorpay outages); their log lines would
+            // bury the test runner's own report. Tests that check logging add a capturing provider.
+            ["Logging:Console:LogLevel:Default"] = "None",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
