@@ -3,6 +3,7 @@ using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Audit;
@@ -117,5 +118,5 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
 
 internal static class AuditJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ApiJsonContext.WithReflectionFallback };
 }

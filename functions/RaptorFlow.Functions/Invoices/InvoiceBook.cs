@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
 
@@ -13,6 +14,7 @@ public sealed class InvoiceBook(StorageAccount storage)
     internal static readonly JsonSerializerOptions LineJson = new(JsonSerializerDefaults.Web)
     {
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        TypeInfoResolver = ApiJsonContext.WithReflectionFallback,
     };
 
     public TableClient Table => storage.Table(InvoiceKeys.TableName);

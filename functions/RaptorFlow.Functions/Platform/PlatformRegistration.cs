@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Problems;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Platform.Telemetry;
@@ -41,6 +42,10 @@ public static class PlatformRegistration
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+
+        // Generated metadata first; the reflection resolver ASP.NET Core put in the chain stays
+        // after it for anything the context does not declare.
+        options.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
     }
 
     public static WebApplication UsePlatform(this WebApplication app)

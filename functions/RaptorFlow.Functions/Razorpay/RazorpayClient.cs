@@ -7,6 +7,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Secrets;
 
 namespace RaptorFlow.Functions.Razorpay;
@@ -61,6 +62,7 @@ public sealed class RazorpayClient(HttpClient http)
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         NumberHandling = JsonNumberHandling.Strict,
+        TypeInfoResolver = ApiJsonContext.WithReflectionFallback,
     };
 
     public Task<RazorpayOrder> CreateOrderAsync(CreateOrderRequest order, CancellationToken cancellationToken) =>

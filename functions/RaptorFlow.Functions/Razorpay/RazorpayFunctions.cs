@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Platform.Json;
 
 namespace RaptorFlow.Functions.Razorpay;
 
@@ -18,7 +19,7 @@ public sealed partial class ProcessRazorpayEvent(
 {
     public const string FunctionName = "ProcessRazorpayEvent";
 
-    private static readonly JsonSerializerOptions MessageJson = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions MessageJson = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ApiJsonContext.WithReflectionFallback };
 
     public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
     {

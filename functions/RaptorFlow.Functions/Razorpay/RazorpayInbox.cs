@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
 
@@ -79,7 +80,7 @@ public sealed record InboxEvent(
 /// <summary>The webhook inbox: stored events, their processing status, and their queue.</summary>
 public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEventsQueue queue, TimeProvider time, ILogger<RazorpayInbox> logger)
 {
-    private static readonly JsonSerializerOptions MessageJson = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions MessageJson = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ApiJsonContext.WithReflectionFallback };
 
     private TableClient Table => storage.Table(InboxKeys.TableName);
 

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Mvc;
+using RaptorFlow.Functions.ApiKeys;
+using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Hosting.Standalone;
+using RaptorFlow.Functions.Invitations;
+using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Members;
+using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Plans;
+using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Health;
+using RaptorFlow.Functions.Platform.Paging;
+using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Usage;
+
+namespace RaptorFlow.Functions.Platform.Json;
+
+/// <summary>
+/// Compile-time System.Text.Json metadata for every type the app reads or writes as JSON: the
+/// endpoints' requests and responses, problem details, queue messages, stored documents and
+/// Razorpay's REST bodies. Building that metadata by reflection was a tenth of the cold start.
+/// It sits first in each options' resolver chain (<see cref="WithReflectionFallback"/>), so the
+/// options still decide naming, number handling, unknown members and enum converters; the
+/// generation options below mirror the HTTP ones only so <see cref="Default"/> behaves the same.
+/// A test fails when an endpoint's type is missing here.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    NumberHandling = JsonNumberHandling.Strict,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+// Problems: ApiProblem puts these in ProblemDetails.Extensions.
+[JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(HttpValidationProblemDetails))]
+[JsonSerializable(typeof(IDictionary<string, string[]>))]
+[JsonSerializable(typeof(Dictionary<string, string[]>))]
+[JsonSerializable(typeof(string))]
+// Platform
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ReadinessResponse))]
+[JsonSerializable(typeof(DevTokenRequest))]
+[JsonSerializable(typeof(DevTokenResponse))]
+// Organizations, members, invitations
+[JsonSerializable(typeof(CreateOrganizationRequest))]
+[JsonSerializable(typeof(UpdateOrganizationRequest))]
+[JsonSerializable(typeof(OrganizationResponse))]
+[JsonSerializable(typeof(CursorPage<OrganizationResponse>))]
+[JsonSerializable(typeof(MeResponse))]
+[JsonSerializable(typeof(ChangeRoleRequest))]
+[JsonSerializable(typeof(TransferOwnershipRequest))]
+[JsonSerializable(typeof(MemberResponse))]
+[JsonSerializable(typeof(CursorPage<MemberResponse>))]
+[JsonSerializable(typeof(CreateInvitationRequest))]
+[JsonSerializable(typeof(AcceptInvitationRequest))]
+[JsonSerializable(typeof(CreatedInvitationResponse))]
+[JsonSerializable(typeof(AcceptedInvitationResponse))]
+[JsonSerializable(typeof(CursorPage<InvitationResponse>))]
+// Audit
+[JsonSerializable(typeof(CursorPage<AuditEventResponse>))]
+[JsonSerializable(typeof(Dictionary<string, AuditChange>))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+// API keys
+[JsonSerializable(typeof(CreateApiKeyRequest))]
+[JsonSerializable(typeof(RollApiKeyRequest))]
+[JsonSerializable(typeof(ApiKeyResponse))]
+[JsonSerializable(typeof(IssuedApiKeyResponse))]
+[JsonSerializable(typeof(CursorPage<ApiKeyResponse>))]
+// Ledger
+[JsonSerializable(typeof(LedgerTransaction))]
+[JsonSerializable(typeof(CursorPage<LedgerTransaction>))]
+[JsonSerializable(typeof(CursorPage<AccountSummary>))]
+[JsonSerializable(typeof(TrialBalance))]
+// Razorpay: webhooks, the inbox, its queue message and the REST API's bodies
+[JsonSerializable(typeof(WebhookAccepted))]
+[JsonSerializable(typeof(InboxEvent))]
+[JsonSerializable(typeof(CursorPage<InboxEvent>))]
+[JsonSerializable(typeof(InboxMessage))]
+[JsonSerializable(typeof(CreateOrderRequest))]
+[JsonSerializable(typeof(RazorpayOrder))]
+[JsonSerializable(typeof(RazorpayPayment))]
+[JsonSerializable(typeof(CreateRefundRequest))]
+[JsonSerializable(typeof(RazorpayRefund))]
+[JsonSerializable(typeof(CreatePaymentLinkRequest))]
+[JsonSerializable(typeof(RazorpayPaymentLink))]
+[JsonSerializable(typeof(CreateSubscriptionRequest))]
+[JsonSerializable(typeof(RazorpaySubscription))]
+// Plans, usage, invoices
+[JsonSerializable(typeof(PlansResponse))]
+[JsonSerializable(typeof(ChangeSubscriptionRequest))]
+[JsonSerializable(typeof(SubscriptionResponse))]
+[JsonSerializable(typeof(RecordUsageRequest))]
+[JsonSerializable(typeof(RecordUsageResponse))]
+[JsonSerializable(typeof(UsageResponse))]
+[JsonSerializable(typeof(VoidInvoiceRequest))]
+[JsonSerializable(typeof(InvoiceResponse))]
+[JsonSerializable(typeof(CursorPage<InvoiceResponse>))]
+[JsonSerializable(typeof(List<InvoiceLine>))]
+// Hosting: the standalone timers' schedule status blob
+[JsonSerializable(typeof(TimerScheduleStatus))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext
+{
+    /// <summary>The generated metadata first, reflection after it for anything not declared here.</summary>
+    /// <remarks>Built on first use: a static initializer here could run before the generated
+    /// <see cref="Default"/> is set, and <c>Combine</c> silently drops a null resolver.</remarks>
+    public static IJsonTypeInfoResolver WithReflectionFallback =>
+        field ??= JsonTypeInfoResolver.Combine(Default, new DefaultJsonTypeInfoResolver());
+}
