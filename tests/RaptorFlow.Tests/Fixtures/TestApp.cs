@@ -3,7 +3,11 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using RaptorFlow.Functions;
+using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Functions.Platform.Idempotency;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Usage;
 
 namespace RaptorFlow.Tests.Fixtures;
 
@@ -53,6 +57,14 @@ public sealed class TestApp : IAsyncDisposable
             // Many tests fail on purpose (poison messages, Razorpay outages); their log lines would
             // bury the test runner's own report. Tests that check logging add a capturing provider.
             ["Logging:Console:LogLevel:Default"] = "None",
+            // Every test app shares one Azurite but brings its own doubles (known orgs, plan
+            // catalogs, clocks): one app's sweeper, rollup, invoice run or key purge would act on another
+            // test's rows with the wrong doubles, whenever the wall clock crosses its schedule.
+            // Tests run these functions themselves; a test that wants the timer sets "false".
+            [$"AzureWebJobs.{SweepWebhookInbox.FunctionName}.Disabled"] = "true",
+            [$"AzureWebJobs.{RollupUsage.FunctionName}.Disabled"] = "true",
+            [$"AzureWebJobs.{GenerateInvoices.FunctionName}.Disabled"] = "true",
+            [$"AzureWebJobs.{PurgeIdempotencyKeys.FunctionName}.Disabled"] = "true",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -41,6 +41,38 @@ public sealed class StandaloneTriggerTests
         Assert.True(await WaitUntilEmptyAsync(app.Storage.Queue(queueName)));
     }
 
+    [Theory]
+    [InlineData("AzureWebJobs.{0}.Disabled")]
+    [InlineData("AzureWebJobs:{0}:Disabled")]
+    public async Task Function_disabled_by_the_hosts_app_setting_is_not_triggered_and_its_messages_wait(string settingShape)
+    {
+        var recorder = new InvocationRecorder();
+        var disabledQueue = UniqueQueue();
+        var enabledQueue = UniqueQueue();
+        var disabledFunction = "Disabled" + disabledQueue.Replace("-", "", StringComparison.Ordinal);
+        await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Hosting:Standalone:MaxPollingInterval"] = "00:00:00.100",
+                [string.Format(System.Globalization.CultureInfo.InvariantCulture, settingShape, disabledFunction)] = "true",
+            },
+            customize: b =>
+            {
+                b.Services.AddSingleton(recorder);
+                b.Services.AddQueueFunction<RecordingQueueFunction>(disabledFunction, disabledQueue);
+                b.Services.AddQueueFunction<RecordingQueueFunction>("Enabled" + enabledQueue.Replace("-", "", StringComparison.Ordinal), enabledQueue);
+            });
+
+        await app.Storage.Queue(disabledQueue).SendMessageAsync("for the disabled function");
+        await app.Storage.Queue(enabledQueue).SendMessageAsync("for the enabled function");
+
+        Assert.True(await recorder.WaitForAsync(r => !r.Messages.IsEmpty));
+        var ran = Assert.Single(recorder.Messages);
+        Assert.Equal("for the enabled function", ran.Text);
+        var waiting = (await app.Storage.Queue(disabledQueue).PeekMessageAsync()).Value;
+        Assert.Equal("for the disabled function", waiting?.Body.ToString());
+    }
+
     [Fact]
     public async Task Failing_message_is_retried_and_moved_to_the_poison_queue_after_five_dequeues()
     {
