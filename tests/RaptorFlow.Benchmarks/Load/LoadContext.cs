@@ -14,6 +14,7 @@ public sealed class LoadContext : IAsyncDisposable
     private readonly Lazy<Task<LocalAzurite>> _azurite;
     private readonly Lazy<Task<string>> _app;
     private readonly Lazy<Task<string>> _emptyApp;
+    private readonly Lazy<Task<string>> _emptyAppAot;
 
     public LoadContext(LoadOptions options, string repositoryRoot)
     {
@@ -24,6 +25,7 @@ public sealed class LoadContext : IAsyncDisposable
         _azurite = new(() => LocalAzurite.StartAsync(repositoryRoot));
         _app = new(() => options.AppFolder is { } folder ? Task.FromResult(folder) : Publisher.PublishAppAsync(repositoryRoot, WorkFolder));
         _emptyApp = new(() => Publisher.PublishEmptyAppAsync(repositoryRoot, WorkFolder));
+        _emptyAppAot = new(() => Publisher.PublishEmptyAppAsNativeAotAsync(repositoryRoot, WorkFolder));
         Http = new HttpClient(new SocketsHttpHandler
         {
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
@@ -55,6 +57,8 @@ public sealed class LoadContext : IAsyncDisposable
     public Task<string> AppFolderAsync() => _app.Value;
 
     public Task<string> EmptyAppFolderAsync() => _emptyApp.Value;
+
+    public Task<string> EmptyAppAsNativeAotFolderAsync() => _emptyAppAot.Value;
 
     /// <summary>The published app, standalone (its own queue poller and timers), ready to serve.</summary>
     public async Task<AppProcess> StartAppAsync()
