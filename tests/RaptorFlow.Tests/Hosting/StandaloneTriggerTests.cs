@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Hosting.Standalone;
+using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Hosting;
@@ -116,8 +118,8 @@ public sealed class StandaloneTriggerTests
     {
         var name = "StandaloneTimer" + Guid.NewGuid().ToString("N")[..8];
         var start = new DateTimeOffset(2026, 11, 23, 10, 0, 30, TimeSpan.Zero);
-        var clockA = new FakeTimeProvider(start);
-        var clockB = new FakeTimeProvider(start);
+        var clockA = new WaitWatchingClock(start);
+        var clockB = new WaitWatchingClock(start);
         var recorder = new InvocationRecorder();
         void Customize(WebApplicationBuilder b, TimeProvider clock)
         {
@@ -126,11 +128,13 @@ public sealed class StandaloneTriggerTests
             b.Services.AddTimerFunction<RecordingTimerFunction>(name, "0 * * * * *");
         }
 
-        await using var a = await TestApp.StartAsync(customize: b => Customize(b, clockA));
-        await using var b = await TestApp.StartAsync(customize: b => Customize(b, clockB));
+        // The heartbeat timer has the same schedule: off here, so the only 30 s wait is this timer's.
+        var settings = new Dictionary<string, string?> { [$"AzureWebJobs.{Heartbeat.TimerName}.Disabled"] = "true" };
+        await using var a = await TestApp.StartAsync(settings, customize: b => Customize(b, clockA));
+        await using var b = await TestApp.StartAsync(settings, customize: b => Customize(b, clockB));
 
-        // Both instances wait for 10:01:00; let them reach the wait, then move both clocks past it.
-        await Task.Delay(500);
+        // Both instances wait for 10:01:00; once both wait, move both clocks past it.
+        await Task.WhenAll(clockA.WaitStarted(TimeSpan.FromSeconds(30)), clockB.WaitStarted(TimeSpan.FromSeconds(30))).WaitAsync(TimeSpan.FromSeconds(60));
         clockA.Advance(TimeSpan.FromSeconds(31));
         clockB.Advance(TimeSpan.FromSeconds(31));
 
@@ -203,5 +207,21 @@ public sealed class StandaloneTriggerTests
         }
 
         return false;
+    }
+}
+
+/// <summary>A fake clock that tells when something starts waiting on it for a given time.</summary>
+internal sealed class WaitWatchingClock(DateTimeOffset start) : FakeTimeProvider(start)
+{
+    private readonly ConcurrentDictionary<TimeSpan, TaskCompletionSource> _waits = new();
+
+    public Task WaitStarted(TimeSpan dueTime) =>
+        _waits.GetOrAdd(dueTime, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = base.CreateTimer(callback, state, dueTime, period);
+        _waits.GetOrAdd(dueTime, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return timer;
     }
 }
