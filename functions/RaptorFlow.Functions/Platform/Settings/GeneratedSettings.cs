@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Options;
+using RaptorFlow.Functions.ApiKeys;
+using RaptorFlow.Functions.Hosting.Standalone;
+using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Functions.Plans;
+using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Http;
+using RaptorFlow.Functions.Platform.Secrets;
+using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Usage;
+
+namespace RaptorFlow.Functions.Platform.Settings;
+
+/// <summary>Binds one settings type from its configuration section.</summary>
+internal interface ISettingsBinding<in T>
+{
+    void Bind(IConfiguration section, T settings);
+}
+
+/// <summary>
+/// The settings types whose binding and validation are generated at compile time, instead of done
+/// by reflection at start-up: each <c>section.Bind(settings)</c> below is a call the
+/// configuration-binding generator replaces with generated code, and
+/// <see cref="OptionsValidatorAttribute"/> generates the DataAnnotations checks of every
+/// <see cref="IValidateOptions{TOptions}"/> listed. A type bound here without a validator has no
+/// validation attributes (the generator refuses such a type). A type missing here still works,
+/// by reflection (<see cref="SettingsRegistration"/>); a test fails for it, and for a type whose
+/// attributes have no generated validator.
+/// </summary>
+[OptionsValidator]
+internal sealed partial class GeneratedSettings :
+    ISettingsBinding<ApiKeySettings>, IValidateOptions<ApiKeySettings>,
+    ISettingsBinding<AuthSettings>,
+    ISettingsBinding<CorsSettings>,
+    ISettingsBinding<InvoiceSettings>, IValidateOptions<InvoiceSettings>,
+    ISettingsBinding<KeyVaultSettings>,
+    ISettingsBinding<PlanSettings>, IValidateOptions<PlanSettings>,
+    ISettingsBinding<RazorpaySettings>, IValidateOptions<RazorpaySettings>,
+    ISettingsBinding<SecretsSettings>, IValidateOptions<SecretsSettings>,
+    ISettingsBinding<StandaloneTriggerSettings>, IValidateOptions<StandaloneTriggerSettings>,
+    ISettingsBinding<UsageMeterSettings>, IValidateOptions<UsageMeterSettings>
+{
+    public static GeneratedSettings Instance { get; } = new();
+
+    public void Bind(IConfiguration section, ApiKeySettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, AuthSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, CorsSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, InvoiceSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, KeyVaultSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, PlanSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, RazorpaySettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, SecretsSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, StandaloneTriggerSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, UsageMeterSettings settings) => section.Bind(settings);
+}
