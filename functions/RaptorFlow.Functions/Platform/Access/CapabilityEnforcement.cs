@@ -77,9 +77,11 @@ public static class CapabilityEndpointExtensions
 }
 
 /// <summary>Enforces <see cref="RequiredCapability"/>; runs after authentication and authorization.</summary>
-public sealed class CapabilityEnforcement(RequestDelegate next)
+/// <remarks>Both collaborators are singletons, taken in the constructor: services as parameters of
+/// <c>InvokeAsync</c> make the pipeline compile an expression for this middleware at every start.</remarks>
+public sealed class CapabilityEnforcement(RequestDelegate next, IOrgAccessResolver resolver, PlatformAdmins admins)
 {
-    public async Task InvokeAsync(HttpContext context, IOrgAccessResolver resolver, PlatformAdmins admins)
+    public async Task InvokeAsync(HttpContext context)
     {
         var required = context.GetEndpoint()?.Metadata.GetMetadata<RequiredCapability>();
         if (required is null)
