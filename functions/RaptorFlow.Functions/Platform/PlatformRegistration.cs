@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Ids;
@@ -20,6 +22,7 @@ public static class PlatformRegistration
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IdGenerator>();
         services.AddStorageAccount();
+        services.AddSingleton<FirstResponse>();
         services.AddSingleton<IReadinessProbe, StorageReadiness>();
         services.AddHeartbeat();
         services.AddProblemResponses();
@@ -50,13 +53,34 @@ public static class PlatformRegistration
 
     public static WebApplication UsePlatform(this WebApplication app)
     {
+        var firstResponse = app.Services.GetRequiredService<FirstResponse>();
+        app.Use((context, next) =>
+        {
+            firstResponse.Watch(context);
+            return next(context);
+        });
         app.UseMiddleware<SecurityHeaders>();
         app.UseMiddleware<RequestCorrelation>();
         app.UseProblemResponses();
         app.UseRouting();
-        app.UseCors();
+        UseCors(app);
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         return app;
+    }
+
+    /// <summary>
+    /// <c>UseCors()</c>, without its cost at start: the middleware takes its policy provider as an
+    /// <c>Invoke</c> parameter, for which <c>UseMiddleware</c> compiles an expression when the
+    /// pipeline is built. The default provider only reads the options, so one instance serves all.
+    /// </summary>
+    private static void UseCors(WebApplication app)
+    {
+        var policies = app.Services.GetRequiredService<ICorsPolicyProvider>();
+        app.Use(next =>
+        {
+            var cors = ActivatorUtilities.CreateInstance<CorsMiddleware>(app.Services, next);
+            return context => cors.Invoke(context, policies);
+        });
     }
 
     public static WebApplication MapPlatform(this WebApplication app)

@@ -39,14 +39,16 @@ public static class StorageRegistration
 
 /// <summary>
 /// Creates every declared table, queue and container. Runs in the background once the server
-/// listens, off the path to the first response, and retries, so a storage outage at start-up shows
-/// in <c>/api/readyz</c> instead of crashing the process.
+/// has answered its first request (<see cref="FirstResponse"/>; without one, once it listens), off
+/// the path to that response, and retries, so a storage outage at start-up shows in
+/// <c>/api/readyz</c> instead of crashing the process.
 /// </summary>
 public sealed partial class StorageProvisioner(
     StorageAccount storage,
     IEnumerable<StorageResource> resources,
     IHostApplicationLifetime lifetime,
-    ILogger<StorageProvisioner> logger) : BackgroundService
+    ILogger<StorageProvisioner> logger,
+    FirstResponse? firstResponse = null) : BackgroundService
 {
     private readonly int _count = resources.Distinct().Count();
     private readonly TaskCompletionSource _provisioned = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -69,7 +71,7 @@ public sealed partial class StorageProvisioner(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await HostStarted.WaitAsync(lifetime, stoppingToken);
+        await (firstResponse?.WaitAsync(stoppingToken) ?? HostStarted.WaitAsync(lifetime, stoppingToken));
         var delay = TimeSpan.FromMilliseconds(250);
         while (!stoppingToken.IsCancellationRequested)
         {
