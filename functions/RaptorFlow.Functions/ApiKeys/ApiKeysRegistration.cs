@@ -21,7 +21,9 @@ public static class ApiKeysRegistration
         services.AddSingleton<TokenBuckets>();
         services.AddSingleton<IOrgRateLimits, PlanRateLimits>();
         services.AddHostedService<KeyUsageFlusher>();
-        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AccessRegistration.ApiKeyScheme, null);
+        // The scheme joins the authentication AddAccess set up; AddAuthentication() again would bring
+        // back the key-ring loading AddAccess keeps off the start path.
+        new AuthenticationBuilder(services).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AccessRegistration.ApiKeyScheme, null);
         return builder;
     }
 

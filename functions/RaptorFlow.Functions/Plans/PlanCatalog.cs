@@ -125,9 +125,7 @@ internal sealed class PlanSettingsValidation(IConfiguration configuration) : IVa
                 errors.Add($"Plans:Catalog:{id}: a plan id is 1-40 characters of a-z, 0-9, '_' and '-'.");
             }
 
-            var results = new List<ValidationResult>();
-            Validator.TryValidateObject(plan, new ValidationContext(plan), results, validateAllProperties: true);
-            errors.AddRange(results.Select(r => $"Plans:Catalog:{id}:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+            errors.AddRange(GeneratedSettings.Instance.Validate(null, plan).Failures?.Select(f => $"Plans:Catalog:{id}:{f}") ?? []);
             foreach (var (meter, price) in plan.Meters)
             {
                 if (!UsageEventRules.IsValidMeter(meter))
@@ -135,9 +133,7 @@ internal sealed class PlanSettingsValidation(IConfiguration configuration) : IVa
                     errors.Add($"Plans:Catalog:{id}:Meters:{meter}: not a valid meter name.");
                 }
 
-                var meterResults = new List<ValidationResult>();
-                Validator.TryValidateObject(price, new ValidationContext(price), meterResults, validateAllProperties: true);
-                errors.AddRange(meterResults.Select(r => $"Plans:Catalog:{id}:Meters:{meter}:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+                errors.AddRange(GeneratedSettings.Instance.Validate(null, price).Failures?.Select(f => $"Plans:Catalog:{id}:Meters:{meter}:{f}") ?? []);
             }
         }
 

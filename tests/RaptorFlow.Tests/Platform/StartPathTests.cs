@@ -1,5 +1,6 @@
 using System.Net;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -20,6 +21,23 @@ public sealed class StartPathTests
         // Services as InvokeAsync parameters make UseMiddleware compile an expression at every start.
         var invoke = Assert.Single(typeof(CapabilityEnforcement).GetMethods(), m => m.Name == "InvokeAsync");
         Assert.Equal([typeof(HttpContext)], invoke.GetParameters().Select(p => p.ParameterType));
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task The_data_protection_key_ring_is_not_loaded_at_start(bool devIssuer, bool entra)
+    {
+        string[] entraSettings = entra
+            ? ["--AzureAd:Instance=https://login.microsoftonline.com/", "--AzureAd:TenantId=00000000-0000-0000-0000-000000000001", "--AzureAd:ClientId=00000000-0000-0000-0000-000000000002"]
+            : [];
+        await using var app = Program.Build([
+            "--environment=Testing", "--AzureWebJobsStorage=UseDevelopmentStorage=true", $"--Auth:DevIssuer:Enabled={devIssuer}", .. entraSettings]);
+
+        var hosted = app.Services.GetServices<IHostedService>().Select(s => s.GetType().FullName).ToList();
+        Assert.Contains(typeof(StorageProvisioner).FullName, hosted);
+        Assert.DoesNotContain(hosted, name => name!.Contains("DataProtection", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -59,6 +59,16 @@ public static class AccessRegistration
             services.AddOptions<JwtBearerOptions>(DevIssuerScheme).Configure<DevTokenIssuer>((o, issuer) => issuer.Configure(o));
         }
 
+        // AddAuthentication brings data protection, whose hosted service reads (or creates and
+        // writes) the key ring at every start: ≈ 5 % of the cold start. Nothing here protects data
+        // (bearer tokens and API keys: no cookies, antiforgery or sessions), so the ring is left to
+        // load on first use. Later schemes join through an AuthenticationBuilder, not AddAuthentication.
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(IHostedService)
+            && d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService") is { } keyRingLoader)
+        {
+            services.Remove(keyRingLoader);
+        }
+
         services.AddTransient<IClaimsTransformation, UserCallerClaims>();
         // No fallback policy: unknown routes must stay 404 and wrong methods 405 for anonymous callers.
         // Instead a test walks every endpoint and fails for one that is neither public nor capability-guarded.

@@ -25,7 +25,8 @@ internal interface ISettingsBinding<in T>
 /// <see cref="IValidateOptions{TOptions}"/> listed. A type bound here without a validator has no
 /// validation attributes (the generator refuses such a type). A type missing here still works,
 /// by reflection (<see cref="SettingsRegistration"/>); a test fails for it, and for a type whose
-/// attributes have no generated validator.
+/// attributes have no generated validator. The plan catalog's entries are validated here too
+/// (by <c>PlanSettingsValidation</c>).
 /// </summary>
 [OptionsValidator]
 internal sealed partial class GeneratedSettings :
@@ -35,6 +36,7 @@ internal sealed partial class GeneratedSettings :
     ISettingsBinding<InvoiceSettings>, IValidateOptions<InvoiceSettings>,
     ISettingsBinding<KeyVaultSettings>,
     ISettingsBinding<PlanSettings>, IValidateOptions<PlanSettings>,
+    IValidateOptions<PlanDefinition>, IValidateOptions<MeterPriceDefinition>,
     ISettingsBinding<RazorpaySettings>, IValidateOptions<RazorpaySettings>,
     ISettingsBinding<SecretsSettings>, IValidateOptions<SecretsSettings>,
     ISettingsBinding<StandaloneTriggerSettings>, IValidateOptions<StandaloneTriggerSettings>,

@@ -71,6 +71,8 @@ public sealed class GeneratedSettingsTests
     [InlineData("Invoices:SellerGstin", "not-a-gstin")]
     [InlineData("ApiKeys:CacheSeconds", "31")]
     [InlineData("Usage:Meter:FlushInterval", "00:00:00")]
+    [InlineData("Plans:Catalog:pro:Currency", "inr")]
+    [InlineData("Plans:Catalog:pro:Meters:api_calls:UnitSize", "0")]
     public async Task An_invalid_setting_fails_start_up_naming_its_configuration_key(string key, string value)
     {
         await using var app = Program.Build(["--urls=http://127.0.0.1:0", .. Storage, $"--{key}={value}"]);
