@@ -48,6 +48,8 @@ public sealed class PostingConflictException(string message) : Exception(message
 /// transaction: the idempotency row first (a duplicate fails the whole batch with 409), the
 /// transaction header, its lines, then each touched balance row replaced with the ETag it was read
 /// with (a concurrent posting fails the batch with 412 or 409; the engine re-reads and retries).
+/// Within this process, postings to one ledger take turns and reuse the balance rows the previous
+/// turn wrote (<see cref="LedgerTurns"/>), so only other instances' postings race.
 /// Entries are never updated or deleted: corrections are reversals.
 /// </summary>
 public sealed partial class PostingEngine(StorageAccount storage, IdGenerator ids, TimeProvider time, ILogger<PostingEngine> logger)
@@ -57,6 +59,8 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
 
     private const int MaxAttempts = 40;
 
+    private readonly LedgerTurns _turns = new();
+
     private TableClient Table => storage.Table(LedgerKeys.TableName);
 
     public async Task<PostingResult> PostAsync(PostingBatch batch, CancellationToken cancellationToken)
@@ -64,27 +68,36 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
         Validate(batch);
         var contentHash = ContentHash(batch);
 
+        using var turn = await _turns.TakeAsync(batch.LedgerId, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
-            var existing = await FindByIdempotencyKeyAsync(batch.LedgerId, batch.IdempotencyKey, cancellationToken);
-            if (existing is not null)
-            {
-                return Duplicate(batch, existing, contentHash);
-            }
-
-            var balances = await ReadBalancesAsync(batch, cancellationToken);
+            // No idempotency read up front: the batch's first row is the key, so a duplicate fails
+            // the batch with 409 and is looked up then.
+            var balances = Covers(_turns.Remembered(batch.LedgerId), batch) ?? await ReadBalancesAsync(batch, cancellationToken);
             var transactionId = ids.New("txn");
             var actions = BuildActions(batch, transactionId, contentHash, balances);
             try
             {
-                await Table.SubmitTransactionAsync(actions, cancellationToken);
+                var responses = await Table.SubmitTransactionAsync(actions, cancellationToken);
+                RememberWritten(batch.LedgerId, balances, actions, responses.Value);
                 LogPosted(logger, transactionId, batch.LedgerId, batch.IdempotencyKey, attempt);
                 return new PostingResult(transactionId, PostingOutcome.Posted);
             }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
-                // Either the key was claimed meanwhile (the loop's first read returns it) or a balance
-                // row moved under us: nothing was written, so read again and retry.
+                // Nothing was written. Either the key was already posted, or a balance row moved
+                // under us (another instance posted): read again and retry.
+                _turns.Forget(batch.LedgerId);
+                if (ex.Status == 409 && await FindByIdempotencyKeyAsync(batch.LedgerId, batch.IdempotencyKey, cancellationToken) is { } existing)
+                {
+                    return Duplicate(batch, existing, contentHash);
+                }
+
+                if (attempt >= MaxAttempts)
+                {
+                    throw;
+                }
+
                 LogRetry(logger, batch.LedgerId, batch.IdempotencyKey, attempt, ex.Status);
                 await Task.Delay(Backoff(attempt), cancellationToken);
             }
@@ -133,8 +146,39 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
         return new PostingResult(existing.TransactionId, PostingOutcome.AlreadyPosted);
     }
 
+    /// <summary>The remembered balance rows, if they include every row the batch touches.</summary>
+    private static IReadOnlyDictionary<string, BalanceRow>? Covers(IReadOnlyDictionary<string, BalanceRow>? remembered, PostingBatch batch) =>
+        remembered is not null && batch.Lines.All(l => remembered.ContainsKey(LedgerKeys.Balance(l.Account, l.Currency))) ? remembered : null;
+
+    /// <summary>
+    /// Keeps what this batch wrote, with the ETags storage answered, beside the rows it did not
+    /// touch, so the ledger's next posting here needs no reads.
+    /// </summary>
+    private void RememberWritten(string ledgerId, IReadOnlyDictionary<string, BalanceRow> before, List<TableTransactionAction> actions, IReadOnlyList<Response> responses)
+    {
+        var rows = new Dictionary<string, BalanceRow>(before, StringComparer.Ordinal);
+        for (var i = 0; i < actions.Count; i++)
+        {
+            if (actions[i].Entity is not BalanceRow written)
+            {
+                continue;
+            }
+
+            if (i >= responses.Count || responses[i].Headers.ETag is not { } etag)
+            {
+                _turns.Forget(ledgerId);
+                return;
+            }
+
+            written.ETag = etag;
+            rows[written.RowKey] = written;
+        }
+
+        _turns.Remember(ledgerId, rows);
+    }
+
     /// <summary>Point reads of the balance rows the batch touches: a few rows, however large the ledger grows.</summary>
-    private async Task<Dictionary<string, BalanceRow>> ReadBalancesAsync(PostingBatch batch, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<string, BalanceRow>> ReadBalancesAsync(PostingBatch batch, CancellationToken cancellationToken)
     {
         var keys = batch.Lines.Select(l => LedgerKeys.Balance(l.Account, l.Currency)).Distinct(StringComparer.Ordinal).ToList();
         var rows = await Task.WhenAll(keys.Select(key =>
@@ -151,7 +195,7 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
         return balances;
     }
 
-    private List<TableTransactionAction> BuildActions(PostingBatch batch, string transactionId, string contentHash, Dictionary<string, BalanceRow> balances)
+    private List<TableTransactionAction> BuildActions(PostingBatch batch, string transactionId, string contentHash, IReadOnlyDictionary<string, BalanceRow> balances)
     {
         var now = time.GetUtcNow();
         var ledger = batch.LedgerId;

@@ -10,6 +10,9 @@ public sealed class PostingEngineTests(AppFixture fixture) : IClassFixture<AppFi
     private PostingEngine Engine => fixture.App.Services.GetRequiredService<PostingEngine>();
     private LedgerReader Reader => fixture.App.Services.GetRequiredService<LedgerReader>();
 
+    /// <summary>A second app instance on the same storage: its own turns and remembered balances.</summary>
+    private PostingEngine AnotherInstance() => ActivatorUtilities.CreateInstance<PostingEngine>(fixture.App.Services);
+
     private static PostingBatch Invoice(string org, string key, long net, long gst) => new(org, key, "Invoice", [
         PostingLine.Dr(Receivable, "INR", net + gst),
         PostingLine.Cr(Revenue, "INR", net),
@@ -95,6 +98,54 @@ public sealed class PostingEngineTests(AppFixture fixture) : IClassFixture<AppFi
         var expected = Enumerable.Range(1, 16).Sum(i => i * 118L);
         Assert.Equal(expected, await fixture.App.BalanceAsync(org, Receivable));
         Assert.Equal(16, (await Reader.TransactionsAsync(org, 100, null, default)).Data.Count);
+        await fixture.App.AssertLedgerIsConsistentAsync(org);
+    }
+
+    [Fact]
+    public async Task Postings_from_two_instances_race_through_etags_and_lose_no_update()
+    {
+        var org = RazorpayTestKit.NewOrgId();
+        var engines = new[] { Engine, AnotherInstance() };
+
+        await Task.WhenAll(Enumerable.Range(1, 16).Select(i => engines[i % 2].PostAsync(Invoice(org, $"invoice:{i}", i * 100, i * 18), default)));
+
+        Assert.Equal(Enumerable.Range(1, 16).Sum(i => i * 118L), await fixture.App.BalanceAsync(org, Receivable));
+        Assert.Equal(16, (await Reader.TransactionsAsync(org, 100, null, default)).Data.Count);
+        await fixture.App.AssertLedgerIsConsistentAsync(org);
+    }
+
+    [Fact]
+    public async Task Instance_whose_remembered_balances_were_moved_by_another_reads_them_again()
+    {
+        var org = RazorpayTestKit.NewOrgId();
+        var other = AnotherInstance();
+
+        await Engine.PostAsync(Invoice(org, "invoice:a1", 1_000, 180), default);
+        await other.PostAsync(Invoice(org, "invoice:b1", 2_000, 360), default);
+        var afterStale = await Engine.PostAsync(Invoice(org, "invoice:a2", 3_000, 540), default);
+        var again = await Engine.PostAsync(Invoice(org, "invoice:a3", 4_000, 720), default);
+
+        Assert.Equal(PostingOutcome.Posted, afterStale.Outcome);
+        Assert.Equal(PostingOutcome.Posted, again.Outcome);
+        Assert.Equal(11_800, await fixture.App.BalanceAsync(org, Receivable));
+        Assert.Equal(10_000, await fixture.App.BalanceAsync(org, Revenue));
+        await fixture.App.AssertLedgerIsConsistentAsync(org);
+    }
+
+    [Fact]
+    public async Task Repeated_key_after_the_instance_remembers_the_balances_is_already_posted_not_posted_twice()
+    {
+        var org = RazorpayTestKit.NewOrgId();
+        var first = await Engine.PostAsync(Invoice(org, "invoice:r1", 1_000, 180), default);
+        await Engine.PostAsync(Invoice(org, "invoice:r2", 1_000, 180), default);
+
+        var repeated = await Engine.PostAsync(Invoice(org, "invoice:r1", 1_000, 180), default);
+        var fromAnother = await AnotherInstance().PostAsync(Invoice(org, "invoice:r1", 1_000, 180), default);
+
+        Assert.Equal(PostingOutcome.AlreadyPosted, repeated.Outcome);
+        Assert.Equal(first.TransactionId, repeated.TransactionId);
+        Assert.Equal(first.TransactionId, fromAnother.TransactionId);
+        Assert.Equal(2_360, await fixture.App.BalanceAsync(org, Receivable));
         await fixture.App.AssertLedgerIsConsistentAsync(org);
     }
 
