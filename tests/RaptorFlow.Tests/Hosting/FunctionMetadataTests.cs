@@ -89,6 +89,8 @@ public sealed class FunctionMetadataTests
         Assert.Equal(standalone.MaxDequeueCount, queues.GetProperty("maxDequeueCount").GetInt32());
         Assert.Equal(standalone.VisibilityTimeout, TimeSpan.Parse(queues.GetProperty("visibilityTimeout").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(standalone.MaxPollingInterval, TimeSpan.Parse(queues.GetProperty("maxPollingInterval").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(standalone.BatchSize, queues.GetProperty("batchSize").GetInt32());
+        Assert.Equal(standalone.NewBatchThreshold, queues.GetProperty("newBatchThreshold").GetInt32());
         Assert.Equal(QueueMessageEncoding.Base64, StorageAccount.MessageEncoding);
         Assert.Equal("base64", queues.GetProperty("messageEncoding").GetString());
     }

@@ -9,6 +9,9 @@ public sealed class InvocationRecorder
     public ConcurrentQueue<QueueTriggerMessage> Messages { get; } = new();
     public ConcurrentQueue<TimerTriggerInfo> Timers { get; } = new();
 
+    /// <summary>Queue invocations of messages starting with "hold" wait for one release each.</summary>
+    public SemaphoreSlim Holds { get; } = new(0);
+
     /// <summary>Queue invocations fail while this is true.</summary>
     public bool Fail { get; set; }
 
@@ -31,10 +34,18 @@ public sealed class InvocationRecorder
 
 public sealed class RecordingQueueFunction(InvocationRecorder recorder) : IQueueFunction
 {
-    public Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
+    public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
     {
         recorder.Messages.Enqueue(message);
-        return recorder.Fail ? throw new InvalidOperationException("Failing on purpose.") : Task.CompletedTask;
+        if (message.Text.StartsWith("hold", StringComparison.Ordinal))
+        {
+            await recorder.Holds.WaitAsync(cancellationToken);
+        }
+
+        if (recorder.Fail)
+        {
+            throw new InvalidOperationException("Failing on purpose.");
+        }
     }
 }
 

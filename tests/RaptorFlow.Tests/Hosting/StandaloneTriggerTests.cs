@@ -14,18 +14,24 @@ public sealed class StandaloneTriggerTests
 {
     private static string UniqueQueue() => "standalone-" + Guid.NewGuid().ToString("N")[..12];
 
-    private static Task<TestApp> StartWithQueueFunctionAsync(InvocationRecorder recorder, string queue) =>
-        TestApp.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Hosting:Standalone:VisibilityTimeout"] = "00:00:01",
-                ["Hosting:Standalone:MaxPollingInterval"] = "00:00:00.100",
-            },
-            customize: b =>
-            {
-                b.Services.AddSingleton(recorder);
-                b.Services.AddQueueFunction<RecordingQueueFunction>("Standalone" + queue.Replace("-", "", StringComparison.Ordinal), queue);
-            });
+    private static Task<TestApp> StartWithQueueFunctionAsync(InvocationRecorder recorder, string queue, params (string Key, string Value)[] settings)
+    {
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Hosting:Standalone:VisibilityTimeout"] = "00:00:01",
+            ["Hosting:Standalone:MaxPollingInterval"] = "00:00:00.100",
+        };
+        foreach (var (key, value) in settings)
+        {
+            configuration[key] = value;
+        }
+
+        return TestApp.StartAsync(configuration, customize: b =>
+        {
+            b.Services.AddSingleton(recorder);
+            b.Services.AddQueueFunction<RecordingQueueFunction>("Standalone" + queue.Replace("-", "", StringComparison.Ordinal), queue);
+        });
+    }
 
     [Fact]
     public async Task Message_sent_with_the_storage_sdk_runs_the_queue_function_and_is_deleted()
@@ -41,6 +47,29 @@ public sealed class StandaloneTriggerTests
         Assert.Equal("{\"hello\":\"wörld\"}", message.Text);
         Assert.Equal(1, message.DequeueCount);
         Assert.True(await WaitUntilEmptyAsync(app.Storage.Queue(queueName)));
+    }
+
+    [Fact]
+    public async Task Next_batch_is_received_while_a_slow_message_runs_once_no_more_than_the_threshold_are_running()
+    {
+        var recorder = new InvocationRecorder();
+        var queueName = UniqueQueue();
+        await using var app = await StartWithQueueFunctionAsync(
+            recorder, queueName, ("Hosting:Standalone:BatchSize", "1"), ("Hosting:Standalone:NewBatchThreshold", "1"), ("Hosting:Standalone:VisibilityTimeout", "00:01:00"));
+        var queue = app.Storage.Queue(queueName);
+
+        await queue.SendMessageAsync("hold 1");
+        await queue.SendMessageAsync("hold 2");
+        Assert.True(await recorder.WaitForAsync(r => r.Messages.Count == 2));
+        await queue.SendMessageAsync("quick");
+
+        // Two running is one more than the threshold: nothing else is received until one ends.
+        Assert.False(await recorder.WaitForAsync(r => r.Messages.Count > 2, TimeSpan.FromSeconds(1)));
+        recorder.Holds.Release();
+        Assert.True(await recorder.WaitForAsync(r => r.Messages.Any(m => m.Text == "quick")));
+
+        recorder.Holds.Release();
+        Assert.True(await WaitUntilEmptyAsync(queue));
     }
 
     [Theory]

@@ -28,28 +28,63 @@ public sealed partial class QueuePoller(
         var queue = storage.Queue(function.QueueName!);
         var poison = storage.Queue(function.QueueName + "-poison");
         var idle = TimeSpan.FromMilliseconds(50);
-        while (!stoppingToken.IsCancellationRequested)
+
+        // As the host does: the next batch is fetched once no more than NewBatchThreshold messages
+        // are still running, so one slow message does not hold back the rest.
+        var running = new List<Task>();
+        try
         {
-            QueueMessage[] messages;
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                messages = (await queue.ReceiveMessagesAsync(_settings.BatchSize, _settings.VisibilityTimeout, stoppingToken)).Value;
-            }
-            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
-            {
-                LogReceiveFailed(logger, ex, queue.Name);
-                messages = [];
-            }
+                running.RemoveAll(t => t.IsCompleted);
+                if (running.Count > _settings.NewBatchThreshold)
+                {
+                    await Task.WhenAny(running).WaitAsync(stoppingToken);
+                    continue;
+                }
 
-            if (messages.Length == 0)
-            {
-                await Task.Delay(idle, stoppingToken);
-                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, _settings.MaxPollingInterval.Ticks));
-                continue;
-            }
+                QueueMessage[] messages;
+                try
+                {
+                    messages = (await queue.ReceiveMessagesAsync(_settings.BatchSize, _settings.VisibilityTimeout, stoppingToken)).Value;
+                }
+                catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
+                {
+                    LogReceiveFailed(logger, ex, queue.Name);
+                    messages = [];
+                }
 
-            idle = TimeSpan.FromMilliseconds(50);
-            await Task.WhenAll(messages.Select(m => ProcessAsync(queue, poison, m, stoppingToken)));
+                if (messages.Length == 0)
+                {
+                    await Task.Delay(idle, stoppingToken);
+                    idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, _settings.MaxPollingInterval.Ticks));
+                    continue;
+                }
+
+                idle = TimeSpan.FromMilliseconds(50);
+                running.AddRange(messages.Select(m => SettleAsync(queue, poison, m, stoppingToken)));
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(running);
+        }
+    }
+
+    /// <summary>Runs one message to its end; a failure to settle it is logged, and the message comes back after its visibility timeout.</summary>
+    private async Task SettleAsync(QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await ProcessAsync(queue, poison, message, stoppingToken);
+        }
+        catch (Exception ex)
+        {
+            // While stopping, the message simply becomes visible again and runs on the next start.
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                LogSettleFailed(logger, ex, queue.Name, message.MessageId);
+            }
         }
     }
 
@@ -126,6 +161,9 @@ public sealed partial class QueuePoller(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving from queue {Queue} failed")]
     private static partial void LogReceiveFailed(ILogger logger, Exception exception, string queue);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} on {Queue} could not be settled; it runs again after its visibility timeout")]
+    private static partial void LogSettleFailed(ILogger logger, Exception exception, string queue, string messageId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} on {Queue} was dequeued {DequeueCount} times and moved to the poison queue")]
     private static partial void LogPoisoned(ILogger logger, string queue, string messageId, long dequeueCount);

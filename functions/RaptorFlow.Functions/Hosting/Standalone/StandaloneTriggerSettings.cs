@@ -26,6 +26,10 @@ public sealed class StandaloneTriggerSettings : ISettingsSection
     [Range(1, 32)]
     public int BatchSize { get; set; } = 16;
 
+    /// <summary>The next batch is received once no more than this many messages are still running.</summary>
+    [Range(0, 32)]
+    public int NewBatchThreshold { get; set; } = 8;
+
     /// <summary>How long a timer's lease is held while it fires; renewed while the function runs.</summary>
     [Range(typeof(TimeSpan), "00:00:15", "00:01:00")]
     public TimeSpan TimerLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
