@@ -59,7 +59,7 @@ public sealed partial class ProcessRazorpayEvent(
             var body = await inbox.ReadBodyAsync(row, cancellationToken);
             using var document = JsonDocument.Parse(body);
             var outcome = await processor.ProcessAsync(new RazorpayEvent(eventId, row.Event, document.RootElement), cancellationToken);
-            await inbox.MarkAsync(eventId, outcome.Status, outcome.Detail, attempts, cancellationToken);
+            await inbox.MarkAsync(eventId, outcome.Status, outcome.Detail, attempts, cancellationToken, lastRead: row);
             LogProcessed(logger, eventId, row.Event, outcome.Status);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -161,13 +161,14 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
     /// <summary>
     /// Records an outcome. A failure never overwrites a settled outcome (processed, ignored) or
     /// poison: a late duplicate message failing after another delivery succeeded, or after the
-    /// event went poison, must not hide that from ops.
+    /// event went poison, must not hide that from ops. <paramref name="lastRead"/>, the row as the
+    /// caller last read it, saves a read: its ETag makes the update fail if the row moved since.
     /// </summary>
-    internal async Task MarkAsync(string eventId, InboxStatus status, string detail, int attempts, CancellationToken cancellationToken)
+    internal async Task MarkAsync(string eventId, InboxStatus status, string detail, int attempts, CancellationToken cancellationToken, InboxRow? lastRead = null)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var current = await FindAsync(eventId, cancellationToken);
+            var current = attempt == 0 && lastRead is not null ? lastRead : await FindAsync(eventId, cancellationToken);
             if (current is null)
             {
                 return;

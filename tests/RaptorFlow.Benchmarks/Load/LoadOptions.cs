@@ -17,7 +17,7 @@ public sealed record LoadOptions
     public int Starts { get; init; } = 11;
 
     /// <summary>Distinct payment events of the ledger scenario (plus one duplicate delivery in ten).</summary>
-    public int Events { get; init; } = 300;
+    public int Events { get; init; } = 1_000;
 
     /// <summary>The 1× size of the scale curves' ledger (10× and 100× follow).</summary>
     public int LedgerBase { get; init; } = 15;
@@ -26,7 +26,7 @@ public sealed record LoadOptions
     public int OrgsBase { get; init; } = 10;
 
     /// <summary>The 1× count of raw usage events of the rollup curve (10× and 100× follow).</summary>
-    public int UsageBase { get; init; } = 2_000;
+    public int UsageBase { get; init; } = 1_000;
 
     /// <summary>Samples per point of a scale curve.</summary>
     public int Samples { get; init; } = 30;

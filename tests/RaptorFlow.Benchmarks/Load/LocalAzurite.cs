@@ -35,6 +35,16 @@ public sealed class LocalAzurite : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>CPU time Azurite (one Node.js thread does the work) has used since it started.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     private int[] Ports { get; }
 
     public static async Task<LocalAzurite> StartAsync(string repositoryRoot)

@@ -284,6 +284,23 @@ public sealed class ProcessRazorpayEventTests(RazorpayAppFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Outcome_recorded_from_a_row_read_before_it_went_poison_does_not_hide_the_poison()
+    {
+        var eventId = RazorpayTestKit.NewId("evt");
+        var inbox = App.Services.GetRequiredService<RazorpayInbox>();
+        await inbox.StoreAsync(eventId, "payment.captured", "{}"u8.ToArray(), "test", default);
+        var readBefore = (await inbox.FindAsync(eventId, default))!;
+
+        await inbox.MarkAsync(eventId, InboxStatus.Poison, "gave up", 5, default);
+        await inbox.MarkAsync(eventId, InboxStatus.Failed, "late duplicate failed", 2, default, lastRead: readBefore);
+
+        var row = await App.InboxAsync(eventId);
+        Assert.Equal(InboxStatus.Poison, row!.Status);
+        Assert.Equal("gave up", row.Detail);
+        Assert.Equal(5, row.Attempts);
+    }
+
+    [Fact]
     public async Task Event_stored_but_never_enqueued_is_enqueued_by_the_sweeper()
     {
         var eventId = RazorpayTestKit.NewId("evt");

@@ -48,6 +48,7 @@ public sealed class LedgerScenario : ILoadScenario
         var ingest = new List<double>[options.Concurrency];
         var next = -1;
         long duplicatesAcknowledged = 0, rejected = 0;
+        var azuriteCpuBefore = azurite.CpuTime;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(c => Task.Run(async () =>
         {
@@ -89,6 +90,7 @@ public sealed class LedgerScenario : ILoadScenario
         }
 
         var processed = watch.Elapsed;
+        var appAzuriteCpu = azurite.CpuTime - azuriteCpuBefore;
         var appRate = posted / processed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  app: {events.Length} events (+{events.Length / 10} duplicate deliveries) ingested in {ingested.TotalSeconds:F1} s, ingest {Latency.Of([.. ingest.SelectMany(l => l)])}; " +
@@ -124,10 +126,20 @@ public sealed class LedgerScenario : ILoadScenario
 
         Console.WriteLine($"  check: lost {lost}, doubled {doubled}, duplicate deliveries acknowledged {duplicatesAcknowledged}/{events.Length / 10}, rejected {rejected}, ledgers balanced and equal to their lines: {consistent}");
 
+        azuriteCpuBefore = azurite.CpuTime;
         var raw = await RawPostingsAsync(azurite, events.Length, options.Concurrency);
+        var rawAzuriteCpu = azurite.CpuTime - azuriteCpuBefore;
         var rawRate = events.Length / raw.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  raw entity-group transactions: {events.Length} in {raw.TotalSeconds:F1} s = {rawRate:F1} postings/s (c={options.Concurrency})"));
+
+        // Azurite runs its storage on one Node.js thread; when it is busy all the time, throughput is
+        // the inverse of its CPU per event, so the two rows below show where the ratio comes from.
+        var appCpuPerEvent = appAzuriteCpu.TotalMilliseconds / events.Length;
+        var rawCpuPerEvent = rawAzuriteCpu.TotalMilliseconds / events.Length;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  Azurite CPU: app {appCpuPerEvent:F2} ms/event ({appAzuriteCpu.TotalSeconds / processed.TotalSeconds:P0} of a core), " +
+            $"raw {rawCpuPerEvent:F2} ms/posting ({rawAzuriteCpu.TotalSeconds / raw.TotalSeconds:P0} of a core); raw / app per event {rawCpuPerEvent / appCpuPerEvent:F2}×"));
 
         var ratio = Target.AtLeast("ledger events/s / raw transactions/s", appRate / rawRate, 0.6);
         return new JsonObject
@@ -140,6 +152,10 @@ public sealed class LedgerScenario : ILoadScenario
             ["processedSeconds"] = Math.Round(processed.TotalSeconds, 2),
             ["appEventsPerSecond"] = Math.Round(appRate, 1),
             ["rawTransactionsPerSecond"] = Math.Round(rawRate, 1),
+            ["azuriteCpuMsPerEvent"] = Math.Round(appCpuPerEvent, 3),
+            ["azuriteCpuMsPerRawPosting"] = Math.Round(rawCpuPerEvent, 3),
+            ["azuriteBusyDuringApp"] = Math.Round(appAzuriteCpu.TotalSeconds / processed.TotalSeconds, 2),
+            ["azuriteBusyDuringRaw"] = Math.Round(rawAzuriteCpu.TotalSeconds / raw.TotalSeconds, 2),
             ["ratio"] = ratio.Print(),
             ["lost"] = lost,
             ["doubled"] = doubled,
