@@ -32,7 +32,7 @@ public static class AccessRegistration
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.AddSettings<AuthSettings>();
-        services.AddSingleton<IValidateOptions<AuthSettings>, SectionValidation<AuthSettings>>();
+        services.AddSingleton<IValidateOptions<AuthSettings>, DevIssuerValidation>();
 
         var devIssuer = configuration.GetSection($"{AuthSettings.SectionName}:DevIssuer").Get<DevIssuerSettings>() ?? new DevIssuerSettings();
         if (devIssuer.Enabled && !string.IsNullOrWhiteSpace(configuration[AzureWebsiteSetting]))

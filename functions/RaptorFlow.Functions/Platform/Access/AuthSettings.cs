@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Platform.Settings;
 
 namespace RaptorFlow.Functions.Platform.Access;
@@ -29,4 +30,16 @@ public sealed class DevIssuerSettings
 
     [Range(1, 24 * 60)]
     public int TokenLifetimeMinutes { get; set; } = 60;
+}
+
+/// <summary>The development issuer's rules, by the generated validator, failures named by their full key.</summary>
+internal sealed class DevIssuerValidation : IValidateOptions<AuthSettings>
+{
+    public ValidateOptionsResult Validate(string? name, AuthSettings options)
+    {
+        var result = GeneratedSettings.Instance.Validate(name, options.DevIssuer);
+        return result.Failed
+            ? ValidateOptionsResult.Fail(result.Failures.Select(f => $"{AuthSettings.SectionName}:DevIssuer:{f}"))
+            : ValidateOptionsResult.Success;
+    }
 }

@@ -26,12 +26,12 @@ internal interface ISettingsBinding<in T>
 /// validation attributes (the generator refuses such a type). A type missing here still works,
 /// by reflection (<see cref="SettingsRegistration"/>); a test fails for it, and for a type whose
 /// attributes have no generated validator. The plan catalog's entries are validated here too
-/// (by <c>PlanSettingsValidation</c>).
+/// (by <c>PlanSettingsValidation</c>), and the development issuer's (by <c>DevIssuerValidation</c>).
 /// </summary>
 [OptionsValidator]
 internal sealed partial class GeneratedSettings :
     ISettingsBinding<ApiKeySettings>, IValidateOptions<ApiKeySettings>,
-    ISettingsBinding<AuthSettings>,
+    ISettingsBinding<AuthSettings>, IValidateOptions<DevIssuerSettings>,
     ISettingsBinding<CorsSettings>,
     ISettingsBinding<InvoiceSettings>, IValidateOptions<InvoiceSettings>,
     ISettingsBinding<KeyVaultSettings>,

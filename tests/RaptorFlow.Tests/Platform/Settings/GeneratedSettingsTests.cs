@@ -41,6 +41,21 @@ public sealed class GeneratedSettingsTests
     }
 
     [Fact]
+    public void Every_nested_settings_object_with_validation_attributes_has_a_generated_validator()
+    {
+        var nested = SettingsSections.Types()
+            .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            .Select(p => p.PropertyType)
+            .Where(t => t.IsClass && t.Assembly == typeof(GeneratedSettings).Assembly)
+            .Where(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Any(p => p.GetCustomAttributes<ValidationAttribute>().Any()))
+            .ToList();
+
+        Assert.Contains(typeof(DevIssuerSettings), nested);
+        Assert.All(nested, t => Assert.True(typeof(IValidateOptions<>).MakeGenericType(t).IsAssignableFrom(typeof(GeneratedSettings)),
+            $"{t.Name} has validation attributes: add IValidateOptions<{t.Name}> to GeneratedSettings and call it from its section's validation."));
+    }
+
+    [Fact]
     public async Task Configured_values_reach_the_settings_through_the_generated_binder()
     {
         await using var app = Program.Build([.. Storage,
@@ -73,6 +88,8 @@ public sealed class GeneratedSettingsTests
     [InlineData("Usage:Meter:FlushInterval", "00:00:00")]
     [InlineData("Plans:Catalog:pro:Currency", "inr")]
     [InlineData("Plans:Catalog:pro:Meters:api_calls:UnitSize", "0")]
+    [InlineData("Auth:DevIssuer:TokenLifetimeMinutes", "0")]
+    [InlineData("Auth:DevIssuer:Audience", "")]
     public async Task An_invalid_setting_fails_start_up_naming_its_configuration_key(string key, string value)
     {
         await using var app = Program.Build(["--urls=http://127.0.0.1:0", .. Storage, $"--{key}={value}"]);
