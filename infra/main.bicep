@@ -9,7 +9,26 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Azure region for every resource (one that offers Flex Consumption).')
+@description('Azure region for every resource: one that offers Flex Consumption.')
+@allowed([
+  'australiaeast'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'northcentralus'
+  'northeurope'
+  'southcentralus'
+  'southeastasia'
+  'swedencentral'
+  'uksouth'
+  'westcentralus'
+  'westeurope'
+  'westus2'
+])
 @metadata({ azd: { type: 'location' } })
 param location string
 
@@ -18,6 +37,9 @@ param principalId string = ''
 
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param principalType string = 'User'
+
+@description('Give principalId standing data access (storage tables, queues, blobs; Key Vault Secrets Officer). For development environments; false for production.')
+param deployerDataAccess bool = true
 
 @description('Memory of each Flex Consumption instance, in MB.')
 @allowed([512, 2048, 4096])
@@ -53,8 +75,8 @@ param invoiceSellerAddress string = ''
 @description('Entra ID object ids (oid) of platform administrators.')
 param platformAdminUserIds string[] = []
 
-@description('Refuse Application Insights telemetry not authenticated with Entra ID.')
-param appInsightsDisableLocalAuth bool = false
+@description('Refuse Application Insights telemetry not authenticated with Entra ID (the host and the app both send it with the identity).')
+param appInsightsDisableLocalAuth bool = true
 
 var serviceName = 'api'
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -105,6 +127,7 @@ module storage 'modules/storage.bicep' = {
     appIdentityName: identityName
     deployerPrincipalId: principalId
     deployerPrincipalType: principalType
+    deployerDataAccess: deployerDataAccess
   }
 }
 
@@ -119,6 +142,7 @@ module keyVault 'modules/keyvault.bicep' = {
     appIdentityName: identityName
     deployerPrincipalId: principalId
     deployerPrincipalType: principalType
+    deployerDataAccess: deployerDataAccess
   }
 }
 
@@ -160,6 +184,7 @@ output API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api
 output RAZORPAY_WEBHOOK_URL string = 'https://${functionApp.outputs.defaultHostName}/api/v1/webhooks/razorpay'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_QUEUES string[] = storage.outputs.queueNames
+output AZURE_DEPLOYMENT_CONTAINER_NAME string = storage.outputs.deploymentContainerName
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId

@@ -135,5 +135,22 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   )
 }
 
+// Publishing is azd's, with Entra ID: no SCM or FTP user name and password can be used.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
 output name string = site.name
 output defaultHostName string = site.properties.defaultHostName

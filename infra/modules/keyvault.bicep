@@ -14,6 +14,9 @@ param deployerPrincipalId string
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param deployerPrincipalType string
 
+@description('Give the deployer standing Key Vault Secrets Officer on the vault: for development environments, off for production.')
+param deployerDataAccess bool
+
 resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
   name: appIdentityName
 }
@@ -21,7 +24,7 @@ resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-3
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 
-resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
   name: name
   location: location
   tags: tags
@@ -53,7 +56,7 @@ resource appReadsSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-resource deployerSetsSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+resource deployerSetsSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployerDataAccess && !empty(deployerPrincipalId)) {
   name: guid(vault.id, deployerPrincipalId, keyVaultSecretsOfficer)
   scope: vault
   properties: {

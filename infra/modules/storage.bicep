@@ -11,21 +11,55 @@ param deploymentContainerName string
 @description('Name of the app\'s user-assigned identity (in this resource group).')
 param appIdentityName string
 
-@description('Principal id of the person deploying (for local development against this account); empty for none.')
+@description('Principal id of the person or pipeline deploying; empty for none. It may always read and write the deployment container (the predeploy hook waits for that access).')
 param deployerPrincipalId string
+
+@description('Give the deployer standing data access to the whole account (tables, queues, blobs): for development environments, off for production.')
+param deployerDataAccess bool
 
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param deployerPrincipalType string
 
-// Queues the app declares and the Functions host listens to; '-poison' is where the host moves a
-// message after maxDequeueCount failures. Tables are created by the app at start-up.
 resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
   name: appIdentityName
 }
 
+// Every table, queue ('-poison': where the host moves a message after maxDequeueCount failures)
+// and blob container the app declares, so a deployment never depends on the app creating them.
+// tests/RaptorFlow.Tests/Infra compares these lists with the app's own.
+var tableNames = [
+  'ApiKeyHashes'
+  'ApiKeyLastUse'
+  'ApiKeys'
+  'AuditEvents'
+  'IdempotencyKeys'
+  'InvitationTokens'
+  'InvoiceNumbers'
+  'Invoices'
+  'Ledger'
+  'OrgSlugs'
+  'Orgs'
+  'PlatformHeartbeat'
+  'RazorpayInbox'
+  'RazorpayPayments'
+  'Subscriptions'
+  'UsageEventIds'
+  'UsageEvents'
+  'UsagePendingHours'
+  'UsageTotals'
+  'UserOrgs'
+]
+
 var queueNames = [
+  'heartbeat'
+  'heartbeat-poison'
   'razorpay-events'
   'razorpay-events-poison'
+]
+
+var containerNames = [
+  'function-timers'
+  'razorpay-inbox'
 ]
 
 var roles = {
@@ -49,7 +83,7 @@ var deployerRoles = [
   roles.storageTableDataContributor
 ]
 
-resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
+resource account 'Microsoft.Storage/storageAccounts@2026-09-01' = {
   name: name
   location: location
   tags: tags
@@ -71,7 +105,7 @@ resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-09-01' = {
   parent: account
   name: 'default'
   properties: {
@@ -80,7 +114,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01'
   }
 }
 
-resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = {
   parent: blobService
   name: deploymentContainerName
   properties: {
@@ -88,15 +122,37 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-01-01' = {
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = [
+  for containerName in containerNames: {
+    parent: blobService
+    name: containerName
+    properties: {
+      publicAccess: 'None'
+    }
+  }
+]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2026-09-01' = {
   parent: account
   name: 'default'
 }
 
-resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2026-09-01' = [
   for queueName in queueNames: {
     parent: queueService
     name: queueName
+  }
+]
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2026-09-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2026-09-01' = [
+  for tableName in tableNames: {
+    parent: tableService
+    name: tableName
   }
 ]
 
@@ -113,7 +169,7 @@ resource appAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 ]
 
 resource deployerAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in deployerRoles: if (!empty(deployerPrincipalId)) {
+  for role in deployerRoles: if (deployerDataAccess && !empty(deployerPrincipalId)) {
     name: guid(account.id, deployerPrincipalId, role)
     scope: account
     properties: {
@@ -124,7 +180,20 @@ resource deployerAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 ]
 
+// Only the package container, so even a production deployer (no standing data access) can
+// publish and the predeploy hook can tell when this run's role assignments have propagated.
+resource deployerPublishesPackage 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(deploymentContainer.id, deployerPrincipalId, roles.storageBlobDataContributor)
+  scope: deploymentContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+  }
+}
+
 output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainer.name}'
+output deploymentContainerName string = deploymentContainer.name
 output queueNames string[] = [for (queueName, i) in queueNames: queues[i].name]
