@@ -9,16 +9,25 @@ if [ -x "$app" ] || chmod +x "$app" 2>/dev/null; then
   exec "$app" "$@"
 fi
 
-# The package is mounted read-only (Flex Consumption runs from the package): run a copy of the
-# app folder that carries the execute bit. One copy per package version, made once per instance.
-stamp=$(cksum < "$app" | cut -d ' ' -f 1)
-copy="${TMPDIR:-/tmp}/raptorflow-$stamp"
+# The package is mounted read-only (Flex Consumption runs from the package). Only the small
+# apphost needs the execute bit: run a copy of it beside links to everything else, so start-up
+# copies kilobytes, not the self-contained package. Keyed by the build (build.id, written at
+# publish from the app assembly's hash), so a copy left by an older deployment is never run.
+build=$(cat "$here/build.id" 2>/dev/null || cksum < "$here/RaptorFlow.Functions.dll" | cut -d ' ' -f 1)
+copy="${TMPDIR:-/tmp}/raptorflow-$build"
 if [ ! -x "$copy/RaptorFlow.Functions" ]; then
-  rm -rf "$copy.partial"
-  mkdir -p "$copy.partial"
-  cp -R "$here/." "$copy.partial/"
-  chmod +x "$copy.partial/RaptorFlow.Functions"
   rm -rf "$copy"
-  mv "$copy.partial" "$copy"
+  partial="$copy.partial.$$"
+  rm -rf "$partial"
+  mkdir -p "$partial"
+  for entry in "$here"/* "$here"/.[!.]*; do
+    [ -e "$entry" ] || continue
+    ln -s "$entry" "$partial/" || cp -R "$entry" "$partial/"
+  done
+  rm -f "$partial/RaptorFlow.Functions"
+  cp "$app" "$partial/RaptorFlow.Functions"
+  chmod +x "$partial/RaptorFlow.Functions"
+  # Another start may have finished first; either copy is the same build.
+  mv -T "$partial" "$copy" 2>/dev/null || rm -rf "$partial"
 fi
 exec "$copy/RaptorFlow.Functions" "$@"

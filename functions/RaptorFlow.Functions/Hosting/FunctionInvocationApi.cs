@@ -64,7 +64,7 @@ public static class FunctionInvocationApi
             }
 
             var metadata = TryGet(root, "Metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
-            var invocationId = context.Request.Headers[Platform.Http.RequestCorrelation.InvocationIdHeader].ToString();
+            var invocationId = Platform.Http.RequestCorrelation.InvocationId(context.Request);
             if (string.IsNullOrEmpty(invocationId))
             {
                 invocationId = context.TraceIdentifier;

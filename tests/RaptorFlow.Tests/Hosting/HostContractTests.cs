@@ -34,7 +34,7 @@ public sealed class HostContractTests : IAsyncLifetime
         {
             Content = new StringContent(envelope, Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("x-ms-invocation-id", invocationId);
+        request.Headers.Add("X-Azure-Functions-InvocationId", invocationId);
         return await _app.Client.SendAsync(request);
     }
 
@@ -63,8 +63,9 @@ public sealed class HostContractTests : IAsyncLifetime
     [Fact]
     public async Task Forwarded_http_request_is_answered_and_correlated()
     {
+        // The header the host sends custom handlers (azure-functions-host HttpWorkerConstants.InvocationIdHeaderName).
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/healthz");
-        request.Headers.Add("x-ms-invocation-id", "3f6c2f0e-1111-4222-8333-944455556666");
+        request.Headers.Add("X-Azure-Functions-InvocationId", "3f6c2f0e-1111-4222-8333-944455556666");
         request.Headers.Add("x-request-id", "spa-req-42");
         using var response = await _app.Client.SendAsync(request);
 
@@ -74,6 +75,30 @@ public sealed class HostContractTests : IAsyncLifetime
         Assert.Contains(_logs.Lines, l => l.Scopes.Any(scope => scope.Contains("InvocationId:3f6c2f0e-1111-4222-8333-944455556666", StringComparison.Ordinal)));
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.False(response.Headers.Contains("Server"));
+    }
+
+    [Fact]
+    public async Task The_older_invocation_id_header_is_read_when_the_hosts_is_absent()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/healthz");
+        request.Headers.Add("x-ms-invocation-id", "5a0c2f0e-2222-4333-8444-955566667777");
+        using var response = await _app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(_logs.Lines, l => l.Scopes.Any(scope => scope.Contains("InvocationId:5a0c2f0e-2222-4333-8444-955566667777", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task The_hosts_invocation_id_wins_over_the_older_header()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/healthz");
+        request.Headers.Add("X-Azure-Functions-InvocationId", "6b1d3f1f-3333-4444-8555-a66677778888");
+        request.Headers.Add("x-ms-invocation-id", "not-the-one");
+        using var response = await _app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(_logs.Lines, l => l.Scopes.Any(scope => scope.Contains("InvocationId:6b1d3f1f-3333-4444-8555-a66677778888", StringComparison.Ordinal)));
+        Assert.DoesNotContain(_logs.Lines, l => l.Scopes.Any(scope => scope.Contains("InvocationId:not-the-one", StringComparison.Ordinal)));
     }
 
     [Fact]

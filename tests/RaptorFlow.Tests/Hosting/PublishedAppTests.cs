@@ -114,7 +114,7 @@ public sealed class PublishedAppTests(PublishedApp published) : IClassFixture<Pu
                     "{\"Data\":{\"message\":\"\\\"2026-11-23T10:00:00.0000000+00:00\\\"\"},\"Metadata\":{\"DequeueCount\":1}}",
                     Encoding.UTF8, "application/json"),
             };
-            invocation.Headers.Add("x-ms-invocation-id", Guid.NewGuid().ToString());
+            invocation.Headers.Add("X-Azure-Functions-InvocationId", Guid.NewGuid().ToString());
             using var invoked = await client.SendAsync(invocation);
             Assert.Equal(HttpStatusCode.OK, invoked.StatusCode);
         }
@@ -122,6 +122,96 @@ public sealed class PublishedAppTests(PublishedApp published) : IClassFixture<Pu
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("launch.sh")]
+    [InlineData("host.json")]
+    [InlineData("Api/function.json")]
+    public void Files_the_linux_host_reads_have_lf_line_endings(string file)
+    {
+        // A CRLF launch.sh fails in /bin/sh on `set -e\r`; .gitattributes keeps Windows checkouts LF.
+        var bytes = File.ReadAllBytes(Path.Combine(_publishDir, file));
+        Assert.NotEmpty(bytes);
+        Assert.DoesNotContain((byte)'\r', bytes);
+    }
+
+    [Fact]
+    public void Gitattributes_keeps_shell_scripts_and_host_files_lf_on_every_checkout()
+    {
+        var lines = File.ReadAllLines(RepositoryRoot.Combine(".gitattributes")).Select(l => l.Trim()).ToList();
+        foreach (var pattern in new[] { "*.sh", "host.json", "function.json" })
+        {
+            Assert.Contains(lines, l => l.StartsWith(pattern + " ", StringComparison.Ordinal) && l.Contains("eol=lf", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void Publish_writes_the_build_id_the_launcher_keys_its_copy_on_from_the_app_assembly()
+    {
+        var buildId = File.ReadAllText(Path.Combine(_publishDir, "build.id")).Trim();
+        var assemblyHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(_publishDir, "RaptorFlow.Functions.dll"))));
+        Assert.Equal(assemblyHash, buildId, ignoreCase: true);
+    }
+
+    [Fact]
+    public async Task On_a_read_only_package_the_launcher_runs_a_linked_copy_of_the_apphost_keyed_by_the_build()
+    {
+        var executable = Path.Combine(_publishDir, "RaptorFlow.Functions");
+        File.SetUnixFileMode(executable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var temp = Directory.CreateTempSubdirectory("raptorflow-launch-").FullName;
+        var azurite = await Azurite.Shared;
+        var port = FreePort();
+
+        // A private mount namespace where the publish folder is a read-only bind mount, as Flex
+        // Consumption mounts the package: chmod fails there with EROFS, even for root.
+        var start = new ProcessStartInfo("unshare")
+        {
+            WorkingDirectory = _publishDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { "--mount", "--map-root-user", "sh", "-c", "mount --bind -o ro \"$0\" \"$0\" && cd \"$0\" && exec sh launch.sh", _publishDir })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["TMPDIR"] = temp;
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Hosting__Standalone__Enabled"] = "false";
+
+        var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => said.Enqueue(e.Data ?? "");
+        process.ErrorDataReceived += (_, e) => said.Enqueue(e.Data ?? "");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            Assert.True(await AnswersAsync(client, TimeSpan.FromSeconds(60)), "The app did not start from a read-only package:\n" + string.Join('\n', said));
+            using var health = await client.GetAsync(new Uri("/api/healthz", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+
+            var buildId = File.ReadAllText(Path.Combine(_publishDir, "build.id")).Trim();
+            var copy = Assert.Single(Directory.GetDirectories(temp, "raptorflow-*"));
+            Assert.Equal("raptorflow-" + buildId, Path.GetFileName(copy));
+
+            // Only the apphost is copied (it needs the execute bit); everything else is a link into the package.
+            var apphost = new FileInfo(Path.Combine(copy, "RaptorFlow.Functions"));
+            Assert.Null(apphost.LinkTarget);
+            Assert.True(apphost.UnixFileMode.HasFlag(UnixFileMode.UserExecute));
+            Assert.Equal(Path.Combine(_publishDir, "RaptorFlow.Functions.dll"), new FileInfo(Path.Combine(copy, "RaptorFlow.Functions.dll")).LinkTarget);
+            Assert.Equal(Path.Combine(_publishDir, "libcoreclr.so"), new FileInfo(Path.Combine(copy, "libcoreclr.so")).LinkTarget);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Directory.Delete(temp, recursive: true);
         }
     }
 

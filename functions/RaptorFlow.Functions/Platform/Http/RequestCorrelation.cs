@@ -6,12 +6,29 @@ namespace RaptorFlow.Functions.Platform.Http;
 /// <summary>
 /// Gives every request and invocation one id: the caller's <c>x-request-id</c> when it is sane,
 /// else the W3C trace id. The id is echoed in <c>x-request-id</c>, stamped on problem responses
-/// and logged with the Functions host's <c>x-ms-invocation-id</c>.
+/// and logged with the Functions host's invocation id (<c>X-Azure-Functions-InvocationId</c>).
 /// </summary>
 public sealed partial class RequestCorrelation(RequestDelegate next, ILogger<RequestCorrelation> logger)
 {
     public const string RequestIdHeader = "x-request-id";
-    public const string InvocationIdHeader = "x-ms-invocation-id";
+
+    /// <summary>What the Functions host sends a custom handler (its <c>HttpWorkerConstants.InvocationIdHeaderName</c>).</summary>
+    public const string InvocationIdHeader = "X-Azure-Functions-InvocationId";
+
+    /// <summary>Read when the host's header is absent, for callers that still send the older name.</summary>
+    public const string FallbackInvocationIdHeader = "x-ms-invocation-id";
+
+    /// <summary>The invocation id the host sent, or empty when there is none (or it is not a sane id).</summary>
+    public static string InvocationId(HttpRequest request)
+    {
+        var id = request.Headers[InvocationIdHeader].ToString();
+        if (id.Length == 0)
+        {
+            id = request.Headers[FallbackInvocationIdHeader].ToString();
+        }
+
+        return IsSafe(id) ? id : string.Empty;
+    }
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -23,11 +40,7 @@ public sealed partial class RequestCorrelation(RequestDelegate next, ILogger<Req
         }
 
         context.TraceIdentifier = requestId;
-        var invocationId = context.Request.Headers[InvocationIdHeader].ToString();
-        if (!IsSafe(invocationId))
-        {
-            invocationId = string.Empty;
-        }
+        var invocationId = InvocationId(context.Request);
 
         activity?.SetTag("raptorflow.request_id", requestId);
         if (invocationId.Length > 0)
