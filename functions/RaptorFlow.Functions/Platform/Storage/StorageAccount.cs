@@ -31,17 +31,19 @@ public sealed class StorageAccount
     /// Resolves the endpoints now, so a missing setting stops start-up, but builds the SDK clients on
     /// first use: their pipelines are not needed to answer the first request.
     /// </summary>
-    public StorageAccount(IConfiguration configuration)
+    public StorageAccount(IConfiguration configuration, ProvisioningGate? gate = null)
     {
         var connectionString = configuration[SettingName];
         var section = configuration.GetSection(SettingName);
-        var queueOptions = new QueueClientOptions { MessageEncoding = MessageEncoding };
+        var queueOptions = Gated(new QueueClientOptions { MessageEncoding = MessageEncoding }, gate);
+        var tableOptions = Gated(new TableClientOptions(), gate);
+        var blobOptions = Gated(new BlobClientOptions(), gate);
 
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            _tableService = new(() => new TableServiceClient(connectionString, new TableClientOptions()));
+            _tableService = new(() => new TableServiceClient(connectionString, tableOptions));
             _queueService = new(() => new QueueServiceClient(connectionString, queueOptions));
-            _blobService = new(() => new BlobServiceClient(connectionString, new BlobClientOptions()));
+            _blobService = new(() => new BlobServiceClient(connectionString, blobOptions));
             return;
         }
 
@@ -57,9 +59,9 @@ public sealed class StorageAccount
         }
 
         var credential = new Lazy<TokenCredential>(() => CredentialFrom(section));
-        _tableService = new(() => new TableServiceClient(tableUri, credential.Value, new TableClientOptions()));
+        _tableService = new(() => new TableServiceClient(tableUri, credential.Value, tableOptions));
         _queueService = new(() => new QueueServiceClient(queueUri, credential.Value, queueOptions));
-        _blobService = new(() => new BlobServiceClient(blobUri, credential.Value, new BlobClientOptions()));
+        _blobService = new(() => new BlobServiceClient(blobUri, credential.Value, blobOptions));
     }
 
     public TableServiceClient Tables => _tableService.Value;
@@ -71,6 +73,17 @@ public sealed class StorageAccount
     public QueueClient Queue(string name) => _queues.GetOrAdd(name, n => Queues.GetQueueClient(n));
 
     public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(name);
+
+    private static T Gated<T>(T options, ProvisioningGate? gate)
+        where T : ClientOptions
+    {
+        if (gate is not null)
+        {
+            options.AddPolicy(gate.Policy, HttpPipelinePosition.PerCall);
+        }
+
+        return options;
+    }
 
     private static TokenCredential CredentialFrom(IConfigurationSection section)
     {

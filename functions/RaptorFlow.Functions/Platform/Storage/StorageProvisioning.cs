@@ -17,6 +17,7 @@ public static class StorageRegistration
 {
     public static IServiceCollection AddStorageAccount(this IServiceCollection services)
     {
+        services.AddSingleton<ProvisioningGate>();
         services.AddSingleton<StorageAccount>();
         services.AddSingleton<StorageProvisioner>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageProvisioner>());
@@ -40,26 +41,30 @@ public static class StorageRegistration
 /// <summary>
 /// Creates every declared table, queue and container. Runs in the background once the server
 /// has answered its first request (<see cref="FirstResponse"/>; without one, once it listens), off
-/// the path to that response, and retries, so a storage outage at start-up shows in
-/// <c>/api/readyz</c> instead of crashing the process.
+/// the path to that response, or as soon as a storage call waits for it (<see cref="ProvisioningGate"/>),
+/// and retries, so a storage outage at start-up shows in <c>/api/readyz</c> instead of crashing the process.
 /// </summary>
 public sealed partial class StorageProvisioner(
     StorageAccount storage,
     IEnumerable<StorageResource> resources,
     IHostApplicationLifetime lifetime,
     ILogger<StorageProvisioner> logger,
-    FirstResponse? firstResponse = null) : BackgroundService
+    FirstResponse? firstResponse = null,
+    ProvisioningGate? gate = null) : BackgroundService
 {
-    private readonly int _count = resources.Distinct().Count();
     private readonly TaskCompletionSource _provisioned = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsProvisioned => _provisioned.Task.IsCompletedSuccessfully;
 
     public Task WhenProvisioned => _provisioned.Task;
 
+    /// <summary>The tables, queues and containers the app declares (infra/ declares the same).</summary>
+    public IReadOnlyList<StorageResource> Resources { get; } = [.. resources.Distinct()];
+
     public async Task ProvisionAsync(CancellationToken cancellationToken)
     {
-        var work = resources.Distinct().Select(r => r.Kind switch
+        ProvisioningGate.PassThrough();
+        var work = Resources.Select(r => r.Kind switch
         {
             StorageResourceKind.Table => (Task)storage.Table(r.Name).CreateIfNotExistsAsync(cancellationToken),
             StorageResourceKind.Queue => storage.Queue(r.Name).CreateIfNotExistsAsync(cancellationToken: cancellationToken),
@@ -67,18 +72,26 @@ public sealed partial class StorageProvisioner(
         });
         await Task.WhenAll(work);
         _provisioned.TrySetResult();
+        gate?.Open();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await (firstResponse?.WaitAsync(stoppingToken) ?? HostStarted.WaitAsync(lifetime, stoppingToken));
+        using (var started = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+        {
+            var normalStart = firstResponse?.WaitAsync(started.Token) ?? HostStarted.WaitAsync(lifetime, started.Token);
+            await Task.WhenAny(normalStart, gate?.Wanted ?? Task.Delay(Timeout.Infinite, started.Token));
+            await started.CancelAsync();
+            stoppingToken.ThrowIfCancellationRequested();
+        }
+
         var delay = TimeSpan.FromMilliseconds(250);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await ProvisionAsync(stoppingToken);
-                LogProvisioned(logger, _count);
+                LogProvisioned(logger, Resources.Count);
                 return;
             }
             catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or AggregateException or TimeoutException)

@@ -9,6 +9,8 @@ public sealed class StorageReadiness(StorageAccount storage, StorageProvisioner 
 
     public async Task<ReadinessResult> CheckAsync(CancellationToken cancellationToken)
     {
+        // Readiness reports provisioning; it must not wait for it.
+        ProvisioningGate.PassThrough();
         await foreach (var _ in storage.Tables.QueryAsync(maxPerPage: 1, cancellationToken: cancellationToken).AsPages(pageSizeHint: 1))
         {
             break;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Azure.Core;
+using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -12,6 +14,9 @@ public static class Telemetry
 {
     public const string Name = "RaptorFlow";
     public const string ConnectionStringSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
+    /// <summary>The app's user-assigned identity (set by infra/), which Application Insights' Monitoring Metrics Publisher role is granted to.</summary>
+    public const string ClientIdSetting = "AZURE_CLIENT_ID";
 
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
@@ -46,20 +51,38 @@ public static class Telemetry
             return builder;
         }
 
+        // With the identity, ingestion is authorized by Entra ID, so Application Insights can refuse
+        // instrumentation-key-only telemetry (infra/ sets DisableLocalAuth).
+        var credential = ExporterCredential(builder.Configuration);
+        void Exporter(AzureMonitorExporterOptions o)
+        {
+            o.ConnectionString = connectionString;
+            if (credential is not null)
+            {
+                o.Credential = credential;
+            }
+        }
+
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName: builder.Configuration["WEBSITE_SITE_NAME"] ?? "raptorflow-functions"))
             .WithTracing(tracing => tracing
                 .AddSource(Name)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddAzureMonitorTraceExporter(o => o.ConnectionString = connectionString))
+                .AddAzureMonitorTraceExporter(Exporter))
             .WithMetrics(metrics => metrics
                 .AddMeter(Name)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddAzureMonitorMetricExporter(o => o.ConnectionString = connectionString));
-        builder.Logging.AddOpenTelemetry(o => o.AddAzureMonitorLogExporter(e => e.ConnectionString = connectionString));
+                .AddAzureMonitorMetricExporter(Exporter));
+        builder.Logging.AddOpenTelemetry(o => o.AddAzureMonitorLogExporter(Exporter));
 
         return builder;
     }
+
+    /// <summary>The managed identity named by <c>AZURE_CLIENT_ID</c>; none (instrumentation key only) without it, as on a developer's machine.</summary>
+    internal static TokenCredential? ExporterCredential(IConfiguration configuration) =>
+        configuration[ClientIdSetting] is { Length: > 0 } clientId
+            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : null;
 }
