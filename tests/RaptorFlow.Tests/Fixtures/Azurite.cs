@@ -10,7 +10,7 @@ namespace RaptorFlow.Tests.Fixtures;
 /// loopback ports with in-memory persistence, so tests never share state with a dev instance.
 /// Stopped when the test process exits.
 /// </summary>
-public sealed class Azurite
+public sealed class Azurite : IDisposable
 {
     private static readonly Lazy<Task<Azurite>> SharedInstance = new(StartAsync);
 
@@ -39,6 +39,11 @@ public sealed class Azurite
         $"TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
 
     public static Task<Azurite> Shared => SharedInstance.Value;
+
+    /// <summary>A private, empty Azurite (nothing provisioned), for tests of brand-new storage; dispose it.</summary>
+    public static Task<Azurite> StartFreshAsync() => StartAsync();
+
+    public void Dispose() => Stop();
 
     private static async Task<Azurite> StartAsync()
     {

@@ -13,15 +13,30 @@ public static class BicepCli
 
     public static string Path => Executable.Value;
 
-    public static async Task<BicepRun> RunAsync(string workingDirectory, params string[] arguments)
+    public static Task<BicepRun> RunAsync(string workingDirectory, params string[] arguments) =>
+        RunAsync(workingDirectory, daysAhead: 0, arguments);
+
+    /// <summary>
+    /// Runs the compiler with its clock <paramref name="daysAhead"/> days in the future, under
+    /// libfaketime (Debian's <c>faketime</c>, installed by scripts/bootstrap.sh): the linter's
+    /// API-version age checks read the wall clock, which the .NET runtime gets from libc.
+    /// </summary>
+    public static async Task<BicepRun> RunAsync(string workingDirectory, int daysAhead, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Path)
+        var start = new ProcessStartInfo(daysAhead == 0 ? Path : FakeTime)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (daysAhead != 0)
+        {
+            start.ArgumentList.Add("-f");
+            start.ArgumentList.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{daysAhead:+0;-0}d"));
+            start.ArgumentList.Add(Path);
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -45,6 +60,12 @@ public static class BicepCli
 
         return new BicepRun(process.ExitCode, await output, await errors);
     }
+
+    private static string FakeTime =>
+        Environment.GetEnvironmentVariable("PATH")?.Split(System.IO.Path.PathSeparator)
+            .Select(directory => System.IO.Path.Combine(directory, "faketime"))
+            .FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException("faketime is not installed; run scripts/bootstrap.sh (it installs Debian's faketime package).");
 
     private static string Locate()
     {

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using RaptorFlow.Functions;
+using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Tests.Infra;
 
@@ -69,6 +71,82 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
         Assert.True((bool)account["defaultToOAuthAuthentication"]!);
         Assert.True((bool)account["supportsHttpsTrafficOnly"]!);
         Assert.Equal("TLS1_2", (string?)account["minimumTlsVersion"]);
+    }
+
+    [Fact]
+    public void Location_is_limited_to_regions_that_offer_flex_consumption()
+    {
+        var allowed = Template.Root["parameters"]!["location"]!["allowedValues"]!.AsArray().Select(v => (string)v!).ToList();
+        Assert.Contains("centralindia", allowed);
+        Assert.Contains("eastus", allowed);
+        Assert.Contains("westeurope", allowed);
+        Assert.DoesNotContain("southindia", allowed);
+        Assert.DoesNotContain(allowed, region => region.EndsWith("euap", StringComparison.Ordinal));
+        Assert.Equal(allowed.Count, allowed.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Theory]
+    [InlineData("scm")]
+    [InlineData("ftp")]
+    public void Basic_auth_publishing_credentials_are_disabled(string kind)
+    {
+        var policy = Assert.Single(
+            Template.OfType("Microsoft.Web/sites/basicPublishingCredentialsPolicies"),
+            p => (p.Name ?? "").Contains($"'{kind}'", StringComparison.Ordinal));
+        Assert.False((bool)policy.Properties["allow"]!);
+    }
+
+    [Fact]
+    public void Application_insights_refuses_local_auth_by_default()
+    {
+        Assert.True((bool)Template.Root["parameters"]!["appInsightsDisableLocalAuth"]!["defaultValue"]!);
+        Assert.Equal("${APPINSIGHTS_DISABLE_LOCAL_AUTH=true}", (string?)infra.Parameters["parameters"]!["appInsightsDisableLocalAuth"]!["value"]);
+        Assert.Equal("[parameters('disableLocalAuth')]", (string?)Template.One("Microsoft.Insights/components").Properties["DisableLocalAuth"]);
+    }
+
+    [Fact]
+    public void Deployers_standing_data_roles_are_granted_only_when_deployer_data_access_is_on()
+    {
+        Assert.Equal("${DEPLOYER_DATA_ACCESS=true}", (string?)infra.Parameters["parameters"]!["deployerDataAccess"]!["value"]);
+        foreach (var module in new[] { "storage", "keyvault" })
+        {
+            Assert.Equal("[parameters('deployerDataAccess')]", (string?)Template.ModuleParameter(module, "deployerDataAccess"));
+        }
+
+        var standing = DeployerRoleAssignments().Where(a => !((string?)a.Resource["scope"] ?? "").Contains("blobServices/containers", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, standing.Count); // storage (a loop over its roles) and Key Vault
+        Assert.All(standing, a => Assert.Contains("parameters('deployerDataAccess')", (string?)a.Resource["condition"], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Deployer_may_always_write_the_deployment_container_and_nothing_else_without_data_access()
+    {
+        var package = Assert.Single(DeployerRoleAssignments(), a => ((string?)a.Resource["scope"] ?? "").Contains("blobServices/containers", StringComparison.Ordinal));
+        Assert.Contains("parameters('deploymentContainerName')", (string?)package.Resource["scope"], StringComparison.Ordinal);
+        Assert.DoesNotContain("deployerDataAccess", (string?)package.Resource["condition"], StringComparison.Ordinal);
+        Assert.Equal(["ba92f5b4-2d11-453d-a403-e96b0029c9fe"], ArmTemplate.RoleIds(package)); // Storage Blob Data Contributor
+        Assert.Contains("AZURE_DEPLOYMENT_CONTAINER_NAME", Template.Root["outputs"]!.AsObject().Select(o => o.Key));
+    }
+
+    [Theory]
+    [InlineData(StorageResourceKind.Table, "Microsoft.Storage/storageAccounts/tableServices/tables")]
+    [InlineData(StorageResourceKind.Queue, "Microsoft.Storage/storageAccounts/queueServices/queues")]
+    [InlineData(StorageResourceKind.BlobContainer, "Microsoft.Storage/storageAccounts/blobServices/containers")]
+    public async Task Bicep_declares_exactly_the_tables_queues_and_containers_the_app_declares(StorageResourceKind kind, string type)
+    {
+        // The app's own list: what its provisioner creates locally (every AddStorageTable/Queue/Container).
+        await using var app = Program.Build(["--environment=Testing", "--AzureWebJobsStorage=UseDevelopmentStorage=true"]);
+        var inApp = app.Services.GetRequiredService<StorageProvisioner>().Resources
+            .Where(r => r.Kind == kind).Select(r => r.Name).Order(StringComparer.Ordinal).ToList();
+
+        // Literal names only: the deployment package's container is named by a parameter, not by the app.
+        var inBicep = Template.OfType(type)
+            .SelectMany(r => ArmTemplate.Literals(r.Resource["name"], r.Template))
+            .Where(name => !name.StartsWith('['))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
+        Assert.NotEmpty(inApp);
+        Assert.Equal(inApp, inBicep);
     }
 
     [Fact]
@@ -278,6 +356,10 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
 
         Assert.EndsWith("/api/v1/webhooks/razorpay', reference('functionApp').outputs.defaultHostName.value)]", (string?)top["RAZORPAY_WEBHOOK_URL"]!["value"], StringComparison.Ordinal);
     }
+
+    private IEnumerable<ArmResource> DeployerRoleAssignments() =>
+        Template.OfType("Microsoft.Authorization/roleAssignments")
+            .Where(a => (string?)a.Properties["principalId"] == "[parameters('deployerPrincipalId')]");
 
     private IEnumerable<ArmResource> AppIdentityRoleAssignments() =>
         Template.OfType("Microsoft.Authorization/roleAssignments").Where(a =>

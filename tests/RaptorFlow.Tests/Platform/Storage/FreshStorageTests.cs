@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using RaptorFlow.Functions;
+using RaptorFlow.Functions.Platform.Health;
+using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Tests.Fixtures;
+
+namespace RaptorFlow.Tests.Platform.Storage;
+
+/// <summary>
+/// On brand-new storage (an empty Azurite), the first requests and host invocations arrive while
+/// nothing is provisioned yet: each waits for provisioning instead of failing with "table does not exist".
+/// </summary>
+public sealed class FreshStorageTests
+{
+    [Fact]
+    public async Task Requests_and_invocations_right_after_start_on_empty_storage_all_succeed()
+    {
+        using var azurite = await Azurite.StartFreshAsync();
+        await using var app = Program.Build([
+            "--urls=http://127.0.0.1:0", "--environment=Testing", $"--AzureWebJobsStorage={azurite.ConnectionString}",
+            "--Hosting:Standalone:Enabled=false", "--Auth:DevIssuer:Enabled=true", "--Logging:LogLevel:Default=None",
+        ]);
+        await app.StartAsync();
+        var provisioner = app.Services.GetRequiredService<StorageProvisioner>();
+        Assert.False(provisioner.IsProvisioned);
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(90) };
+
+        // No readiness wait: everything is sent at once, the moment the server listens.
+        var timer = SendAsync(client, Invocation(Heartbeat.TimerName, "{\"Data\":{\"timer\":{\"IsPastDue\":false}},\"Metadata\":{}}"));
+        var queue = SendAsync(client, Invocation(
+            Heartbeat.QueueFunctionName,
+            "{\"Data\":{\"message\":\"\\\"2026-11-23T10:00:00.0000000+00:00\\\"\"},\"Metadata\":{\"DequeueCount\":1}}"));
+        var orgs = Enumerable.Range(0, 3).Select(_ => CreateOrgAsync(client)).ToList();
+
+        Assert.Equal(HttpStatusCode.OK, await timer);
+        Assert.Equal(HttpStatusCode.OK, await queue);
+        Assert.All(await Task.WhenAll(orgs), status => Assert.Equal(HttpStatusCode.Created, status));
+        Assert.True(provisioner.IsProvisioned);
+        await app.StopAsync();
+    }
+
+    private static HttpRequestMessage Invocation(string function, string envelope)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/" + function)
+        {
+            Content = new StringContent(envelope, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Azure-Functions-InvocationId", Guid.NewGuid().ToString());
+        return request;
+    }
+
+    private static async Task<HttpStatusCode> SendAsync(HttpClient client, HttpRequestMessage request)
+    {
+        using (request)
+        {
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+    }
+
+    private static async Task<HttpStatusCode> CreateOrgAsync(HttpClient client)
+    {
+        using var token = await client.PostAsJsonAsync(new Uri("/api/dev/token", UriKind.Relative), new { sub = SignedInUsers.NewUserId() });
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        var accessToken = (await token.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orgs") { Content = JsonContent.Create(new { name = "Fresh" }) };
+        create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await client.SendAsync(create);
+        return response.StatusCode;
+    }
+}
