@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the scripts need on a fresh machine: Node.js (for Azurite) and the pinned npm packages.
+# Installs what the scripts need on a fresh machine: Node.js (for Azurite), faketime (the infra
+# tests lint the Bicep with the clock two years ahead) and the pinned npm packages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,6 +15,16 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
   else
     echo "Node.js 18+ is required for Azurite." >&2
+    exit 1
+  fi
+fi
+
+if ! command -v faketime >/dev/null 2>&1; then
+  echo "Installing faketime for the infra tests..."
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+  else
+    echo "faketime (libfaketime) is required by the infra tests." >&2
     exit 1
   fi
 fi

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Storage;
@@ -39,6 +40,31 @@ public sealed class FreshStorageTests
         Assert.Equal(HttpStatusCode.OK, await timer);
         Assert.Equal(HttpStatusCode.OK, await queue);
         Assert.All(await Task.WhenAll(orgs), status => Assert.Equal(HttpStatusCode.Created, status));
+        Assert.True(provisioner.IsProvisioned);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_storage_call_before_any_response_starts_provisioning_and_waits_for_it()
+    {
+        var table = "Gate" + Guid.NewGuid().ToString("N")[..12];
+        var azurite = await Azurite.Shared;
+        // Time stands still and nothing is requested: only the storage call itself can start provisioning.
+        await using var app = Program.Build([
+            "--urls=http://127.0.0.1:0", "--environment=Testing", $"--AzureWebJobsStorage={azurite.ConnectionString}",
+            "--Hosting:Standalone:Enabled=false", "--Logging:LogLevel:Default=None",
+        ], builder =>
+        {
+            builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow));
+            builder.Services.AddStorageTable(table);
+        });
+        await app.StartAsync();
+        var provisioner = app.Services.GetRequiredService<StorageProvisioner>();
+        Assert.False(provisioner.IsProvisioned);
+
+        var storage = app.Services.GetRequiredService<StorageAccount>();
+        await storage.Table(table).AddEntityAsync(new Azure.Data.Tables.TableEntity("p", "r"));
+
         Assert.True(provisioner.IsProvisioned);
         await app.StopAsync();
     }

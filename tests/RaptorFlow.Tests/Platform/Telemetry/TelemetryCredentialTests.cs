@@ -1,6 +1,8 @@
 using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using RaptorFlow.Functions;
 
 namespace RaptorFlow.Tests.Platform.Telemetry;
@@ -20,7 +22,7 @@ public sealed class TelemetryCredentialTests
     {
         await using var app = Build("--AZURE_CLIENT_ID=00000000-0000-0000-0000-0000000000c1");
 
-        var options = app.Services.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().Get(Options.DefaultName);
+        var options = ExporterOptions(app);
 
         Assert.Equal(Connection, options.ConnectionString);
         Assert.IsType<ManagedIdentityCredential>(options.Credential);
@@ -31,10 +33,21 @@ public sealed class TelemetryCredentialTests
     {
         await using var app = Build();
 
-        var options = app.Services.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().Get(Options.DefaultName);
+        var options = ExporterOptions(app);
 
         Assert.Equal(Connection, options.ConnectionString);
         Assert.Null(options.Credential);
+    }
+
+    /// <summary>
+    /// The options the trace and metric exporters were built with: building the providers runs the
+    /// app's configuration of the shared (unnamed) options instance, as at start-up.
+    /// </summary>
+    private static AzureMonitorExporterOptions ExporterOptions(WebApplication app)
+    {
+        Assert.NotNull(app.Services.GetService<TracerProvider>());
+        Assert.NotNull(app.Services.GetService<MeterProvider>());
+        return app.Services.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().Get(Options.DefaultName);
     }
 
     private static WebApplication Build(params string[] more) => Program.Build([
