@@ -50,14 +50,15 @@ public sealed record PageRequest(int Limit, string? Cursor)
 public static class TablePaging
 {
     /// <summary>
-    /// One page of <paramref name="filter"/>. The cursor is bound to the filter, so a cursor from
-    /// one list cannot be replayed against another.
+    /// One page of <paramref name="filter"/>. The cursor is bound to <paramref name="scope"/> (by
+    /// default the filter itself), so a cursor from one list cannot be replayed against another. A
+    /// filter that changes from page to page (one holding the current time) must name a stable scope.
     /// </summary>
     public static async Task<(IReadOnlyList<T> Items, string? NextCursor)> ReadPageAsync<T>(
-        this TableClient table, string filter, PageRequest page, CancellationToken cancellationToken, IEnumerable<string>? select = null)
+        this TableClient table, string filter, PageRequest page, CancellationToken cancellationToken, IEnumerable<string>? select = null, string? scope = null)
         where T : class, ITableEntity, new()
     {
-        var binding = Binding(filter);
+        var binding = scope ?? filter;
         var continuation = page.Cursor is null ? null : Decode(page.Cursor, binding);
         await foreach (var result in table.QueryAsync<T>(filter, page.Limit, select, cancellationToken).AsPages(continuation, page.Limit))
         {
@@ -89,8 +90,6 @@ public static class TablePaging
 
         throw PageRequest.Invalid("cursor", "cursor is not one this API issued for this list.");
     }
-
-    private static string Binding(string filter) => filter;
 
     private static string BindingOf(string scope) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(scope)))[..16];
