@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;
 
 namespace RaptorFlow.Functions.Platform.Paging;
@@ -25,21 +26,20 @@ public sealed record PageRequest(int Limit, string? Cursor)
 
     public static ValueTask<PageRequest?> BindAsync(HttpContext context, ParameterInfo parameter)
     {
-        var query = context.Request.Query;
-        var limit = DefaultLimit;
-        var rawLimit = query["limit"].ToString();
-        if (query["limit"].Count > 1 || (rawLimit.Length > 0 && (!int.TryParse(rawLimit, System.Globalization.NumberStyles.None, null, out limit) || limit is < 1 or > MaxLimit)))
+        var query = new QueryValues(context.Request.Query);
+        var limit = query.Number("limit", 1, MaxLimit) ?? DefaultLimit;
+        if (query.Errors.ContainsKey("limit"))
         {
             throw Invalid("limit", $"limit must be a whole number from 1 to {MaxLimit}.");
         }
 
-        var cursor = query["cursor"].ToString();
-        if (query["cursor"].Count > 1 || cursor.Length > 2048)
+        var cursor = query.Text("cursor", maxLength: 2048);
+        if (!query.IsValid)
         {
             throw Invalid("cursor", "cursor is not one this API issued.");
         }
 
-        return ValueTask.FromResult<PageRequest?>(new PageRequest(limit, cursor.Length == 0 ? null : cursor));
+        return ValueTask.FromResult<PageRequest?>(new PageRequest(limit, cursor));
     }
 
     internal static ApiProblemException Invalid(string field, string detail) =>
