@@ -55,6 +55,8 @@ var settings = {
   AzureAd__ClientId: azureAdClientId
   AzureAd__Audience: azureAdAudience
   Auth__DevIssuer__Enabled: 'false'
+  // The host forwards from loopback; the client is the X-Forwarded-For entry the front end appended.
+  ApiKeys__TrustForwardedFor: 'true'
   Razorpay__BaseUrl: razorpayBaseUrl
   Invoices__SellerGstin: invoiceSellerGstin
   Invoices__SellerAddress: invoiceSellerAddress

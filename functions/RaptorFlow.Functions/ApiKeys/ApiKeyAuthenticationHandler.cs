@@ -24,7 +24,7 @@ public sealed partial class ApiKeyAuthenticationHandler(
     ApiKeyVerifier verifier,
     TokenBuckets buckets,
     IUsageMeter usage,
-    IOptions<ApiKeySettings> settings) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    ClientAddressResolver clientAddress) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     private static readonly object RejectionKey = new();
 
@@ -44,7 +44,7 @@ public sealed partial class ApiKeyAuthenticationHandler(
         var key = check.Key!;
         if (key.AllowedCidrs.Count > 0)
         {
-            var address = ClientAddress.Of(Context, settings.Value.TrustForwardedFor);
+            var address = clientAddress.Of(Context);
             if (address is null || !key.AllowedCidrs.Any(block => block.Contains(address)))
             {
                 LogAddressRefused(Logger, key.KeyId, address?.ToString() ?? "unknown");

@@ -20,6 +20,9 @@ public sealed class ApiKeySettings : ISettingsSection
     [Range(1, 60)]
     public int LastUsedFlushSeconds { get; set; } = 30;
 
-    /// <summary>Take the client address for <c>allowedCidrs</c> from the last <c>X-Forwarded-For</c> entry when the peer is loopback (behind the Functions host).</summary>
+    /// <summary>
+    /// Under the Functions host, take the client address (for <c>allowedCidrs</c> and audit events) from the last
+    /// <c>X-Forwarded-For</c> entry when the peer is loopback (the host). Ignored standalone, where any local process is loopback.
+    /// </summary>
     public bool TrustForwardedFor { get; set; }
 }

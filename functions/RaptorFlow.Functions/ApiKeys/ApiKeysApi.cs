@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Idempotency;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
@@ -61,13 +62,13 @@ public static class ApiKeysApi
     {
         var api = routes.MapGroup("/api/v1/orgs/{orgId}/api-keys").WithTags("API keys");
 
-        api.MapPost("/", CreateAsync).RequireCapability(Capability.ApiKeysManage)
+        api.MapPost("/", CreateAsync).RequireCapability(Capability.ApiKeysManage).WithIdempotency()
             .WithName("CreateApiKey").WithSummary("Issues a key with a subset of the caller's capabilities; the secret is in `key`, shown this once.");
         api.MapGet("/", ListAsync).RequireCapability(Capability.ApiKeysManage)
             .WithName("ListApiKeys").WithSummary("The org's keys, oldest first, paginated; never their secrets.");
         api.MapGet("/{keyId}", GetAsync).RequireCapability(Capability.ApiKeysManage)
             .WithName("GetApiKey").WithSummary("One key, with an ETag; never its secret.");
-        api.MapPost("/{keyId}/roll", RollAsync).RequireCapability(Capability.ApiKeysManage)
+        api.MapPost("/{keyId}/roll", RollAsync).RequireCapability(Capability.ApiKeysManage).WithIdempotency()
             .WithName("RollApiKey").WithSummary("Issues a new secret now; the old one keeps working for expireOldInSeconds (0 = stops at once). Honours If-Match.");
         api.MapDelete("/{keyId}", RevokeAsync).RequireCapability(Capability.ApiKeysManage)
             .WithName("RevokeApiKey").WithSummary("Revokes a key at once. Honours If-Match.");

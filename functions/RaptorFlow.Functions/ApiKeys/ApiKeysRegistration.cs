@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Settings;
@@ -16,6 +17,7 @@ public static class ApiKeysRegistration
         services.AddStorageTable(ApiKeyRow.TableName);
         services.AddStorageTable(ApiKeyHashRow.TableName);
         services.AddStorageTable(ApiKeyLastUseRow.TableName);
+        services.TryAddSingleton<ClientAddressResolver>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<KeyLastUse>();
         services.AddSingleton<TokenBuckets>();

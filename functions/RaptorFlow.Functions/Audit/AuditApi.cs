@@ -15,6 +15,7 @@ public sealed record AuditEventResponse(
     AuditTargetResponse Target,
     DateTimeOffset OccurredAt,
     string? Ip,
+    string? UserAgent,
     string? RequestId,
     IReadOnlyDictionary<string, AuditChange>? Changes);
 
@@ -82,6 +83,7 @@ public static partial class AuditApi
         new AuditTargetResponse(row.TargetType, row.TargetId),
         row.OccurredAt,
         row.Ip,
+        row.UserAgent,
         row.RequestId,
         row.Changes is null ? null : JsonSerializer.Deserialize<Dictionary<string, AuditChange>>(row.Changes, AuditJson.Options));
 

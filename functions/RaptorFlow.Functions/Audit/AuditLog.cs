@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Json;
@@ -49,6 +50,7 @@ public sealed class AuditEventRow : ITableEntity
     public string TargetId { get; set; } = "";
     public DateTimeOffset OccurredAt { get; set; }
     public string? Ip { get; set; }
+    public string? UserAgent { get; set; }
     public string? RequestId { get; set; }
     public string? Changes { get; set; }
 }
@@ -58,7 +60,7 @@ public sealed class AuditEventRow : ITableEntity
 /// records its event after it commits and before it answers, so a success the client sees
 /// always has its event; writes are not cancelled by a client that goes away.
 /// </summary>
-public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvider time)
+public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvider time, ClientAddressResolver clientAddress)
 {
     public const string TableName = "AuditEvents";
 
@@ -68,14 +70,16 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
     // A string property holds at most 64 KiB (32K UTF-16 chars); keep well under.
     private const int MaxChangesChars = 30_000;
     private const int MaxValueChars = 1_000;
+    private const int MaxUserAgentChars = 512;
 
     public TableClient Table => storage.Table(TableName);
 
-    /// <summary>Records an event done by the request's caller, with its IP and request id.</summary>
+    /// <summary>Records an event done by the request's caller, with its client address, user agent and request id.</summary>
     public Task RecordAsync(HttpContext context, string orgId, AuditEntry entry) =>
-        RecordAsync(orgId, AuditActor.From(context.GetCaller()), entry, context.Connection.RemoteIpAddress?.ToString(), context.TraceIdentifier);
+        RecordAsync(orgId, AuditActor.From(context.GetCaller()), entry, clientAddress.Of(context)?.ToString(), context.TraceIdentifier,
+            Clip(context.Request.Headers.UserAgent.ToString(), MaxUserAgentChars) is { Length: > 0 } agent ? agent : null);
 
-    public async Task RecordAsync(string orgId, AuditActor actor, AuditEntry entry, string? ip = null, string? requestId = null)
+    public async Task RecordAsync(string orgId, AuditActor actor, AuditEntry entry, string? ip = null, string? requestId = null, string? userAgent = null)
     {
         var at = time.GetUtcNow();
         var id = ids.New("evt");
@@ -93,6 +97,7 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
             TargetId = entry.TargetId,
             OccurredAt = at,
             Ip = ip,
+            UserAgent = userAgent,
             RequestId = requestId,
             Changes = SerializeChanges(entry.Changes),
         };
@@ -108,12 +113,12 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
             return null;
         }
 
-        var trimmed = changes.ToDictionary(c => c.Key, c => new AuditChange(Clip(c.Value.Before), Clip(c.Value.After)));
+        var trimmed = changes.ToDictionary(c => c.Key, c => new AuditChange(Clip(c.Value.Before, MaxValueChars), Clip(c.Value.After, MaxValueChars)));
         var json = JsonSerializer.Serialize(trimmed, AuditJson.Options);
         return json.Length <= MaxChangesChars ? json : JsonSerializer.Serialize(new Dictionary<string, string> { ["truncated"] = "true" });
     }
 
-    private static string? Clip(string? value) => value is { Length: > MaxValueChars } ? value[..MaxValueChars] + "…" : value;
+    private static string? Clip(string? value, int max) => value is not null && value.Length > max ? value[..max] + "…" : value;
 }
 
 internal static class AuditJson

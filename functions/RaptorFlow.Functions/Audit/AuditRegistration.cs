@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Audit;
@@ -8,6 +10,8 @@ public static class AuditRegistration
     {
         services.AddStorageTable(AuditLog.TableName);
         services.AddSingleton<AuditLog>();
+        // The same address API-key rules judge, so audit shows the client, not the Functions host.
+        services.TryAddSingleton<ClientAddressResolver>();
         return services;
     }
 }

@@ -172,7 +172,8 @@ public static class InvitationsApi
         var now = time.GetUtcNow();
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {orgId} and RowKey ge {OrgTable.InvitationPrefix} and RowKey lt {OrgTable.PrefixEnd(OrgTable.InvitationPrefix)} and Status eq {pending} and ExpiresAt gt {now}");
-        var (rows, next) = await directory.Orgs.ReadPageAsync<InvitationRow>(filter, page, cancellationToken);
+        // The filter holds the current time; the cursor is bound to the list, so the next page still reads.
+        var (rows, next) = await directory.Orgs.ReadPageAsync<InvitationRow>(filter, page, cancellationToken, scope: $"invitations:{orgId}:pending");
         return TypedResults.Ok(new CursorPage<InvitationResponse>([.. rows.Select(ToResponse)], next));
     }
 
@@ -262,7 +263,14 @@ public static class InvitationsApi
                 return Gone("invitation.expired", "This invitation has expired; ask for a new one.");
             }
 
-            if (caller.Email is not null && caller.Email != invitation.Email)
+            // The invitation names an address; a token that names none cannot prove it is that person.
+            if (caller.Email is null)
+            {
+                return ApiProblem.Forbidden("invitation.email_required",
+                    "Your sign-in carries no email address (email, upn or unique_name claim), so it cannot be matched to the invitation.");
+            }
+
+            if (!string.Equals(caller.Email, Caller.NormalizeEmail(invitation.Email), StringComparison.Ordinal))
             {
                 return ApiProblem.Forbidden("invitation.email_mismatch", "This invitation was sent to another email address.");
             }
@@ -282,7 +290,7 @@ public static class InvitationsApi
                     RowKey = OrgTable.MemberRowKey(caller.Id),
                     UserId = caller.Id,
                     Role = role.ToWire(),
-                    Email = caller.Email ?? invitation.Email,
+                    Email = caller.Email,
                     Name = caller.Name,
                     JoinedAt = now,
                     UpdatedAt = now,

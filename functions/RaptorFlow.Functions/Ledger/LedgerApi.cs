@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
@@ -53,19 +54,10 @@ public static class LedgerApi
             : ApiProblem.NotFound("ledger.transaction_not_found", "No transaction with this id in the org's ledger.");
 
     public static async Task<Results<Ok<TrialBalance>, ProblemHttpResult>> TrialBalanceAsync(
-        string orgId, string? asOf, LedgerReader reader, CancellationToken cancellationToken)
+        string orgId, HttpRequest http, LedgerReader reader, CancellationToken cancellationToken)
     {
-        DateTimeOffset? at = null;
-        if (asOf is not null)
-        {
-            if (!DateTimeOffset.TryParse(asOf, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
-            {
-                return ApiProblem.Validation(new Dictionary<string, string[]> { ["asOf"] = ["asOf must be an ISO 8601 date-time."] });
-            }
-
-            at = parsed.ToUniversalTime();
-        }
-
-        return TypedResults.Ok(await reader.TrialBalanceAsync(orgId, at, cancellationToken));
+        var query = new QueryValues(http.Query);
+        var at = query.Instant("asOf", assumeUtc: true);
+        return query.IsValid ? TypedResults.Ok(await reader.TrialBalanceAsync(orgId, at, cancellationToken)) : query.Problem();
     }
 }

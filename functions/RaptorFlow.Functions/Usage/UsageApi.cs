@@ -86,10 +86,10 @@ public static class UsageApi
     public static async Task<Results<Ok<UsageResponse>, ProblemHttpResult>> QueryAsync(
         string orgId, HttpRequest http, UsageTotalsReader totals, TimeProvider time, CancellationToken cancellationToken)
     {
-        var query = http.Query;
-        var errors = new Dictionary<string, string[]>();
+        var query = new QueryValues(http.Query);
+        var errors = query.Errors;
         var granularity = UsageGranularity.Day;
-        switch (query["granularity"].ToString())
+        switch (query.Text("granularity") ?? "")
         {
             case "" or "day": break;
             case "hour": granularity = UsageGranularity.Hour; break;
@@ -97,14 +97,14 @@ public static class UsageApi
             default: errors["granularity"] = ["granularity is hour, day or month."]; break;
         }
 
-        var meter = query["meter"].ToString();
+        var meter = query.Text("meter") ?? "";
         if (meter.Length > 0 && !UsageEventRules.IsValidMeter(meter))
         {
             errors["meter"] = ["meter is a-z first, then a-z, 0-9 or '_', at most 64 characters."];
         }
 
-        var to = ReadTime(query["to"].ToString(), "to", errors) ?? time.GetUtcNow();
-        var from = ReadTime(query["from"].ToString(), "from", errors) ?? to.AddDays(-30);
+        var to = query.Instant("to") ?? time.GetUtcNow();
+        var from = query.Instant("from") ?? to.AddDays(-30);
         if (errors.Count > 0)
         {
             return ApiProblem.Validation(errors);
@@ -145,22 +145,6 @@ public static class UsageApi
 
         data.Sort((a, b) => a.Meter != b.Meter ? string.CompareOrdinal(a.Meter, b.Meter) : a.PeriodStart.CompareTo(b.PeriodStart));
         return TypedResults.Ok(new UsageResponse(orgId, granularity.ToString().ToLowerInvariant(), fromPeriod, toPeriod, data));
-    }
-
-    private static DateTimeOffset? ReadTime(string raw, string field, Dictionary<string, string[]> errors)
-    {
-        if (raw.Length == 0)
-        {
-            return null;
-        }
-
-        if (TryParseInstant(raw, out var value))
-        {
-            return value;
-        }
-
-        errors[field] = [$"{field} is an ISO 8601 date-time with a UTC offset, e.g. 2026-11-01T00:00:00Z."];
-        return null;
     }
 
     /// <summary>ISO 8601 with an explicit offset or Z; a time without one is ambiguous and refused.</summary>

@@ -1,4 +1,8 @@
+using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Tests.Fixtures;
 using static RaptorFlow.Tests.ApiKeys.ApiKeyTestKit;
@@ -8,6 +12,93 @@ namespace RaptorFlow.Tests.ApiKeys;
 /// <summary><c>allowedCidrs</c> for IPv6 clients, and behind the Functions host through <c>X-Forwarded-For</c>.</summary>
 public sealed class ClientAddressTests
 {
+    /// <summary>Settings of an app run as the Functions host runs it: on <c>FUNCTIONS_CUSTOMHANDLER_PORT</c>, reached from loopback.</summary>
+    private static Dictionary<string, string?> UnderTheHost(bool trustForwardedFor)
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return new Dictionary<string, string?>
+        {
+            ["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(CultureInfo.InvariantCulture),
+            ["ApiKeys:TrustForwardedFor"] = trustForwardedFor ? "true" : "false",
+        };
+    }
+
+    private static async Task<HttpResponseMessage> GetOrgAsync(HttpClient client, string orgId, params string[] forwardedFor)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Url($"/api/v1/orgs/{orgId}"));
+        foreach (var value in forwardedFor)
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", value);
+        }
+
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Behind_the_host_a_caller_cannot_pass_allowed_cidrs_with_its_own_forwarded_for()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await StartAsync(clock, UnderTheHost(trustForwardedFor: true));
+        var owner = await app.SignInAsync();
+        var orgId = await owner.CreateOrgAsync();
+        var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, allowedCidrs = new[] { "203.0.113.0/24" } });
+        using var client = app.KeyClient(key.Secret);
+
+        // The caller writes an allowed address; the front end appends the one it really came from,
+        // in the same header line or in another.
+        using (var sameLine = await GetOrgAsync(client, orgId, "203.0.113.9, 198.51.100.7"))
+        {
+            await sameLine.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "api_key.ip_not_allowed");
+        }
+
+        using (var ownLine = await GetOrgAsync(client, orgId, "203.0.113.9", "198.51.100.7"))
+        {
+            await ownLine.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "api_key.ip_not_allowed");
+        }
+
+        using var real = await GetOrgAsync(client, orgId, "198.51.100.7, 203.0.113.9");
+        Assert.Equal(HttpStatusCode.OK, real.StatusCode);
+    }
+
+    [Fact]
+    public async Task Standalone_a_loopback_caller_cannot_claim_a_forwarded_address_even_with_trust_on()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await StartAsync(clock, new Dictionary<string, string?> { ["ApiKeys:TrustForwardedFor"] = "true" });
+        var owner = await app.SignInAsync();
+        var orgId = await owner.CreateOrgAsync();
+        var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, allowedCidrs = new[] { "203.0.113.0/24" } });
+        using var client = app.KeyClient(key.Secret);
+        using var response = await GetOrgAsync(client, orgId, "203.0.113.9");
+        await response.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "api_key.ip_not_allowed");
+    }
+
+    [Fact]
+    public async Task Behind_the_host_audit_events_record_the_forwarded_client_and_its_user_agent()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await StartAsync(clock, UnderTheHost(trustForwardedFor: true));
+        var owner = await app.SignInAsync();
+        owner.Client.DefaultRequestHeaders.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.9, 198.51.100.7");
+        owner.Client.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", "raptorflow-console/2.1 (audit test)");
+        var orgId = await owner.CreateOrgAsync();
+
+        var events = await owner.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/orgs/{orgId}/audit-events"));
+        var created = events.GetProperty("data").EnumerateArray().Single(e => e.GetProperty("action").GetString() == "org.created");
+        Assert.Equal("198.51.100.7", created.GetProperty("ip").GetString());
+        Assert.Equal("raptorflow-console/2.1 (audit test)", created.GetProperty("userAgent").GetString());
+    }
+
+    [Fact]
+    public void The_function_app_trusts_the_forwarded_address_in_azure()
+    {
+        var bicep = File.ReadAllText(RepositoryRoot.Combine("infra", "modules", "function-app.bicep"));
+        Assert.Matches(@"(?m)^\s*ApiKeys__TrustForwardedFor:\s*'true'\s*$", bicep);
+    }
+
     [Fact]
     public async Task Allowed_cidrs_judge_an_ipv6_client_address()
     {
@@ -48,7 +139,7 @@ public sealed class ClientAddressTests
     public async Task Behind_the_host_the_last_forwarded_address_is_the_client(string forwardedFor, HttpStatusCode expected)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var app = await StartAsync(clock, new Dictionary<string, string?> { ["ApiKeys:TrustForwardedFor"] = "true" });
+        await using var app = await StartAsync(clock, UnderTheHost(trustForwardedFor: true));
         var owner = await app.SignInAsync(email: $"{Guid.NewGuid():N}@example.test");
         var orgId = await owner.CreateOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, allowedCidrs = new[] { "2001:db8::/32", "203.0.113.0/24" } });

@@ -23,22 +23,31 @@ public static class SignedInUsers
     /// <summary>A fresh user id, so tests never share users.</summary>
     public static string NewUserId() => "user-" + Guid.NewGuid().ToString("N");
 
-    public static async Task<string> TokenAsync(this TestApp app, string sub, string? email = null, string? name = null)
+    public static async Task<string> TokenAsync(this TestApp app, string sub, string? email = null, string? name = null, string? upn = null)
     {
-        using var response = await app.Client.PostAsJsonAsync(new Uri("/api/dev/token", UriKind.Relative), new { sub, email, name });
+        using var response = await app.Client.PostAsJsonAsync(new Uri("/api/dev/token", UriKind.Relative), new { sub, email, name, upn });
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();
         return json.GetProperty("accessToken").GetString()!;
     }
 
-    /// <summary>An HTTP client that calls as the given user (a new one when <paramref name="sub"/> is null).</summary>
-    public static async Task<TestUser> SignInAsync(this TestApp app, string? sub = null, string? email = null, string? name = null)
+    /// <summary>
+    /// An HTTP client that calls as the given user (a new one when <paramref name="sub"/> is null). Without
+    /// <paramref name="email"/> or <paramref name="upn"/> the token carries <c>{sub}@example.test</c>, as
+    /// a real sign-in carries an address; <see cref="TokenAsync"/> mints one without.
+    /// </summary>
+    public static async Task<TestUser> SignInAsync(this TestApp app, string? sub = null, string? email = null, string? name = null, string? upn = null)
     {
         sub ??= NewUserId();
-        var token = await app.TokenAsync(sub, email, name);
+        if (email is null && upn is null && !sub.Contains('@', StringComparison.Ordinal))
+        {
+            email = $"{sub}@example.test";
+        }
+
+        var token = await app.TokenAsync(sub, email, name, upn);
         var client = app.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return new TestUser(sub, email, client);
+        return new TestUser(sub, email ?? upn, client);
     }
 
     /// <summary>Creates an org as <paramref name="owner"/>; returns its id.</summary>

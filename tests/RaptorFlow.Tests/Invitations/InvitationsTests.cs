@@ -95,6 +95,103 @@ public sealed class InvitationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sign_in_without_an_email_cannot_accept_and_the_invitation_stays_pending()
+    {
+        var owner = await _app.SignInAsync();
+        var orgId = await owner.CreateOrgAsync();
+        var email = NewEmail();
+        var (_, token) = await InviteAsync(owner, orgId, email, "admin");
+
+        var sub = SignedInUsers.NewUserId();
+        using var anonymous = _app.CreateClient();
+        anonymous.DefaultRequestHeaders.Authorization = new("Bearer", await _app.TokenAsync(sub));
+        using var refused = await AcceptAsync(new TestUser(sub, null, anonymous), token);
+        await refused.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "invitation.email_required");
+        Assert.Equal(1, await MemberCountAsync(owner, orgId));
+
+        using var accepted = await AcceptAsync(await _app.SignInAsync(email: email), token);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_entra_v1_upn_is_the_address_matched_after_trimming_unicode_normalising_and_lower_casing()
+    {
+        var owner = await _app.SignInAsync();
+        var orgId = await owner.CreateOrgAsync();
+        var local = $"jos\u00e9-{Guid.NewGuid():N}";
+        var (_, token) = await InviteAsync(owner, orgId, $"{local}@example.test", "member");
+
+        // Decomposed é (e + combining acute), upper case, padded: the same address as invited.
+        var decomposed = $" {local.Normalize(System.Text.NormalizationForm.FormD).ToUpperInvariant()}@EXAMPLE.TEST ";
+        var invitee = await _app.SignInAsync(upn: decomposed);
+        using var accepted = await AcceptAsync(invitee, token);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        var member = await owner.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/orgs/{orgId}/members/{invitee.Id}"));
+        Assert.Equal($"{local}@example.test", member.GetProperty("email").GetString());
+    }
+
+    [Fact]
+    public async Task A_upn_naming_another_address_is_403_and_joins_nobody()
+    {
+        var owner = await _app.SignInAsync();
+        var orgId = await owner.CreateOrgAsync();
+        var (_, token) = await InviteAsync(owner, orgId, NewEmail(), "member");
+        using var response = await AcceptAsync(await _app.SignInAsync(upn: NewEmail()), token);
+        await response.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "invitation.email_mismatch");
+        Assert.Equal(1, await MemberCountAsync(owner, orgId));
+    }
+
+    [Fact]
+    public async Task Pending_invitations_page_to_the_end_while_the_clock_moves()
+    {
+        var owner = await _app.SignInAsync();
+        var orgId = await owner.CreateOrgAsync();
+        var invited = new HashSet<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            invited.Add((await InviteAsync(owner, orgId, NewEmail(), "viewer")).Id);
+        }
+
+        var seen = new List<string>();
+        string? cursor = null;
+        for (var page = 0; page < 10; page++)
+        {
+            var query = cursor is null ? "?limit=2" : $"?limit=2&cursor={Uri.EscapeDataString(cursor)}";
+            using var response = await owner.Client.GetAsync(Url($"/api/v1/orgs/{orgId}/invitations{query}"));
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            seen.AddRange(body.GetProperty("data").EnumerateArray().Select(i => i.GetProperty("id").GetString()!));
+            cursor = body.GetProperty("nextCursor").GetString();
+            if (cursor is null)
+            {
+                break;
+            }
+
+            _clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        Assert.Null(cursor);
+        Assert.Equal(invited.Order(), seen.Order());
+    }
+
+    [Fact]
+    public async Task An_invitation_cursor_does_not_page_another_orgs_invitations()
+    {
+        var owner = await _app.SignInAsync();
+        var orgId = await owner.CreateOrgAsync();
+        var otherOrg = await owner.CreateOrgAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await InviteAsync(owner, orgId, NewEmail(), "viewer");
+        }
+
+        var first = await owner.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/orgs/{orgId}/invitations?limit=1"));
+        var cursor = first.GetProperty("nextCursor").GetString()!;
+        using var replayed = await owner.Client.GetAsync(Url($"/api/v1/orgs/{otherOrg}/invitations?cursor={Uri.EscapeDataString(cursor)}"));
+        await replayed.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
+    }
+
+    [Fact]
     public async Task Expired_invitation_is_410()
     {
         var owner = await _app.SignInAsync();

@@ -106,29 +106,61 @@ public sealed class MembersTests(SignedInAppFixture fixture) : IClassFixture<Sig
     }
 
     [Fact]
-    public async Task Two_owners_demoting_each_other_at_once_leave_one_owner()
+    public async Task Two_owners_stepping_down_at_once_leave_one_owner_and_the_other_is_told_last_owner()
     {
-        var (orgId, owner, admin, _, _) = await OrgWithEveryRoleAsync();
-        using (var promote = await SetRoleAsync(owner, orgId, admin.Id, "owner"))
-        {
-            Assert.Equal(HttpStatusCode.OK, promote.StatusCode);
-        }
-
+        // Each owner changes only their own role, so whichever commits second (raced or not) finds
+        // itself the last owner: the 409 is owed on every run, not only when the requests overlap.
         for (var round = 0; round < 3; round++)
         {
+            var (orgId, owner, admin, _, _) = await OrgWithEveryRoleAsync();
+            using (var promote = await SetRoleAsync(owner, orgId, admin.Id, "owner"))
+            {
+                Assert.Equal(HttpStatusCode.OK, promote.StatusCode);
+            }
+
+            var a = SetRoleAsync(owner, orgId, owner.Id, "admin");
+            var b = SetRoleAsync(admin, orgId, admin.Id, "admin");
+            using var ra = await a;
+            using var rb = await b;
+            var statuses = new[] { ra.StatusCode, rb.StatusCode };
+            Assert.Single(statuses, HttpStatusCode.OK);
+            await (ra.StatusCode == HttpStatusCode.OK ? rb : ra).ShouldBeProblemAsync(HttpStatusCode.Conflict, "member.last_owner");
+            var roles = new[] { await RoleOfAsync(owner, orgId, owner.Id), await RoleOfAsync(owner, orgId, admin.Id) };
+            Assert.Single(roles, "owner");
+        }
+    }
+
+    [Fact]
+    public async Task Two_owners_demoting_each_other_at_once_leave_one_owner()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            var (orgId, owner, admin, _, _) = await OrgWithEveryRoleAsync();
+            using (var promote = await SetRoleAsync(owner, orgId, admin.Id, "owner"))
+            {
+                Assert.Equal(HttpStatusCode.OK, promote.StatusCode);
+            }
+
             var a = SetRoleAsync(owner, orgId, admin.Id, "admin");
             var b = SetRoleAsync(admin, orgId, owner.Id, "admin");
             using var ra = await a;
             using var rb = await b;
-            var owners = new[] { await RoleOfAsync(owner, orgId, owner.Id), await RoleOfAsync(owner, orgId, admin.Id) }.Count(r => r == "owner");
-            Assert.True(owners >= 1, $"No owner left: {ra.StatusCode} / {rb.StatusCode}");
-            if (owners == 2)
-            {
-                continue;
-            }
 
-            Assert.Contains(HttpStatusCode.Conflict, new[] { ra.StatusCode, rb.StatusCode });
-            return;
+            // Exactly one demotion commits. The other is refused: as the last owner's demotion (409) when
+            // both were authorised as owners, or as an admin touching an owner (403) when it was authorised
+            // after the first committed.
+            Assert.Single(new[] { ra.StatusCode, rb.StatusCode }, HttpStatusCode.OK);
+            var loser = ra.StatusCode == HttpStatusCode.OK ? rb : ra;
+            var problem = await loser.Content.ReadFromJsonAsync<JsonElement>();
+            var refusal = (loser.StatusCode, problem.GetProperty("code").GetString()!);
+            Assert.Contains(refusal, new[] { (HttpStatusCode.Conflict, "member.last_owner"), (HttpStatusCode.Forbidden, "member.owner_protected") });
+            var roles = new[] { await RoleOfAsync(owner, orgId, owner.Id), await RoleOfAsync(owner, orgId, admin.Id) };
+            Assert.Single(roles, "owner");
+
+            // The stored owner count agrees: the survivor is the last owner.
+            var survivor = roles[0] == "owner" ? owner : admin;
+            using var stepDown = await SetRoleAsync(survivor, orgId, survivor.Id, "admin");
+            await stepDown.ShouldBeProblemAsync(HttpStatusCode.Conflict, "member.last_owner");
         }
     }
 

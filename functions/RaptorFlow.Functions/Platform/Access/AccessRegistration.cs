@@ -6,6 +6,7 @@ using Microsoft.Identity.Web;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using RaptorFlow.Functions.Platform.Idempotency;
+using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Functions.Platform.Settings;
 
 namespace RaptorFlow.Functions.Platform.Access;
@@ -59,10 +60,12 @@ public static class AccessRegistration
             services.AddOptions<JwtBearerOptions>(DevIssuerScheme).Configure<DevTokenIssuer>((o, issuer) => issuer.Configure(o));
         }
 
+        services.AddKeyRing();
+
         // AddAuthentication brings data protection, whose hosted service reads (or creates and
         // writes) the key ring at every start: ≈ 5 % of the cold start. Nothing here protects data
         // (bearer tokens and API keys: no cookies, antiforgery or sessions), so the ring is left to
-        // load on first use. Later schemes join through an AuthenticationBuilder, not AddAuthentication.
+        // load on first use (the first recorded idempotent response). Later schemes join through an AuthenticationBuilder, not AddAuthentication.
         if (services.FirstOrDefault(d => d.ServiceType == typeof(IHostedService)
             && d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService") is { } keyRingLoader)
         {

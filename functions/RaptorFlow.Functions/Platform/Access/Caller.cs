@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text;
 
 namespace RaptorFlow.Functions.Platform.Access;
 
@@ -11,6 +12,8 @@ public static class CallerClaims
     public const string Capability = "rf:cap";
     public const string ObjectId = "oid";
     public const string TenantId = "tid";
+    public const string Upn = "upn";
+    public const string UniqueName = "unique_name";
 
     public const string UserKind = "user";
     public const string ApiKeyKind = "api_key";
@@ -77,18 +80,36 @@ public sealed record Caller(
             return null;
         }
 
-        var email = principal.FindFirst("email")?.Value
-                    ?? principal.FindFirst(ClaimTypes.Email)?.Value
-                    ?? principal.FindFirst("preferred_username")?.Value;
+        var email = EmailClaims.Select(type => NormalizeEmail(principal.FindFirst(type)?.Value)).FirstOrDefault(e => e is not null);
         var name = principal.FindFirst("name")?.Value ?? principal.FindFirst(ClaimTypes.Name)?.Value;
         var tid = principal.FindFirst(CallerClaims.TenantId)?.Value ?? principal.FindFirst(CallerClaims.LongTenantId)?.Value;
-        return new Caller(CallerKind.User, oid, null, NormalizeEmail(email), name, tid, new HashSet<string>());
+        return new Caller(CallerKind.User, oid, null, email, name, tid, new HashSet<string>());
     }
 
-    /// <summary>Only an address that looks like one counts; <c>preferred_username</c> is not always an email.</summary>
+    // Entra v2 tokens carry email (optional claim); v1 tokens carry upn or unique_name instead. The long
+    // names are what Microsoft.Identity.Web maps them to. The first that holds an address wins.
+    private static readonly string[] EmailClaims =
+    [
+        "email", ClaimTypes.Email, CallerClaims.Upn, ClaimTypes.Upn, CallerClaims.UniqueName, ClaimTypes.Name, "preferred_username",
+    ];
+
+    /// <summary>
+    /// Only an address that looks like one counts (<c>preferred_username</c> is not always an email); it
+    /// is trimmed, Unicode-normalised (NFC) and lower-cased, so one address has one spelling.
+    /// </summary>
     public static string? NormalizeEmail(string? email)
     {
         var trimmed = email?.Trim();
+        try
+        {
+            trimmed = trimmed?.Normalize(NormalizationForm.FormC);
+        }
+        catch (ArgumentException)
+        {
+            // A lone surrogate: not an address.
+            return null;
+        }
+
         if (string.IsNullOrEmpty(trimmed) || trimmed.Length > 254)
         {
             return null;

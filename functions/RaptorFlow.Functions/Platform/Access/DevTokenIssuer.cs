@@ -37,7 +37,8 @@ public sealed partial class DevTokenIssuer
         _key = new SymmetricSecurityKey(bytes) { KeyId = "dev" };
     }
 
-    public (string Token, DateTimeOffset ExpiresAt) Issue(string subject, string? email, string? name)
+    /// <summary>A user token; <paramref name="upn"/> stands for an Entra v1 token's <c>upn</c>, which carries the address when <c>email</c> is absent.</summary>
+    public (string Token, DateTimeOffset ExpiresAt) Issue(string subject, string? email, string? name, string? upn = null)
     {
         var now = _time.GetUtcNow();
         var expires = now.AddMinutes(_settings.TokenLifetimeMinutes);
@@ -50,6 +51,11 @@ public sealed partial class DevTokenIssuer
         if (email is not null)
         {
             claims["email"] = email;
+        }
+
+        if (upn is not null)
+        {
+            claims[CallerClaims.Upn] = upn;
         }
 
         if (name is not null)
@@ -95,7 +101,8 @@ public sealed partial class DevTokenIssuer
     internal static partial Regex SubjectPattern();
 }
 
-public sealed record DevTokenRequest(string? Sub, string? Email, string? Name);
+/// <summary>Omit <c>email</c> for a token without one; <c>upn</c> adds an Entra v1 <c>upn</c> claim.</summary>
+public sealed record DevTokenRequest(string? Sub, string? Email, string? Name, string? Upn = null);
 
 public sealed record DevTokenResponse(string AccessToken, string TokenType, DateTimeOffset ExpiresAt);
 
@@ -120,10 +127,17 @@ public static class DevIssuerApi
             errors["sub"] = ["Required: 1-128 characters of letters, digits and . _ : @ -."];
         }
 
-        string? email = null;
-        if (request.Email is not null && (email = Caller.NormalizeEmail(request.Email)) is null)
+        // Addresses are kept as written (not normalised), as Entra would send them, so the app's own normalising is what gets tested.
+        var email = request.Email;
+        if (email is not null && Caller.NormalizeEmail(email) is null)
         {
             errors["email"] = ["Not an email address."];
+        }
+
+        var upn = request.Upn;
+        if (upn is not null && Caller.NormalizeEmail(upn) is null)
+        {
+            errors["upn"] = ["Not an email-like user principal name."];
         }
 
         var name = request.Name?.Trim();
@@ -137,7 +151,7 @@ public static class DevIssuerApi
             return ApiProblem.Validation(errors);
         }
 
-        var (token, expires) = issuer.Issue(sub!, email, string.IsNullOrEmpty(name) ? null : name);
+        var (token, expires) = issuer.Issue(sub!, email, string.IsNullOrEmpty(name) ? null : name, upn);
         return TypedResults.Ok(new DevTokenResponse(token, "Bearer", expires));
     }
 }

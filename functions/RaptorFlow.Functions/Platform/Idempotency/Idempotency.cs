@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.DataProtection;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
@@ -43,10 +44,15 @@ public static class IdempotencyRegistration
 
 /// <summary>
 /// Stores each keyed request's response in Table Storage. The insert of the key's row is the lock,
-/// so of two concurrent duplicates exactly one runs; the row expires after 24 hours.
+/// so of two concurrent duplicates exactly one runs; the row expires after 24 hours. Recorded bodies
+/// are encrypted with Data Protection (bound to the key's scope): responses carry one-time secrets
+/// (invitation tokens, API keys), and no secret is stored in plaintext.
 /// </summary>
-public sealed partial class IdempotencyMiddleware(RequestDelegate next, StorageAccount storage, TimeProvider time, ILogger<IdempotencyMiddleware> logger)
+public sealed partial class IdempotencyMiddleware(
+    RequestDelegate next, StorageAccount storage, TimeProvider time, IDataProtectionProvider dataProtection, ILogger<IdempotencyMiddleware> logger)
 {
+    public const string ProtectionPurpose = "RaptorFlow.Idempotency.RecordedResponse.v1";
+
     public const string KeyHeader = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotency-Replayed";
 
@@ -57,6 +63,9 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, StorageA
 
     private const int ChunkBytes = 60 * 1024;
     private const int MaxChunks = 14;
+
+    // Data Protection adds a key id, IV and MAC (well under 1 KiB).
+    private const int ProtectionOverhead = 1024;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -123,9 +132,9 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, StorageA
         {
             await next(context);
             var status = context.Response.StatusCode;
-            var bytes = captured.ToArray();
-            if (status < 500 && bytes.Length <= ChunkBytes * MaxChunks)
+            if (status < 500 && captured.Length <= (ChunkBytes * MaxChunks) - ProtectionOverhead)
             {
+                var bytes = Protector(row.PartitionKey).Protect(captured.ToArray());
                 var done = new TableEntity(row.PartitionKey, row.RowKey)
                 {
                     ["State"] = "done",
@@ -136,6 +145,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, StorageA
                     ["Location"] = context.Response.Headers.Location.ToString(),
                     ["ETagHeader"] = context.Response.Headers.ETag.ToString(),
                     ["Chunks"] = (bytes.Length + ChunkBytes - 1) / ChunkBytes,
+                    ["Protected"] = true,
                 };
                 for (var i = 0; i * ChunkBytes < bytes.Length; i++)
                 {
@@ -231,7 +241,10 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, StorageA
         return new Claim(ClaimOutcome.InFlight, null);
     }
 
-    private static async Task ReplayAsync(HttpContext context, TableEntity row)
+    /// <summary>A protector per key scope, so a recorded body decrypts only for the caller, org and key it was recorded under.</summary>
+    private IDataProtector Protector(string partition) => dataProtection.CreateProtector(ProtectionPurpose, partition);
+
+    private async Task ReplayAsync(HttpContext context, TableEntity row)
     {
         var response = context.Response;
         response.StatusCode = row.GetInt32("Status") ?? StatusCodes.Status200OK;
@@ -258,8 +271,10 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, StorageA
             writer.Write(row.GetBinary($"Body{i}"));
         }
 
-        response.ContentLength = writer.WrittenCount;
-        await response.Body.WriteAsync(writer.WrittenMemory, context.RequestAborted);
+        // Records written before bodies were encrypted (at most 24 hours old) replay as they are.
+        var body = row.GetBoolean("Protected") == true ? Protector(row.PartitionKey).Unprotect(writer.WrittenSpan.ToArray()) : writer.WrittenSpan.ToArray();
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, context.RequestAborted);
     }
 
     private static string Fingerprint(HttpRequest request, byte[] body)

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;
 
 namespace RaptorFlow.Functions.Platform.Paging;
@@ -25,21 +26,20 @@ public sealed record PageRequest(int Limit, string? Cursor)
 
     public static ValueTask<PageRequest?> BindAsync(HttpContext context, ParameterInfo parameter)
     {
-        var query = context.Request.Query;
-        var limit = DefaultLimit;
-        var rawLimit = query["limit"].ToString();
-        if (query["limit"].Count > 1 || (rawLimit.Length > 0 && (!int.TryParse(rawLimit, System.Globalization.NumberStyles.None, null, out limit) || limit is < 1 or > MaxLimit)))
+        var query = new QueryValues(context.Request.Query);
+        var limit = query.Number("limit", 1, MaxLimit) ?? DefaultLimit;
+        if (query.Errors.ContainsKey("limit"))
         {
             throw Invalid("limit", $"limit must be a whole number from 1 to {MaxLimit}.");
         }
 
-        var cursor = query["cursor"].ToString();
-        if (query["cursor"].Count > 1 || cursor.Length > 2048)
+        var cursor = query.Text("cursor", maxLength: 2048);
+        if (!query.IsValid)
         {
             throw Invalid("cursor", "cursor is not one this API issued.");
         }
 
-        return ValueTask.FromResult<PageRequest?>(new PageRequest(limit, cursor.Length == 0 ? null : cursor));
+        return ValueTask.FromResult<PageRequest?>(new PageRequest(limit, cursor));
     }
 
     internal static ApiProblemException Invalid(string field, string detail) =>
@@ -50,14 +50,15 @@ public sealed record PageRequest(int Limit, string? Cursor)
 public static class TablePaging
 {
     /// <summary>
-    /// One page of <paramref name="filter"/>. The cursor is bound to the filter, so a cursor from
-    /// one list cannot be replayed against another.
+    /// One page of <paramref name="filter"/>. The cursor is bound to <paramref name="scope"/> (by
+    /// default the filter itself), so a cursor from one list cannot be replayed against another. A
+    /// filter that changes from page to page (one holding the current time) must name a stable scope.
     /// </summary>
     public static async Task<(IReadOnlyList<T> Items, string? NextCursor)> ReadPageAsync<T>(
-        this TableClient table, string filter, PageRequest page, CancellationToken cancellationToken, IEnumerable<string>? select = null)
+        this TableClient table, string filter, PageRequest page, CancellationToken cancellationToken, IEnumerable<string>? select = null, string? scope = null)
         where T : class, ITableEntity, new()
     {
-        var binding = Binding(filter);
+        var binding = scope ?? filter;
         var continuation = page.Cursor is null ? null : Decode(page.Cursor, binding);
         await foreach (var result in table.QueryAsync<T>(filter, page.Limit, select, cancellationToken).AsPages(continuation, page.Limit))
         {
@@ -89,8 +90,6 @@ public static class TablePaging
 
         throw PageRequest.Invalid("cursor", "cursor is not one this API issued for this list.");
     }
-
-    private static string Binding(string filter) => filter;
 
     private static string BindingOf(string scope) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(scope)))[..16];
