@@ -49,6 +49,28 @@ public static class RazorpayTestKit
         };
     }
 
+    /// <summary>A payment link (or order, with <paramref name="entity"/> = <c>order</c>) whose notes name the org, as the app creates them for invoices.</summary>
+    public static JsonObject NotedEntity(string entity, string id, long amount, string? orgId, string? invoiceId = null) => new()
+    {
+        ["id"] = id,
+        ["entity"] = entity,
+        ["amount"] = amount,
+        ["currency"] = "INR",
+        ["status"] = "paid",
+        ["notes"] = orgId is null ? new JsonArray() : new JsonObject { ["org_id"] = orgId, ["invoice_id"] = invoiceId },
+    };
+
+    public static JsonObject Refund(string refundId, string paymentId, long amount, string status = "processed") => new()
+    {
+        ["id"] = refundId,
+        ["entity"] = "refund",
+        ["amount"] = amount,
+        ["currency"] = "INR",
+        ["payment_id"] = paymentId,
+        ["status"] = status,
+        ["notes"] = new JsonArray(),
+    };
+
     public static string Event(string name, params (string Entity, JsonObject Value)[] entities)
     {
         var payload = new JsonObject();
