@@ -29,10 +29,15 @@ public static class RazorpayPaymentLinks
 
     public static IReadOnlyCollection<Link> Links(WireMockServer razorpay) => Held.GetOrCreateValue(razorpay).Values.ToList();
 
-    /// <summary>Every <c>POST /v1/payment_links</c> creates a link echoing the amount, currency, reference and notes.</summary>
-    public static void Succeed(WireMockServer razorpay)
+    /// <summary>
+    /// Every <c>POST /v1/payment_links</c> creates a link echoing the amount, currency, reference and
+    /// notes; the first <paramref name="lostAnswers"/> creations are carried out but answered 504, as
+    /// when the answer is lost on its way back.
+    /// </summary>
+    public static void Succeed(WireMockServer razorpay, int lostAnswers = 0)
     {
         var links = Held.GetOrCreateValue(razorpay);
+        var lost = lostAnswers;
         razorpay.Given(Request.Create().WithPath(Path).UsingPost())
             .RespondWith(Response.Create().WithCallback(request =>
             {
@@ -53,7 +58,9 @@ public static class RazorpayPaymentLinks
                     var link = new Link(id, root.GetProperty("amount").GetInt64(), root.GetProperty("currency").GetString()!, reference,
                         root.TryGetProperty("notes", out var notes) ? notes.Clone() : JsonDocument.Parse("{}").RootElement);
                     links[id] = link;
-                    return Answer(200, Entity(link));
+                    return lost-- > 0
+                        ? Answer(504, new { error = new { code = "GATEWAY_ERROR", description = "Gateway timed out." } })
+                        : Answer(200, Entity(link));
                 }
             }));
         razorpay.Given(Request.Create().WithPath(Path).UsingGet())
