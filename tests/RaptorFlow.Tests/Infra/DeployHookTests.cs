@@ -152,7 +152,16 @@ public sealed class DeployHookTests
             var errors = process.StandardError.ReadToEndAsync();
             // A guard against a hook that never ends, not a performance assertion.
             using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await process.WaitForExitAsync(guard.Token);
+            try
+            {
+                await process.WaitForExitAsync(guard.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{script} did not end: it has no bound.");
+            }
+
             return (process.ExitCode, await output + await errors);
         }
 
