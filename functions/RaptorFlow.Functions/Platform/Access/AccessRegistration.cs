@@ -60,7 +60,7 @@ public static class AccessRegistration
             services.AddOptions<JwtBearerOptions>(DevIssuerScheme).Configure<DevTokenIssuer>((o, issuer) => issuer.Configure(o));
         }
 
-        services.AddKeyRing();
+        services.AddKeyRing(configuration);
 
         // AddAuthentication brings data protection, whose hosted service reads (or creates and
         // writes) the key ring at every start: ≈ 5 % of the cold start. Nothing here protects data
