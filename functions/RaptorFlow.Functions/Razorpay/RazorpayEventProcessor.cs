@@ -114,7 +114,8 @@ public sealed partial class RazorpayEventProcessor(
             var claim = await paymentOwners.ClaimAsync(paymentId, new PaymentOwner(owner.OrgId, owner.InvoiceId), razorpayEvent.Id, cancellationToken);
             if (claim.Owner.OrgId == owner.OrgId)
             {
-                return (owner, claim.Release, "");
+                // The invoice recorded with the owner stands in for one these notes do not name.
+                return (owner with { InvoiceId = owner.InvoiceId ?? claim.Owner.InvoiceId }, claim.Release, "");
             }
 
             LogOwnerConflict(logger, paymentId, claim.Owner.OrgId, owner.OrgId, razorpayEvent.Id);
@@ -202,9 +203,14 @@ public sealed partial class RazorpayEventProcessor(
             && await ledger.ReadAsync(PlatformLedger, captureId, cancellationToken) is { } capture
             && capture.Lines.FirstOrDefault(l => l.Account == RazorpayClearing && l.Debit > 0) is { } captured)
         {
-            // The event that releases may be a refund: the capture is posted here too, decided as its own event would.
-            var invoiceId = (await paymentOwners.FindAsync(paymentId, cancellationToken))?.InvoiceId;
-            posted.Add(await PostCaptureAsync(new Owner(orgId, orgId, invoiceId, null), paymentId, captured.Debit, captured.Currency, eventId, cancellationToken));
+            // The event that releases may be a refund: the capture is posted here too, unless an
+            // event of the payment already did, decided as its own event would.
+            if (await ledger.FindTransactionIdAsync(orgId, $"payment:{paymentId}", cancellationToken) is null)
+            {
+                var invoiceId = (await paymentOwners.FindAsync(paymentId, cancellationToken))?.InvoiceId;
+                posted.Add(await PostCaptureAsync(new Owner(orgId, orgId, invoiceId, null), paymentId, captured.Debit, captured.Currency, eventId, cancellationToken));
+            }
+
             posted.Add((await ledger.ReverseAsync(PlatformLedger, captureId, $"payment:{paymentId}:released", why, cancellationToken)).TransactionId);
             LogReleased(logger, paymentId, orgId, eventId);
         }
