@@ -303,7 +303,7 @@ public sealed partial class InvoiceIssuer(
                 throw new InvalidOperationException($"Invoice {earlier.InvoiceId} of {row.OrgId} for an earlier period is not issued yet.");
             }
 
-            // Newer invoices first overwrite older records of the same period: records only grow.
+            // Oldest first, so a later invoice's record of a period replaces an earlier one's (records only grow).
             foreach (var record in earlier.UsageBilled is null ? [] : JsonSerializer.Deserialize<List<BilledUsage>>(earlier.UsageBilled, InvoiceBook.LineJson) ?? [])
             {
                 if (record.PeriodStart >= row.PeriodStart.AddMonths(-2) && record.PeriodStart < row.PeriodStart)

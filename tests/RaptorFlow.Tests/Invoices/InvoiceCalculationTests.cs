@@ -58,22 +58,32 @@ public sealed class InvoiceCalculationTests
         new Plan("prime", "Prime", 9_999_991, "INR", new Dictionary<string, MeterPrice>(), 60),
     ];
 
-    /// <summary>A month from 2024 to 2035 and up to eight plan changes from ten days before it to ten days after it, to the second.</summary>
+    /// <summary>
+    /// A month from 2024 to 2035 and up to eight plan changes from ten days before it to ten days after
+    /// it, to the second; a third of them on a midnight (the period's start and end among them), a third a second either side of one.
+    /// </summary>
     private static readonly Gen<(DateTimeOffset Start, List<PlanChange> History)> Histories =
-        Gen.Select(Gen.Int[2024, 2035], Gen.Int[1, 12], Gen.Select(Gen.Int[-10 * 86_400, 41 * 86_400], Gen.Int[0, Plans.Length - 1], Gen.Int[0, 4]).List[0, 8])
+        Gen.Select(Gen.Int[2024, 2035], Gen.Int[1, 12], Gen.Select(Gen.Int[-10 * 86_400, 41 * 86_400], Gen.Int[0, Plans.Length - 1], Gen.Int[0, 4], Gen.Int[-1, 4]).List[0, 8])
             .Select((year, month, changes) =>
             {
                 var start = new DateTimeOffset(year, month, 1, 0, 0, 0, TimeSpan.Zero);
+                static int Snap(int seconds, int how) => how switch
+                {
+                    0 => (int)Math.Floor(seconds / 86_400.0) * 86_400,
+                    -1 or 1 => ((int)Math.Floor(seconds / 86_400.0) * 86_400) + how,
+                    _ => seconds,
+                };
                 var history = changes
-                    .Select(c => new PlanChange(start.AddSeconds(c.Item1), Plans[c.Item2].Id, FeeCollectedByRazorpay: c.Item3 == 0))
+                    .Select(c => new PlanChange(start.AddSeconds(Snap(c.Item1, c.Item4)), Plans[c.Item2].Id, FeeCollectedByRazorpay: c.Item3 == 0))
                     .GroupBy(c => c.EffectiveFrom).Select(g => g.Last()).OrderBy(c => c.EffectiveFrom).ToList();
                 return (start, history);
             });
 
+    private static List<PlanInEffect> InEffect(IReadOnlyList<PlanChange> history, DateTimeOffset start, DateTimeOffset end) =>
+        [.. PlanHistory.During(history, "free", start, end).Select(c => new PlanInEffect(c.EffectiveFrom, Plans.Single(p => p.Id == c.PlanId), !c.FeeCollectedByRazorpay))];
+
     private static InvoiceAmounts Bill(IReadOnlyList<PlanChange> history, DateTimeOffset start, DateTimeOffset end) =>
-        InvoiceCalculation.Calculate(
-            [.. PlanHistory.During(history, "free", start, end).Select(c => new PlanInEffect(c.EffectiveFrom, Plans.Single(p => p.Id == c.PlanId), !c.FeeCollectedByRazorpay))],
-            start, end, new Dictionary<string, long>(), []);
+        InvoiceCalculation.Calculate(InEffect(history, start, end), start, end, new Dictionary<string, long>(), []);
 
     private static long InvoiceFee(PlanChange change) => change.FeeCollectedByRazorpay ? 0 : Plans.Single(p => p.Id == change.PlanId).MonthlyFeeMinor;
 
@@ -102,9 +112,7 @@ public sealed class InvoiceCalculationTests
             Assert.Equal(amounts.TotalMinor, amounts.Lines.Sum(l => l.AmountMinor));
             Assert.Equal(amounts.SubtotalMinor + InvoiceCalculation.Gst(amounts.SubtotalMinor), amounts.TotalMinor);
             Assert.All(fees.Where(l => l.Kind == InvoiceLineKind.Proration), l => Assert.Equal(days, l.DaysInPeriod));
-            Assert.Equal(days, fees.Count == 0 || fees[0].Kind == InvoiceLineKind.PlanFee ? days : InvoiceCalculation.DaysByPlan(
-                [.. PlanHistory.During(h.History, "free", start, end).Select(c => new PlanInEffect(c.EffectiveFrom, Plans.Single(p => p.Id == c.PlanId), !c.FeeCollectedByRazorpay))],
-                start, end).Sum(r => r.Days));
+            Assert.Equal(days, InvoiceCalculation.DaysByPlan(InEffect(h.History, start, end), start, end).Sum(r => r.Days));
         }, iter: 2_000);
 
     [Fact]
