@@ -42,6 +42,7 @@ public static class KeyRingRegistration
             }
         });
 
+        // Read here rather than bound with KeyVaultSettings: until infra/ creates the key and sets it, Azure runs without it.
         if (configuration[$"{KeyVaultSettings.SectionName}:KeyRingKey"] is { Length: > 0 } keyId)
         {
             var credential = new Lazy<DefaultAzureCredential>(() => new DefaultAzureCredential(new DefaultAzureCredentialOptions

@@ -45,9 +45,6 @@ public sealed class KeyVaultSettings : ISettingsSection
 
     /// <summary>The vault's URI; when empty, secrets come from configuration.</summary>
     public Uri? Uri { get; set; }
-
-    /// <summary>The key (<c>https://{vault}/keys/{name}</c>) that wraps the Data Protection key ring; when empty the ring's keys are not wrapped.</summary>
-    public Uri? KeyRingKey { get; set; }
 }
 
 /// <summary>Reads a secret and its previous enabled version from Key Vault.</summary>
