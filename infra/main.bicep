@@ -162,6 +162,7 @@ module functionApp 'modules/function-app.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     applicationInsightsName: applicationInsightsName
     keyVaultUri: keyVault.outputs.uri
+    keyRingKeyUri: keyVault.outputs.keyRingKeyUri
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     corsAllowedOrigins: corsAllowedOrigins

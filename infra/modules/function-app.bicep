@@ -17,6 +17,9 @@ param deploymentContainerUrl string
 param applicationInsightsName string
 param keyVaultUri string
 
+@description('Versionless URI of the Key Vault key that wraps the Data Protection key ring.')
+param keyRingKeyUri string
+
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
 
@@ -50,6 +53,7 @@ var settings = {
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   KeyVault__Uri: keyVaultUri
+  KeyVault__KeyRingKeyUri: keyRingKeyUri
   AzureAd__Instance: environment().authentication.loginEndpoint
   AzureAd__TenantId: azureAdTenantId
   AzureAd__ClientId: azureAdClientId

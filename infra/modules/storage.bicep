@@ -58,6 +58,7 @@ var queueNames = [
 ]
 
 var containerNames = [
+  'data-protection'
   'function-timers'
   'razorpay-inbox'
 ]

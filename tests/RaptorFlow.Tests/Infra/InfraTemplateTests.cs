@@ -18,6 +18,7 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
         public const string StorageQueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
         public const string StorageTableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
         public const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
+        public const string KeyVaultCryptoServiceEncryptionUser = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
         public const string MonitoringMetricsPublisher = "3913510d-42f4-4e42-8a64-420c390055eb";
     }
 
@@ -176,6 +177,7 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
     [InlineData(Roles.StorageTableDataContributor, "Microsoft.Storage/storageAccounts")]
     [InlineData(Roles.KeyVaultSecretsUser, "Microsoft.KeyVault/vaults")]
     [InlineData(Roles.MonitoringMetricsPublisher, "Microsoft.Insights/components")]
+    [InlineData(Roles.KeyVaultCryptoServiceEncryptionUser, "Microsoft.KeyVault/vaults/keys")]
     public void App_identity_is_granted_its_role_on_the_resource(string roleId, string scopeType)
     {
         var grants = AppIdentityRoleAssignments().Where(a => ArmTemplate.RoleIds(a).Contains(roleId)).ToList();
@@ -191,7 +193,7 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
         string[] needed =
         [
             Roles.StorageBlobDataOwner, Roles.StorageQueueDataContributor, Roles.StorageTableDataContributor,
-            Roles.KeyVaultSecretsUser, Roles.MonitoringMetricsPublisher,
+            Roles.KeyVaultSecretsUser, Roles.MonitoringMetricsPublisher, Roles.KeyVaultCryptoServiceEncryptionUser,
         ];
         Assert.Equal(needed.Order(StringComparer.Ordinal), granted.Order(StringComparer.Ordinal));
     }
@@ -259,6 +261,18 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
         Assert.Equal("[parameters('identityClientId')]", settings["AzureWebJobsStorage__clientId"]);
         Assert.Equal("[parameters('identityClientId')]", settings["AZURE_CLIENT_ID"]);
         Assert.DoesNotContain("AzureWebJobsStorage", settings.Keys);
+    }
+
+    [Fact]
+    public void Key_ring_is_wrapped_by_an_rsa_key_that_only_wraps_and_rotates_and_the_app_is_told_its_versionless_uri()
+    {
+        var key = Template.One("Microsoft.KeyVault/vaults/keys").Properties;
+        Assert.Equal("RSA", (string?)key["kty"]);
+        Assert.True((int)key["keySize"]! >= 3072);
+        Assert.Equal(["unwrapKey", "wrapKey"], key["keyOps"]!.AsArray().Select(o => (string)o!).Order(StringComparer.Ordinal));
+        Assert.Equal("rotate", (string?)key["rotationPolicy"]!["lifetimeActions"]![0]!["action"]!["type"]);
+        Assert.Equal("[parameters('keyRingKeyUri')]", AppSettings()["KeyVault__KeyRingKeyUri"]);
+        Assert.Equal("[reference('keyVault').outputs.keyRingKeyUri.value]", (string?)Template.ModuleParameter("function-app", "keyRingKeyUri"));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public static class KeyRingRegistration
 
     /// <summary>
     /// The key ring in <paramref name="container"/>; its keys are wrapped by the Key Vault key
-    /// <c>KeyVault:KeyRingKey</c> when set (in Azure), or by a <see cref="KeyRingWrapping"/> registered directly.
+    /// <c>KeyVault:KeyRingKeyUri</c> when set (in Azure), or by a <see cref="KeyRingWrapping"/> registered directly.
     /// </summary>
     public static IServiceCollection AddKeyRing(this IServiceCollection services, IConfiguration configuration, string container = BlobKeyRing.Container)
     {
@@ -42,8 +42,8 @@ public static class KeyRingRegistration
             }
         });
 
-        // Read here rather than bound with KeyVaultSettings: until infra/ creates the key and sets it, Azure runs without it.
-        if (configuration[$"{KeyVaultSettings.SectionName}:KeyRingKey"] is { Length: > 0 } keyId)
+        // Read at registration, before options exist: the wrapping decides how the key ring is built.
+        if (configuration[$"{KeyVaultSettings.SectionName}:KeyRingKeyUri"] is { Length: > 0 } keyId)
         {
             var credential = new Lazy<DefaultAzureCredential>(() => new DefaultAzureCredential(new DefaultAzureCredentialOptions
             {
@@ -109,7 +109,7 @@ public sealed class KeyVaultXmlDecryptor(IServiceProvider services) : IXmlDecryp
     public XElement Decrypt(XElement encryptedElement)
     {
         var wrapping = services.GetService<KeyRingWrapping>()
-            ?? throw new InvalidOperationException("The key ring is wrapped by a Key Vault key, and KeyVault:KeyRingKey is not set.");
+            ?? throw new InvalidOperationException("The key ring is wrapped by a Key Vault key, and KeyVault:KeyRingKeyUri is not set.");
         var keyId = new Uri((string)encryptedElement.Attribute("keyId")!);
         var dataKey = wrapping.ClientFor(keyId).UnwrapKey(KeyWrapAlgorithm.RsaOaep256, Read(encryptedElement, "wrappedKey")).Key;
         try

@@ -45,6 +45,9 @@ public sealed class KeyVaultSettings : ISettingsSection
 
     /// <summary>The vault's URI; when empty, secrets come from configuration.</summary>
     public Uri? Uri { get; set; }
+
+    /// <summary>The Key Vault key that wraps the Data Protection key ring; when empty, the ring is stored unwrapped (local work).</summary>
+    public Uri? KeyRingKeyUri { get; set; }
 }
 
 /// <summary>Reads a secret and its previous enabled version from Key Vault.</summary>
