@@ -102,10 +102,29 @@ public sealed class LocalAzurite : IAsyncDisposable
         return azurite;
     }
 
-    /// <summary>Kills Azurite (SIGKILL): a storage outage. Its data survives only with a data folder.</summary>
+    /// <summary>
+    /// Stops Azurite (SIGTERM, so it saves its data; SIGKILL after 10 s): a storage outage. Its data
+    /// survives only with a data folder. Killed outright, Azurite loses the writes it acknowledged
+    /// since its last save, which no real storage account does.
+    /// </summary>
     public async Task StopAsync()
     {
-        if (!_process.HasExited)
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        using (var term = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", Text(_process.Id) } }))
+        {
+            await (term?.WaitForExitAsync() ?? Task.CompletedTask);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();

@@ -90,21 +90,26 @@ public sealed class SoakScenario : ILoadScenario
             {
                 await driver.WaitForProgressAsync(at);
                 var pending = await BacklogAsync(azurite);
+                var inFlight = driver.InFlight();
                 await app.DisposeAsync(); // SIGKILL
-                var caught = await CaughtAsync(azurite, payments, driver.InFlightAtKill());
+                driver.Paused = true; // Razorpay backs off while the endpoint is down
+                var caught = await CaughtAsync(azurite, payments, inFlight);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  kill -9 at {driver.Answered}/{deliveries.Length} deliveries answered, backlog {pending}: {caught.StoredUnanswered} stored but unanswered (between inbox write and answer, enqueue included), " +
-                    $"{caught.PostedUnmarked} posted but not marked processed (mid-posting), {caught.Received} received but unprocessed"));
+                    $"  kill -9 at {driver.Answered}/{deliveries.Length} deliveries answered, queue backlog {pending}: {inFlight.Count} requests in flight, " +
+                    $"{caught.StoredUnanswered} of them stored but never answered (killed between inbox write and answer, enqueue included); " +
+                    $"{caught.PostedUnmarked} events posted but not marked processed (killed mid-posting); {caught.Received} stored events unprocessed"));
                 crashes.Add(new JsonObject
                 {
                     ["atAnswered"] = driver.Answered,
-                    ["backlog"] = pending,
+                    ["queueBacklog"] = pending,
+                    ["requestsInFlight"] = inFlight.Count,
                     ["storedButUnanswered"] = caught.StoredUnanswered,
                     ["postedButNotMarked"] = caught.PostedUnmarked,
                     ["receivedUnprocessed"] = caught.Received,
                 });
                 var restart = Stopwatch.StartNew();
                 app = await context.StartAppAsync(azurite, settings);
+                driver.Paused = false;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  restarted in {restart.Elapsed.TotalSeconds:F1} s"));
             }
 
@@ -136,6 +141,8 @@ public sealed class SoakScenario : ILoadScenario
             }
 
             var processed = watch.Elapsed;
+            var statuses = (await StatusesAsync(azurite)).Values.GroupBy(s => s).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+            Console.WriteLine($"  inbox: {string.Join(", ", statuses.Select(s => $"{s.Value} {s.Key}"))}");
             var check = await CheckAsync(azurite, payments, orgs);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {deliveries.Length} deliveries accepted in {ingested.TotalSeconds:F0} s after {driver.Attempts} attempts " +
@@ -161,6 +168,7 @@ public sealed class SoakScenario : ILoadScenario
                 ["ingestSeconds"] = Math.Round(ingested.TotalSeconds, 1),
                 ["settledSeconds"] = Math.Round(processed.TotalSeconds, 1),
                 ["allSettled"] = drained,
+                ["inbox"] = new JsonObject([.. statuses.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))]),
                 ["lost"] = check.Lost,
                 ["doubled"] = check.Doubled,
                 ["misplaced"] = check.Misplaced,
@@ -184,7 +192,7 @@ public sealed class SoakScenario : ILoadScenario
         private readonly ConcurrentQueue<(Delivery Delivery, int Attempt, long NotBefore)> _retries = new();
         private readonly ConcurrentDictionary<HttpStatusCode, int> _statuses = new();
         private readonly ConcurrentDictionary<string, bool> _inFlight = new();
-        private readonly ConcurrentBag<string> _diedInFlight = [];
+        private readonly ConcurrentDictionary<string, bool> _answeredIds = new();
         private int _next = -1;
         private int _answered;
         private int _attempts;
@@ -197,17 +205,10 @@ public sealed class SoakScenario : ILoadScenario
 
         public int Status(HttpStatusCode status) => _statuses.GetValueOrDefault(status);
 
-        /// <summary>The event ids whose request died with the app (taken once per kill).</summary>
-        public IReadOnlyCollection<string> InFlightAtKill()
-        {
-            var ids = new HashSet<string>(_inFlight.Keys);
-            while (_diedInFlight.TryTake(out var id))
-            {
-                ids.Add(id);
-            }
+        public volatile bool Paused;
 
-            return ids;
-        }
+        /// <summary>Events whose request is in flight now and whose earlier deliveries were never answered.</summary>
+        public IReadOnlyCollection<string> InFlight() => [.. _inFlight.Keys.Where(id => !_answeredIds.ContainsKey(id))];
 
         public async Task WaitForProgressAsync(double fraction)
         {
@@ -238,6 +239,11 @@ public sealed class SoakScenario : ILoadScenario
                     continue;
                 }
 
+                while (Paused)
+                {
+                    await Task.Delay(50);
+                }
+
                 if (work.Attempt > MaxAttemptsPerDelivery)
                 {
                     throw new InvalidOperationException($"Delivery of {work.Delivery.EventId} failed {MaxAttemptsPerDelivery} times.");
@@ -254,6 +260,7 @@ public sealed class SoakScenario : ILoadScenario
                     using var response = await context.Http.PostAsync(new Uri(app().BaseAddress, "/api/v1/webhooks/razorpay"), content);
                     if (response.IsSuccessStatusCode)
                     {
+                        _answeredIds[work.Delivery.EventId] = true;
                         Interlocked.Increment(ref _answered);
                         continue;
                     }
@@ -263,7 +270,6 @@ public sealed class SoakScenario : ILoadScenario
                 catch (HttpRequestException)
                 {
                     Interlocked.Increment(ref _connectionErrors);
-                    _diedInFlight.Add(work.Delivery.EventId);
                 }
                 catch (TaskCanceledException)
                 {
@@ -354,18 +360,21 @@ public sealed class SoakScenario : ILoadScenario
     }
 
     /// <summary>Inbox rows still <c>received</c> (stored, not yet processed).</summary>
-    private static async Task<List<string>> ReceivedAsync(LocalAzurite azurite)
+    private static async Task<List<string>> ReceivedAsync(LocalAzurite azurite) => [.. (await StatusesAsync(azurite)).Where(s => s.Value == "received").Select(s => s.Key)];
+
+    private static async Task<Dictionary<string, string>> StatusesAsync(LocalAzurite azurite)
     {
-        var ids = new List<string>();
-        await foreach (var row in Inbox(azurite).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Status eq {"received"}"), select: ["PartitionKey"]))
+        var statuses = new Dictionary<string, string>();
+        await foreach (var row in Inbox(azurite).QueryAsync<TableEntity>(select: ["PartitionKey", "Status"]))
         {
-            ids.Add(row.PartitionKey);
+            statuses[row.PartitionKey] = row.GetString("Status") ?? "";
         }
 
-        return ids;
+        return statuses;
     }
 
-    private static async Task<int> UnsettledAsync(LocalAzurite azurite) => (await ReceivedAsync(azurite)).Count;
+    /// <summary>Events still to be processed: received, or failed and waiting for the queue's retry.</summary>
+    private static async Task<int> UnsettledAsync(LocalAzurite azurite) => (await StatusesAsync(azurite)).Values.Count(s => s is "received" or "failed");
 
     /// <summary>What the kill interrupted: requests that stored their event and died before answering, and postings not yet marked processed.</summary>
     private static async Task<(int StoredUnanswered, int PostedUnmarked, int Received)> CaughtAsync(LocalAzurite azurite, List<Payment> payments, IReadOnlyCollection<string> inFlight)
@@ -442,14 +451,20 @@ public sealed class SoakScenario : ILoadScenario
         }
 
         int lost = 0, doubled = 0, misplaced = 0;
+        var examples = new List<string>();
         foreach (var payment in payments)
         {
             foreach (var key in payment.Refund > 0 ? new[] { $"payment:{payment.Id}", $"refund:{payment.RefundId}" } : [$"payment:{payment.Id}"])
             {
                 var homes = await HomesAsync(payment, key);
+                var wrong = homes.Count != 1 || homes[0] != payment.OrgLedger;
                 lost += homes.Count == 0 ? 1 : 0;
                 doubled += homes.Count > 1 ? 1 : 0;
-                misplaced += homes.Count == 1 && homes[0] != payment.OrgLedger ? 1 : 0;
+                misplaced += homes.Count == 1 && wrong ? 1 : 0;
+                if (wrong && examples.Count < 5)
+                {
+                    examples.Add($"{key} (notes on {payment.NotesOn}) in [{string.Join(", ", homes)}], belongs in {payment.OrgLedger}");
+                }
             }
         }
 
@@ -464,7 +479,17 @@ public sealed class SoakScenario : ILoadScenario
             var mine = payments.Where(p => p.OrgLedger == ledgerId).ToList();
             var clearing = (await reader.AccountsAsync(ledgerId, CancellationToken.None))
                 .Single(a => a.Code == ChartOfAccounts.RazorpayClearing).Balances.SingleOrDefault(b => b.Currency == "INR")?.Balance ?? 0;
-            expected &= clearing == mine.Sum(p => p.Amount - p.Fee - p.Refund);
+            var implied = mine.Sum(p => p.Amount - p.Fee - p.Refund);
+            if (clearing != implied)
+            {
+                expected = false;
+                Console.WriteLine($"    ledger {ledgerId}: razorpay_clearing {clearing}, the deliveries imply {implied}");
+            }
+        }
+
+        foreach (var example in examples)
+        {
+            Console.WriteLine($"    e.g. {example}");
         }
 
         return new Check(lost, doubled, misplaced, consistent, expected);
