@@ -204,13 +204,22 @@ public sealed partial class InvoiceIssuer(
 
         if (row.ParsedStatus == InvoiceStatus.Void)
         {
-            return Committed(await ReverseAsync(row, cancellationToken));
+            return await VoidStepAsync(row, cancellationToken);
         }
 
         if (row.TotalMinor > 0 && row.LedgerTransactionId is null)
         {
-            row.LedgerTransactionId = await PostAsync(row, cancellationToken);
-            return Committed(await book.TryReplaceAsync(row, cancellationToken));
+            var posted = await PostAsync(row, cancellationToken);
+            row.LedgerTransactionId = posted;
+            if (await book.TryReplaceAsync(row, cancellationToken))
+            {
+                return Step.Done;
+            }
+
+            // A void may have committed while this posting was on its way, after the void looked for
+            // it and found none: re-check now that it has committed, and reverse it if so.
+            await ReverseIfVoidAsync(row.OrgId, row.InvoiceId, posted, cancellationToken);
+            return Step.Lost;
         }
 
         if (row.ParsedStatus == InvoiceStatus.Issued && row.TotalMinor > 0 && row.PaymentLinkId is null && row.PaymentLinkError is null)
@@ -279,7 +288,8 @@ public sealed partial class InvoiceIssuer(
         return result.TransactionId;
     }
 
-    private async Task<bool> ReverseAsync(InvoiceRow row, CancellationToken cancellationToken)
+    /// <summary>The void's steps: reverse the posting, then cancel the payment link so it cannot be paid.</summary>
+    private async Task<Step> VoidStepAsync(InvoiceRow row, CancellationToken cancellationToken)
     {
         // Looked up by key, not only on the row: a run that posted just before the void committed
         // has not written the transaction id, and its own conditional write will fail and bring it here.
@@ -289,11 +299,77 @@ public sealed partial class InvoiceIssuer(
             var reversal = await ledger.ReverseAsync(row.OrgId, posted, ReversalKey(row.InvoiceId), $"invoice {row.Number} voided", cancellationToken);
             row.LedgerTransactionId = posted;
             row.ReversalTransactionId = reversal.TransactionId;
-            return await book.TryReplaceAsync(row, cancellationToken);
+            return Committed(await book.TryReplaceAsync(row, cancellationToken));
+        }
+
+        // A link exists, or may (a run asked Razorpay for one and may not have recorded its answer).
+        if (row.PaymentLinkCancelledAt is null && (row.PaymentLinkId is not null || row.LinkClaimedAt is not null))
+        {
+            return await CancelPaymentLinkAsync(row, cancellationToken);
         }
 
         row.Pending = false;
-        return await book.TryReplaceAsync(row, cancellationToken);
+        return Committed(await book.TryReplaceAsync(row, cancellationToken));
+    }
+
+    /// <summary>Reverses a posting that committed after its invoice was voided (the void found no posting to reverse).</summary>
+    private async Task ReverseIfVoidAsync(string orgId, string invoiceId, string posted, CancellationToken cancellationToken)
+    {
+        for (var round = 1; round <= MaxRounds; round++)
+        {
+            var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
+            if (row is null || row.ParsedStatus != InvoiceStatus.Void || row.ReversalTransactionId is not null)
+            {
+                return;
+            }
+
+            var reversal = await ledger.ReverseAsync(orgId, posted, ReversalKey(invoiceId), $"invoice {row.Number} voided", cancellationToken);
+            row.LedgerTransactionId = posted;
+            row.ReversalTransactionId = reversal.TransactionId;
+            if (await book.TryReplaceAsync(row, cancellationToken))
+            {
+                LogLateReversal(logger, orgId, invoiceId, reversal.TransactionId);
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cancels the void invoice's payment links: the one recorded, or those Razorpay holds under the
+    /// invoice's reference id. Razorpay refuses to cancel a link that is paid, cancelled or expired
+    /// (400): nothing is left to cancel. A payment that reached the link before the cancel is the
+    /// org's customer_credit. Razorpay unavailable: a later run cancels it.
+    /// </summary>
+    private async Task<Step> CancelPaymentLinkAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var links = row.PaymentLinkId is { } recorded
+                ? [recorded]
+                : (await razorpay.FindPaymentLinksAsync(row.InvoiceId, cancellationToken)).Select(l => l.Id).ToList();
+            foreach (var linkId in links)
+            {
+                try
+                {
+                    await razorpay.CancelPaymentLinkAsync(linkId, cancellationToken);
+                    LogLinkCancelled(logger, row.InvoiceId, linkId);
+                }
+                catch (RazorpayApiException ex) when (ex.Status == HttpStatusCode.BadRequest)
+                {
+                    LogLinkNotCancellable(logger, row.InvoiceId, linkId, ex.Code, ex.Description);
+                }
+            }
+
+            row.PaymentLinkCancelledAt = time.GetUtcNow();
+            row.LastLinkFailure = null;
+            return Committed(await book.TryReplaceAsync(row, CancellationToken.None));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            row.LastLinkFailure = ex is RazorpayApiException api ? $"{(int)api.Status} {api.Code}" : ex.GetType().Name;
+            LogLinkFailed(logger, ex, row.InvoiceId);
+            return await book.TryReplaceAsync(row, CancellationToken.None) ? Step.Deferred : Step.Lost;
+        }
     }
 
     /// <summary>
@@ -322,14 +398,17 @@ public sealed partial class InvoiceIssuer(
             ["invoice_number"] = row.Number!,
         };
         var deferred = false;
+        RazorpayPaymentLink? created = null;
         try
         {
-            var link = await razorpay.CreatePaymentLinkAsync(
-                new CreatePaymentLinkRequest(row.TotalMinor, row.Currency, $"{settings.Value.SellerName} invoice {row.Number}", Notes: notes), cancellationToken);
-            row.PaymentLinkId = link.Id;
-            row.PaymentUrl = link.ShortUrl;
-            row.LastLinkFailure = null;
-            LogLinked(logger, row.InvoiceId, link.Id);
+            created = await CreateOrFindPaymentLinkAsync(row, notes, cancellationToken);
+            if (created is not null)
+            {
+                row.PaymentLinkId = created.Id;
+                row.PaymentUrl = created.ShortUrl;
+                row.LastLinkFailure = null;
+                LogLinked(logger, row.InvoiceId, created.Id);
+            }
         }
         catch (RazorpayApiException ex) when (ex.Status is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity)
         {
@@ -347,7 +426,59 @@ public sealed partial class InvoiceIssuer(
         }
 
         var committed = await book.TryReplaceAsync(row, CancellationToken.None);
+        if (!committed && created is not null)
+        {
+            await KeepLinkOfVoidInvoiceAsync(row.OrgId, row.InvoiceId, created, cancellationToken);
+        }
+
         return !committed ? Step.Lost : deferred ? Step.Deferred : Step.Done;
+    }
+
+    /// <summary>
+    /// Creates the invoice's link with <c>reference_id</c> = the invoice id, so a creation retried
+    /// after a timeout (whose first attempt Razorpay did carry out) cannot leave two payable links:
+    /// Razorpay refuses the duplicate reference, and the link it holds under it is the invoice's.
+    /// </summary>
+    private async Task<RazorpayPaymentLink?> CreateOrFindPaymentLinkAsync(InvoiceRow row, Dictionary<string, string> notes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await razorpay.CreatePaymentLinkAsync(
+                new CreatePaymentLinkRequest(row.TotalMinor, row.Currency, $"{settings.Value.SellerName} invoice {row.Number}", ReferenceId: row.InvoiceId, Notes: notes),
+                cancellationToken);
+        }
+        catch (RazorpayApiException ex) when (ex.Status == HttpStatusCode.BadRequest)
+        {
+            var existing = (await razorpay.FindPaymentLinksAsync(row.InvoiceId, cancellationToken)).FirstOrDefault(l => l.ReferenceId == row.InvoiceId);
+            if (existing is null)
+            {
+                throw;
+            }
+
+            LogLinkFound(logger, row.InvoiceId, existing.Id);
+            return existing;
+        }
+    }
+
+    /// <summary>A link created while the invoice was being voided: recorded on the void invoice, whose next step cancels it.</summary>
+    private async Task KeepLinkOfVoidInvoiceAsync(string orgId, string invoiceId, RazorpayPaymentLink link, CancellationToken cancellationToken)
+    {
+        for (var round = 1; round <= MaxRounds; round++)
+        {
+            var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
+            if (row is null || row.ParsedStatus != InvoiceStatus.Void || row.PaymentLinkId == link.Id)
+            {
+                return;
+            }
+
+            row.PaymentLinkId = link.Id;
+            row.PaymentLinkCancelledAt = null;
+            row.Pending = true;
+            if (await book.TryReplaceAsync(row, cancellationToken))
+            {
+                return;
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Claimed {Period} of {OrgId} for invoice {InvoiceId}")]
@@ -364,6 +495,18 @@ public sealed partial class InvoiceIssuer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not create the payment link of invoice {InvoiceId}; the next run retries")]
     private static partial void LogLinkFailed(ILogger logger, Exception exception, string invoiceId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Invoice {InvoiceId} already had payment link {PaymentLinkId} under its reference id; kept it")]
+    private static partial void LogLinkFound(ILogger logger, string invoiceId, string paymentLinkId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cancelled payment link {PaymentLinkId} of void invoice {InvoiceId}")]
+    private static partial void LogLinkCancelled(ILogger logger, string invoiceId, string paymentLinkId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment link {PaymentLinkId} of void invoice {InvoiceId} cannot be cancelled: {Code} {Description}")]
+    private static partial void LogLinkNotCancellable(ILogger logger, string invoiceId, string paymentLinkId, string code, string description);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Invoice {InvoiceId} of {OrgId} was voided while it was being posted; reversed the posting as {TransactionId}")]
+    private static partial void LogLateReversal(ILogger logger, string orgId, string invoiceId, string transactionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Voided invoice {InvoiceId} ({Number}) of {OrgId}")]
     private static partial void LogVoided(ILogger logger, string orgId, string invoiceId, string? number);

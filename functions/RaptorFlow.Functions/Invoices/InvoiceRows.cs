@@ -121,6 +121,9 @@ public sealed class InvoiceRow : ITableEntity
     /// <summary>Why Razorpay refused the link (e.g. an amount below its minimum); retrying cannot help.</summary>
     public string? PaymentLinkError { get; set; }
 
+    /// <summary>When the void invoice's payment link was cancelled (or found no longer payable).</summary>
+    public DateTimeOffset? PaymentLinkCancelledAt { get; set; }
+
     public DateTimeOffset? PaidAt { get; set; }
     public DateTimeOffset? VoidedAt { get; set; }
     public string? VoidedBy { get; set; }

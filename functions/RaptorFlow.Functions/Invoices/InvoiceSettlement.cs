@@ -5,9 +5,10 @@ using RaptorFlow.Functions.Razorpay;
 namespace RaptorFlow.Functions.Invoices;
 
 /// <summary>
-/// Tells the payment processor which invoices are open, and marks them paid. Recording a payment
-/// inserts a payment row and updates the invoice (ETag) in one entity-group transaction, so a
-/// redelivered payment is recorded once and a concurrent one never loses an update.
+/// Tells the payment processor which invoices are open, and applies payments to them. Applying a
+/// payment inserts a payment row and updates the invoice (ETag) in one entity-group transaction,
+/// before the payment is posted, so a redelivered payment is applied once and concurrent ones
+/// never take more than is due.
 /// </summary>
 public sealed partial class InvoiceSettlement(InvoiceBook book, TimeProvider time, ILogger<InvoiceSettlement> logger) : IInvoiceSettlement
 {
@@ -21,7 +22,7 @@ public sealed partial class InvoiceSettlement(InvoiceBook book, TimeProvider tim
             : null;
     }
 
-    public async Task RecordPaymentAsync(string orgId, string invoiceId, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken)
+    public async Task<long> ApplyPaymentAsync(string orgId, string invoiceId, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -29,12 +30,30 @@ public sealed partial class InvoiceSettlement(InvoiceBook book, TimeProvider tim
             if (row is null || row.IsDraft)
             {
                 LogUnknownInvoice(logger, orgId, invoiceId, paymentId);
-                return;
+                return 0;
+            }
+
+            var recorded = await book.Table.GetEntityIfExistsAsync<InvoicePaymentRow>(orgId, InvoiceKeys.Payment(invoiceId, paymentId), cancellationToken: cancellationToken);
+            if (recorded.HasValue)
+            {
+                return recorded.Value!.AmountMinor;
+            }
+
+            // Only an issued invoice whose posting is recorded takes money: receivable then holds its
+            // total, so crediting what is due never takes receivable below zero. A void or paid
+            // invoice takes nothing; the payment is the org's customer_credit.
+            var applied = row.ParsedStatus == InvoiceStatus.Issued && row.LedgerTransactionId is not null && row.Currency == currency
+                ? Math.Min(amountMinor, row.AmountDueMinor)
+                : 0;
+            if (applied <= 0)
+            {
+                LogNotApplied(logger, paymentId, invoiceId, row.Status);
+                return 0;
             }
 
             var now = time.GetUtcNow();
-            row.AmountPaidMinor = checked(row.AmountPaidMinor + amountMinor);
-            if (row.ParsedStatus == InvoiceStatus.Issued && row.AmountPaidMinor >= row.TotalMinor)
+            row.AmountPaidMinor = checked(row.AmountPaidMinor + applied);
+            if (row.AmountPaidMinor >= row.TotalMinor)
             {
                 row.Status = InvoiceStatus.Paid.ToWire();
                 row.PaidAt = now;
@@ -46,31 +65,33 @@ public sealed partial class InvoiceSettlement(InvoiceBook book, TimeProvider tim
                 RowKey = InvoiceKeys.Payment(invoiceId, paymentId),
                 InvoiceId = invoiceId,
                 PaymentId = paymentId,
-                AmountMinor = amountMinor,
+                AmountMinor = applied,
                 Currency = currency,
                 RecordedAt = now,
             };
             try
             {
+                // The payment row and the invoice together: a payment is applied once, and two
+                // payments (or a payment and a void) racing on one invoice are serialised by its ETag.
                 await book.Table.SubmitTransactionAsync(
                 [
                     new TableTransactionAction(TableTransactionActionType.Add, payment),
                     new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, row.ETag),
                 ], cancellationToken);
-                LogRecorded(logger, paymentId, invoiceId, amountMinor, row.Status);
-                return;
+                LogRecorded(logger, paymentId, invoiceId, applied, row.Status);
+                return applied;
             }
-            catch (RequestFailedException ex) when (ex.Status == 409)
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
             {
-                // The payment row exists: this payment was recorded before.
-                return;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxAttempts)
-            {
+                // 409: another event of this payment applied it first (read what it recorded);
+                // 412: the invoice changed (another payment, a void): decide again.
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 20)), cancellationToken);
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} takes nothing from invoice {InvoiceId}, which is {Status} or not yet posted; the org is credited")]
+    private static partial void LogNotApplied(ILogger logger, string paymentId, string invoiceId, string status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId} names invoice {InvoiceId} that org {OrgId} does not have; not recorded on an invoice")]
     private static partial void LogUnknownInvoice(ILogger logger, string orgId, string invoiceId, string paymentId);

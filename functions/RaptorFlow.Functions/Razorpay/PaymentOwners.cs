@@ -7,6 +7,28 @@ namespace RaptorFlow.Functions.Razorpay;
 /// <summary>Which org a Razorpay payment belongs to, as first learnt from the notes of one of its events.</summary>
 public sealed record PaymentOwner(string OrgId, string? InvoiceId);
 
+/// <summary>What claiming a payment for an org came to: the owner recorded first (which may not be the org asked for), and whether parked postings must be released to it.</summary>
+public sealed record OwnerClaim(PaymentOwner Owner, bool Release);
+
+/// <summary>A refund of the payment as its events reported it: parked in suspense while the payment's org was unknown, or failed.</summary>
+public sealed record PaymentRefund(string RefundId, long Amount, string Currency, bool Parked, bool Failed);
+
+/// <summary>A refund of a payment: partition = payment id, row key <c>refund|{refundId}</c>.</summary>
+public sealed class PaymentRefundRow : ITableEntity
+{
+    public const string Prefix = "refund|";
+
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public long Amount { get; set; }
+    public string Currency { get; set; } = "";
+    public bool Parked { get; set; }
+    public bool Failed { get; set; }
+}
+
 /// <summary>One row per payment: partition = payment id, row key <c>owner</c>.</summary>
 public sealed class PaymentOwnerRow : ITableEntity
 {
@@ -48,17 +70,18 @@ public sealed class PaymentOwners(StorageAccount storage)
     }
 
     /// <summary>
-    /// Records that the payment is <paramref name="owner"/>'s (the first org named stays: a later event
-    /// naming another is not trusted to move money). True when an event naming no org came first, so
-    /// whatever it parked in suspense must be released.
+    /// Records that the payment is <paramref name="owner"/>'s unless an earlier event recorded an org:
+    /// the first org recorded stays, and a later event naming another is not trusted to move money.
+    /// Release is true when an event naming no org came first, so whatever it parked in suspense
+    /// must be released to the recorded owner.
     /// </summary>
-    public async Task<bool> ClaimAsync(string paymentId, PaymentOwner owner, string eventId, CancellationToken cancellationToken)
+    public async Task<OwnerClaim> ClaimAsync(string paymentId, PaymentOwner owner, string eventId, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             if (await TryAddAsync(new PaymentOwnerRow { PartitionKey = paymentId, OrgId = owner.OrgId, InvoiceId = owner.InvoiceId, SourceEventId = eventId }, cancellationToken))
             {
-                return false;
+                return new OwnerClaim(owner, false);
             }
 
             var row = await ReadAsync(paymentId, cancellationToken);
@@ -69,7 +92,7 @@ public sealed class PaymentOwners(StorageAccount storage)
 
             if (row.OrgId.Length > 0)
             {
-                return row.Parked;
+                return new OwnerClaim(new PaymentOwner(row.OrgId, row.InvoiceId), row.Parked);
             }
 
             try
@@ -80,7 +103,7 @@ public sealed class PaymentOwners(StorageAccount storage)
                     [nameof(PaymentOwnerRow.InvoiceId)] = owner.InvoiceId,
                 };
                 await Table.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, cancellationToken);
-                return true;
+                return new OwnerClaim(owner, true);
             }
             catch (RequestFailedException e) when (e.Status == 412 && attempt < MaxAttempts)
             {
@@ -98,6 +121,42 @@ public sealed class PaymentOwners(StorageAccount storage)
 
         // The row exists: either it names the org, or another event naming none parked the payment already.
         return await FindAsync(paymentId, cancellationToken);
+    }
+
+    /// <summary>Notes a refund parked in suspense, before it is posted there, so whichever event learns the org releases it.</summary>
+    public Task ParkRefundAsync(string paymentId, string refundId, long amount, string currency, CancellationToken cancellationToken) =>
+        Table.UpsertEntityAsync(new TableEntity(paymentId, PaymentRefundRow.Prefix + refundId)
+        {
+            [nameof(PaymentRefundRow.Amount)] = amount,
+            [nameof(PaymentRefundRow.Currency)] = currency,
+            [nameof(PaymentRefundRow.Parked)] = true,
+        }, TableUpdateMode.Merge, cancellationToken);
+
+    /// <summary>Notes that a refund failed, before its postings are looked for, so a refund posted later sees it and reverses itself.</summary>
+    public Task MarkRefundFailedAsync(string paymentId, string refundId, CancellationToken cancellationToken) =>
+        Table.UpsertEntityAsync(new TableEntity(paymentId, PaymentRefundRow.Prefix + refundId)
+        {
+            [nameof(PaymentRefundRow.Failed)] = true,
+        }, TableUpdateMode.Merge, cancellationToken);
+
+    public async Task<bool> RefundFailedAsync(string paymentId, string refundId, CancellationToken cancellationToken)
+    {
+        var row = await Table.GetEntityIfExistsAsync<PaymentRefundRow>(paymentId, PaymentRefundRow.Prefix + refundId, cancellationToken: cancellationToken);
+        return row.HasValue && row.Value!.Failed;
+    }
+
+    /// <summary>The refunds of the payment its events reported (a handful per payment: one partition, one query).</summary>
+    public async Task<IReadOnlyList<PaymentRefund>> RefundsAsync(string paymentId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {paymentId} and RowKey ge {PaymentRefundRow.Prefix} and RowKey lt {"refund}"}");
+        var refunds = new List<PaymentRefund>();
+        await foreach (var row in Table.QueryAsync<PaymentRefundRow>(filter, cancellationToken: cancellationToken))
+        {
+            refunds.Add(new PaymentRefund(row.RowKey[PaymentRefundRow.Prefix.Length..], row.Amount, row.Currency, row.Parked, row.Failed));
+        }
+
+        return refunds;
     }
 
     private async Task<PaymentOwnerRow?> ReadAsync(string paymentId, CancellationToken cancellationToken)

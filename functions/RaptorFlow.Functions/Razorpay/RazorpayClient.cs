@@ -32,6 +32,9 @@ public sealed record CreatePaymentLinkRequest(
 
 public sealed record RazorpayPaymentLink(string Id, long Amount, string Currency, string Status, string ShortUrl, string? ReferenceId);
 
+/// <summary>The page <c>GET /v1/payment_links</c> answers.</summary>
+public sealed record RazorpayPaymentLinks(IReadOnlyList<RazorpayPaymentLink>? PaymentLinks);
+
 public sealed record CreateSubscriptionRequest(string PlanId, int TotalCount, IReadOnlyDictionary<string, string>? Notes = null, bool CustomerNotify = true);
 
 public sealed record RazorpaySubscription(string Id, string PlanId, string Status);
@@ -74,8 +77,21 @@ public sealed class RazorpayClient(HttpClient http)
     public Task<RazorpayRefund> CreateRefundAsync(string paymentId, CreateRefundRequest refund, CancellationToken cancellationToken) =>
         SendAsync<RazorpayRefund>(HttpMethod.Post, $"payments/{Uri.EscapeDataString(paymentId)}/refund", refund, retryOnServerError: false, cancellationToken);
 
+    /// <summary>
+    /// Creates a link. Razorpay refuses a second link with one <c>reference_id</c> (400), which makes a
+    /// retried creation safe: the caller looks the first one up by its reference.
+    /// </summary>
     public Task<RazorpayPaymentLink> CreatePaymentLinkAsync(CreatePaymentLinkRequest link, CancellationToken cancellationToken) =>
         SendAsync<RazorpayPaymentLink>(HttpMethod.Post, "payment_links", link, retryOnServerError: true, cancellationToken);
+
+    /// <summary>The links created with <paramref name="referenceId"/> (Razorpay keeps a reference id unique among links).</summary>
+    public async Task<IReadOnlyList<RazorpayPaymentLink>> FindPaymentLinksAsync(string referenceId, CancellationToken cancellationToken) =>
+        (await SendAsync<RazorpayPaymentLinks>(HttpMethod.Get, $"payment_links?reference_id={Uri.EscapeDataString(referenceId)}", null, retryOnServerError: true, cancellationToken))
+            .PaymentLinks ?? [];
+
+    /// <summary>Cancels a link in the <c>created</c> state; Razorpay answers 400 for a link already paid, cancelled or expired.</summary>
+    public Task<RazorpayPaymentLink> CancelPaymentLinkAsync(string paymentLinkId, CancellationToken cancellationToken) =>
+        SendAsync<RazorpayPaymentLink>(HttpMethod.Post, $"payment_links/{Uri.EscapeDataString(paymentLinkId)}/cancel", null, retryOnServerError: true, cancellationToken);
 
     public Task<RazorpaySubscription> CreateSubscriptionAsync(CreateSubscriptionRequest subscription, CancellationToken cancellationToken) =>
         SendAsync<RazorpaySubscription>(HttpMethod.Post, "subscriptions", subscription, retryOnServerError: true, cancellationToken);

@@ -29,6 +29,8 @@ public sealed partial class RazorpayEventProcessor(
                 return await CaptureAsync(razorpayEvent, cancellationToken);
             case "refund.processed":
                 return await RefundAsync(razorpayEvent, cancellationToken);
+            case "refund.failed" or "refund.reversed":
+                return await RefundFailedAsync(razorpayEvent, cancellationToken);
             case "settlement.processed":
                 return await SettlementAsync(razorpayEvent, cancellationToken);
         }
@@ -58,63 +60,18 @@ public sealed partial class RazorpayEventProcessor(
             return new EventOutcome(InboxStatus.Ignored, "The event carries no payment with an id, a positive amount and a currency.");
         }
 
-        var owner = await OwnerOfAsync(razorpayEvent, payment, cancellationToken);
+        var (owner, release, conflict) = await ResolveOwnerAsync(razorpayEvent, paymentId, payment, cancellationToken);
         var indexed = PaymentOwnerKeys.IsUsable(paymentId);
-        var release = false;
-        if (indexed && owner.OrgId is not null)
-        {
-            release = await paymentOwners.ClaimAsync(paymentId, new PaymentOwner(owner.OrgId, owner.InvoiceId), razorpayEvent.Id, cancellationToken);
-        }
-        else if (indexed && await paymentOwners.OwnerOrParkAsync(paymentId, razorpayEvent.Id, cancellationToken) is { } known)
-        {
-            // Another event of this payment named its org: this one belongs there too.
-            owner = new Owner(known.OrgId, known.OrgId, known.InvoiceId, null);
-        }
 
         var posted = new List<string>();
         var captureKey = $"payment:{paymentId}";
 
-        // Once posted, a capture is never re-decided: a later event must not find the invoice
-        // already paid (by this very payment) and credit the org a second way.
+        // Once posted, a capture is never re-decided.
         var transactionId = await ledger.FindTransactionIdAsync(owner.LedgerId, captureKey, cancellationToken);
-        long settled = 0;
         if (transactionId is null)
         {
-            var lines = new List<PostingLine> { PostingLine.Dr(RazorpayClearing, currency, amount, $"Payment {paymentId}") };
-            if (owner.OrgId is null)
-            {
-                lines.Add(PostingLine.Cr(Suspense, currency, amount, owner.Why));
-            }
-            else
-            {
-                var invoice = owner.InvoiceId is null ? null : await invoices.FindOpenInvoiceAsync(owner.OrgId, owner.InvoiceId, cancellationToken);
-                settled = invoice is not null && invoice.Currency == currency ? Math.Min(invoice.OutstandingMinor, amount) : 0;
-                if (settled > 0)
-                {
-                    lines.Add(PostingLine.Cr(Receivable, currency, settled, $"Invoice {owner.InvoiceId}"));
-                }
-
-                if (amount - settled > 0)
-                {
-                    lines.Add(PostingLine.Cr(CustomerCredit, currency, amount - settled, owner.InvoiceId is null ? null : $"Not absorbed by invoice {owner.InvoiceId}"));
-                }
-            }
-
-            var result = await ledger.PostAsync(
-                new PostingBatch(owner.LedgerId, captureKey, $"Razorpay payment {paymentId} captured", lines, razorpayEvent.Id), cancellationToken);
-            transactionId = result.TransactionId;
+            transactionId = await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, cancellationToken);
             posted.Add(transactionId);
-        }
-        else if (owner.OrgId is not null && owner.InvoiceId is not null)
-        {
-            settled = await ReceivableSettledAsync(owner.LedgerId, transactionId, cancellationToken);
-        }
-
-        // After the posting, and again on every redelivery: recording the payment on the invoice is
-        // idempotent on the invoice's side, and a crash between the two is repaired by a retry.
-        if (settled > 0 && owner.OrgId is not null && owner.InvoiceId is not null)
-        {
-            await invoices.RecordPaymentAsync(owner.OrgId, owner.InvoiceId, paymentId, settled, currency, cancellationToken);
         }
 
         // Razorpay's fee (which includes its GST) is often null on the first event of a payment;
@@ -131,51 +88,156 @@ public sealed partial class RazorpayEventProcessor(
             posted.Add(result.TransactionId);
         }
 
-        if (release)
-        {
-            posted.AddRange(await ReleaseFromSuspenseAsync(paymentId, owner.OrgId!, razorpayEvent.Id, cancellationToken));
-        }
-        else if (indexed && owner.OrgId is null && await paymentOwners.FindAsync(paymentId, cancellationToken) is { } late)
-        {
-            // The org was named while this event parked the payment: release what it just posted.
-            posted.AddRange(await ReleaseFromSuspenseAsync(paymentId, late.OrgId, razorpayEvent.Id, cancellationToken));
-        }
-
+        posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
         LogCapture(logger, paymentId, owner.LedgerId, razorpayEvent.Id);
-        return new EventOutcome(InboxStatus.Processed, $"Payment {paymentId} in ledger {owner.LedgerId}: {string.Join(", ", posted.DefaultIfEmpty(transactionId))}.");
+        return new EventOutcome(InboxStatus.Processed,
+            $"{conflict}Payment {paymentId} in ledger {owner.LedgerId}: {string.Join(", ", posted.DefaultIfEmpty(transactionId))}.");
     }
 
     /// <summary>
-    /// Undoes what an event naming no org posted to suspense for a payment that turned out to be
-    /// <paramref name="orgId"/>'s: the capture is reversed (the org's own event posts it there), the
-    /// fee is moved to the org's ledger. Each step is idempotent, so a retry after a crash completes it.
+    /// The payment's owner as all its events resolve it: the org its notes (or its order's or link's)
+    /// name, recorded as the payment's owner unless another was recorded first, which then wins; with
+    /// no org named, the owner another event recorded, else the payment is parked (suspense). A
+    /// conflicting org named later is logged and reported in the event's outcome.
+    /// </summary>
+    private async Task<(Owner Owner, bool Release, string Conflict)> ResolveOwnerAsync(
+        RazorpayEvent razorpayEvent, string paymentId, JsonElement primary, CancellationToken cancellationToken)
+    {
+        var owner = await OwnerOfAsync(razorpayEvent, primary, cancellationToken);
+        if (!PaymentOwnerKeys.IsUsable(paymentId))
+        {
+            return (owner, false, "");
+        }
+
+        if (owner.OrgId is not null)
+        {
+            var claim = await paymentOwners.ClaimAsync(paymentId, new PaymentOwner(owner.OrgId, owner.InvoiceId), razorpayEvent.Id, cancellationToken);
+            if (claim.Owner.OrgId == owner.OrgId)
+            {
+                // The invoice recorded with the owner stands in for one these notes do not name.
+                return (owner with { InvoiceId = owner.InvoiceId ?? claim.Owner.InvoiceId }, claim.Release, "");
+            }
+
+            LogOwnerConflict(logger, paymentId, claim.Owner.OrgId, owner.OrgId, razorpayEvent.Id);
+            return (new Owner(claim.Owner.OrgId, claim.Owner.OrgId, claim.Owner.InvoiceId, null), claim.Release,
+                $"{OwnerConflictOutcome}: the notes name {owner.OrgId}, but payment {paymentId} belongs to {claim.Owner.OrgId}, its first recorded owner. ");
+        }
+
+        // Another event of this payment named its org: this one belongs there too.
+        return await paymentOwners.OwnerOrParkAsync(paymentId, razorpayEvent.Id, cancellationToken) is { } known
+            ? (new Owner(known.OrgId, known.OrgId, known.InvoiceId, null), false, "")
+            : (owner, false, "");
+    }
+
+    /// <summary>
+    /// After an event's own postings: when it learnt the org of a parked payment, or parked it while
+    /// another event was naming the org (both write the owner row before posting and read it after,
+    /// so of two concurrent events at least one sees the other), what suspense holds is released.
+    /// </summary>
+    private async Task<List<string>> ReleaseIfOwnedAsync(string paymentId, Owner owner, bool release, bool indexed, string eventId, CancellationToken cancellationToken)
+    {
+        if (release && owner.OrgId is not null)
+        {
+            return await ReleaseFromSuspenseAsync(paymentId, owner.OrgId, eventId, cancellationToken);
+        }
+
+        if (indexed && owner.OrgId is null && await paymentOwners.FindAsync(paymentId, cancellationToken) is { } late)
+        {
+            return await ReleaseFromSuspenseAsync(paymentId, late.OrgId, eventId, cancellationToken);
+        }
+
+        return [];
+    }
+
+    /// <summary>
+    /// Posts a capture. In an org's ledger the payment is applied to its invoice first (under the
+    /// invoice's ETag, once per payment, so every event and retry gets the same answer): what the
+    /// invoice took is credited to receivable, which therefore never exceeds what is still due
+    /// however many payments race, and a void invoice takes nothing. The rest is customer_credit.
+    /// </summary>
+    private async Task<string> PostCaptureAsync(Owner owner, string paymentId, long amount, string currency, string eventId, CancellationToken cancellationToken)
+    {
+        var lines = new List<PostingLine> { PostingLine.Dr(RazorpayClearing, currency, amount, $"Payment {paymentId}") };
+        if (owner.OrgId is null)
+        {
+            lines.Add(PostingLine.Cr(Suspense, currency, amount, owner.Why));
+        }
+        else
+        {
+            var applied = owner.InvoiceId is null ? 0 : await invoices.ApplyPaymentAsync(owner.OrgId, owner.InvoiceId, paymentId, amount, currency, cancellationToken);
+            if (applied > 0)
+            {
+                lines.Add(PostingLine.Cr(Receivable, currency, applied, $"Invoice {owner.InvoiceId}"));
+            }
+
+            if (amount - applied > 0)
+            {
+                lines.Add(PostingLine.Cr(CustomerCredit, currency, amount - applied, owner.InvoiceId is null ? null : $"Not absorbed by invoice {owner.InvoiceId}"));
+            }
+        }
+
+        var result = await ledger.PostAsync(
+            new PostingBatch(owner.LedgerId, $"payment:{paymentId}", $"Razorpay payment {paymentId} captured", lines, eventId), cancellationToken);
+        return result.TransactionId;
+    }
+
+    /// <summary>
+    /// Undoes what events naming no org posted to suspense for a payment that turned out to be
+    /// <paramref name="orgId"/>'s: the capture is posted in the org and reversed in suspense, the fee
+    /// moved, and each parked refund posted in the org and reversed in suspense. Each step is
+    /// idempotent by key, so a retry after a crash, or a concurrent release, completes it once.
     /// </summary>
     private async Task<List<string>> ReleaseFromSuspenseAsync(string paymentId, string orgId, string eventId, CancellationToken cancellationToken)
     {
         var posted = new List<string>();
+        var why = $"Payment {paymentId} belongs to {orgId}";
         if (await ledger.FindTransactionIdAsync(PlatformLedger, $"payment:{paymentId}:fee", cancellationToken) is { } feeId
             && await ledger.ReadAsync(PlatformLedger, feeId, cancellationToken) is { } fee)
         {
             var lines = fee.Lines.Select(l => new PostingLine(l.Account, l.Currency, l.Debit, l.Credit, l.Memo)).ToList();
             posted.Add((await ledger.PostAsync(new PostingBatch(orgId, $"payment:{paymentId}:fee", fee.Description, lines, eventId), cancellationToken)).TransactionId);
-            posted.Add((await ledger.ReverseAsync(PlatformLedger, feeId, $"payment:{paymentId}:fee:released", $"Payment {paymentId} belongs to {orgId}", cancellationToken)).TransactionId);
+            posted.Add((await ledger.ReverseAsync(PlatformLedger, feeId, $"payment:{paymentId}:fee:released", why, cancellationToken)).TransactionId);
         }
 
-        if (await ledger.FindTransactionIdAsync(PlatformLedger, $"payment:{paymentId}", cancellationToken) is { } captureId)
+        if (await ledger.FindTransactionIdAsync(PlatformLedger, $"payment:{paymentId}", cancellationToken) is { } captureId
+            && await ledger.ReadAsync(PlatformLedger, captureId, cancellationToken) is { } capture
+            && capture.Lines.FirstOrDefault(l => l.Account == RazorpayClearing && l.Debit > 0) is { } captured)
         {
-            posted.Add((await ledger.ReverseAsync(PlatformLedger, captureId, $"payment:{paymentId}:released", $"Payment {paymentId} belongs to {orgId}", cancellationToken)).TransactionId);
+            // The event that releases may be a refund: the capture is posted here too, unless an
+            // event of the payment already did, decided as its own event would.
+            if (await ledger.FindTransactionIdAsync(orgId, $"payment:{paymentId}", cancellationToken) is null)
+            {
+                var invoiceId = (await paymentOwners.FindAsync(paymentId, cancellationToken))?.InvoiceId;
+                posted.Add(await PostCaptureAsync(new Owner(orgId, orgId, invoiceId, null), paymentId, captured.Debit, captured.Currency, eventId, cancellationToken));
+            }
+
+            posted.Add((await ledger.ReverseAsync(PlatformLedger, captureId, $"payment:{paymentId}:released", why, cancellationToken)).TransactionId);
             LogReleased(logger, paymentId, orgId, eventId);
+        }
+
+        foreach (var refund in await paymentOwners.RefundsAsync(paymentId, cancellationToken))
+        {
+            if (refund.Parked && await ledger.FindTransactionIdAsync(PlatformLedger, RefundKey(refund.RefundId), cancellationToken) is { } parked)
+            {
+                if (await PostRefundAsync(orgId, paymentId, refund.RefundId, refund.Amount, refund.Currency, null, eventId, cancellationToken) is { } refundPosted)
+                {
+                    posted.Add(refundPosted);
+                }
+
+                posted.Add((await ledger.ReverseAsync(PlatformLedger, parked, RefundKey(refund.RefundId) + ":unparked", why, cancellationToken)).TransactionId);
+            }
         }
 
         return posted;
     }
 
-    private async Task<long> ReceivableSettledAsync(string ledgerId, string transactionId, CancellationToken cancellationToken)
-    {
-        var transaction = await ledger.ReadAsync(ledgerId, transactionId, cancellationToken);
-        return transaction?.Lines.Where(l => l.Account == Receivable).Sum(l => l.Credit) ?? 0;
-    }
+    private static string RefundKey(string refundId) => $"refund:{refundId}";
 
+    /// <summary>
+    /// Refunds resolve their org as the payment's other events do: the notes on the refunded payment
+    /// (or its refund, order or link), else the payment's recorded owner. While neither knows one the
+    /// refund is parked in suspense and released with the payment.
+    /// </summary>
     private async Task<EventOutcome> RefundAsync(RazorpayEvent razorpayEvent, CancellationToken cancellationToken)
     {
         if (razorpayEvent.Entity("refund") is not { } refund
@@ -186,16 +248,108 @@ public sealed partial class RazorpayEventProcessor(
             return new EventOutcome(InboxStatus.Ignored, "The event carries no refund with an id, a positive amount and a currency.");
         }
 
-        // The org is named on the refunded payment; a refund's own notes are the fallback.
-        var owner = await OwnerOfAsync(razorpayEvent, razorpayEvent.Entity("payment") ?? refund, cancellationToken);
-        var debit = owner.OrgId is null ? Suspense : Refunds;
-        var result = await ledger.PostAsync(new PostingBatch(owner.LedgerId, $"refund:{refundId}",
-            $"Razorpay refund {refundId} of payment {refund.Text("payment_id")}",
+        var paymentId = refund.Text("payment_id") ?? razorpayEvent.Entity("payment")?.Text("id") ?? "";
+        var primary = razorpayEvent.Entity("payment") ?? refund;
+        var indexed = PaymentOwnerKeys.IsUsable(paymentId);
+        var (owner, release, conflict) = indexed
+            ? await ResolveOwnerAsync(razorpayEvent, paymentId, primary, cancellationToken)
+            : (await OwnerOfAsync(razorpayEvent, primary, cancellationToken), false, "");
+
+        var posted = new List<string>();
+        if (owner.OrgId is null && indexed)
+        {
+            // Noted before it is posted, so an event naming the org, now or later, releases it.
+            await paymentOwners.ParkRefundAsync(paymentId, refundId, amount, currency, cancellationToken);
+        }
+
+        if (await PostRefundAsync(owner.LedgerId, indexed ? paymentId : null, refundId, amount, currency, owner.OrgId is null ? owner.Why : null, razorpayEvent.Id, cancellationToken) is { } transactionId)
+        {
+            posted.Add(transactionId);
+        }
+
+        if (indexed)
+        {
+            posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
+        }
+
+        return posted.Count == 0
+            ? new EventOutcome(InboxStatus.Processed, $"{conflict}Refund {refundId} failed before it was posted; nothing posted.")
+            : new EventOutcome(InboxStatus.Processed, $"{conflict}Refund {refundId} of payment {paymentId} in ledger {owner.LedgerId}: {string.Join(", ", posted)}.");
+    }
+
+    /// <summary>
+    /// Posts a refund unless it failed; checks again after posting and reverses it when a failure was
+    /// recorded meanwhile (the failure is recorded before its handler looks for postings, so of the
+    /// two, at least one sees the other). Suspense holds it while its org is unknown.
+    /// </summary>
+    private async Task<string?> PostRefundAsync(
+        string ledgerId, string? paymentId, string refundId, long amount, string currency, string? why, string eventId, CancellationToken cancellationToken)
+    {
+        if (paymentId is not null && await paymentOwners.RefundFailedAsync(paymentId, refundId, cancellationToken))
+        {
+            return null;
+        }
+
+        var result = await ledger.PostAsync(new PostingBatch(ledgerId, RefundKey(refundId),
+            $"Razorpay refund {refundId} of payment {paymentId}",
             [
-                PostingLine.Dr(debit, currency, amount, owner.OrgId is null ? owner.Why : null),
+                PostingLine.Dr(ledgerId == PlatformLedger ? Suspense : Refunds, currency, amount, why),
                 PostingLine.Cr(RazorpayClearing, currency, amount),
-            ], razorpayEvent.Id), cancellationToken);
-        return new EventOutcome(InboxStatus.Processed, $"Refund {refundId} in ledger {owner.LedgerId}: {result.TransactionId}.");
+            ], eventId), cancellationToken);
+
+        if (paymentId is not null && await paymentOwners.RefundFailedAsync(paymentId, refundId, cancellationToken))
+        {
+            await ReverseFailedRefundAsync(ledgerId, result.TransactionId, refundId, cancellationToken);
+        }
+
+        return result.TransactionId;
+    }
+
+    /// <summary>A failed refund's posting is reversed; in suspense under the key its release would use, so it is undone once either way.</summary>
+    private Task<PostingResult> ReverseFailedRefundAsync(string ledgerId, string transactionId, string refundId, CancellationToken cancellationToken) =>
+        ledger.ReverseAsync(ledgerId, transactionId, RefundKey(refundId) + (ledgerId == PlatformLedger ? ":unparked" : ":failed"),
+            $"Refund {refundId} failed", cancellationToken);
+
+    /// <summary>
+    /// A refund that failed (or was reversed) returns no money: nothing is posted, and a posting made
+    /// for it already, in the owner's ledger or in suspense, is reversed.
+    /// </summary>
+    private async Task<EventOutcome> RefundFailedAsync(RazorpayEvent razorpayEvent, CancellationToken cancellationToken)
+    {
+        if (razorpayEvent.Entity("refund") is not { } refund || refund.Text("id") is not { } refundId)
+        {
+            return new EventOutcome(InboxStatus.Ignored, "The event carries no refund with an id.");
+        }
+
+        var paymentId = refund.Text("payment_id") ?? razorpayEvent.Entity("payment")?.Text("id") ?? "";
+        var ledgers = new List<string> { PlatformLedger };
+        if (PaymentOwnerKeys.IsUsable(paymentId))
+        {
+            await paymentOwners.MarkRefundFailedAsync(paymentId, refundId, cancellationToken);
+            if (await paymentOwners.FindAsync(paymentId, cancellationToken) is { } recorded)
+            {
+                ledgers.Add(recorded.OrgId);
+            }
+        }
+
+        if ((await OwnerOfAsync(razorpayEvent, razorpayEvent.Entity("payment") ?? refund, cancellationToken)).OrgId is { } named && !ledgers.Contains(named))
+        {
+            ledgers.Add(named);
+        }
+
+        var reversed = new List<string>();
+        foreach (var ledgerId in ledgers)
+        {
+            if (await ledger.FindTransactionIdAsync(ledgerId, RefundKey(refundId), cancellationToken) is { } posted)
+            {
+                reversed.Add((await ReverseFailedRefundAsync(ledgerId, posted, refundId, cancellationToken)).TransactionId);
+            }
+        }
+
+        LogRefundFailed(logger, refundId, paymentId, reversed.Count);
+        return new EventOutcome(InboxStatus.Processed, reversed.Count == 0
+            ? $"Refund {refundId} failed; nothing was posted for it."
+            : $"Refund {refundId} failed; its posting reversed: {string.Join(", ", reversed)}.");
     }
 
     /// <summary>Settlements pay out the platform's whole Razorpay balance, so they post to the platform ledger.</summary>
@@ -216,12 +370,15 @@ public sealed partial class RazorpayEventProcessor(
         return new EventOutcome(InboxStatus.Processed, $"Settlement {settlementId}: {result.TransactionId}.");
     }
 
+    /// <summary>How the outcome of an event naming an org other than its payment's first recorded owner begins.</summary>
+    public const string OwnerConflictOutcome = "owner_conflict";
+
     private sealed record Owner(string LedgerId, string? OrgId, string? InvoiceId, string? Why);
 
     /// <summary>The org named in the notes of the payment (or its order or link), if it exists.</summary>
     private async Task<Owner> OwnerOfAsync(RazorpayEvent razorpayEvent, JsonElement primary, CancellationToken cancellationToken)
     {
-        var sources = new[] { primary, razorpayEvent.Entity("order"), razorpayEvent.Entity("payment_link") };
+        var sources = new[] { primary, razorpayEvent.Entity("refund"), razorpayEvent.Entity("order"), razorpayEvent.Entity("payment_link") };
         string? orgId = null, invoiceId = null;
         foreach (var source in sources)
         {
@@ -250,6 +407,12 @@ public sealed partial class RazorpayEventProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId} was released from suspense to org {OrgId} by event {EventId}")]
     private static partial void LogReleased(ILogger logger, string paymentId, string orgId, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId} belongs to org {OwnerOrgId}, its first recorded owner; event {EventId} names org {NamedOrgId} and is posted to the owner")]
+    private static partial void LogOwnerConflict(ILogger logger, string paymentId, string ownerOrgId, string namedOrgId, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refund {RefundId} of payment {PaymentId} failed; {Reversed} posting(s) reversed")]
+    private static partial void LogRefundFailed(ILogger logger, string refundId, string paymentId, int reversed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} posted to ledger {LedgerId} from event {EventId}")]
     private static partial void LogCapture(ILogger logger, string paymentId, string ledgerId, string eventId);

@@ -14,8 +14,12 @@ public interface IInvoiceSettlement
     /// <summary>The open invoice <paramref name="invoiceId"/> of the org, or null when it is not one (unknown, another org's, paid, void).</summary>
     Task<OpenInvoice?> FindOpenInvoiceAsync(string orgId, string invoiceId, CancellationToken cancellationToken);
 
-    /// <summary>Records that a payment settled the invoice; called after the posting, possibly more than once for one payment.</summary>
-    Task RecordPaymentAsync(string orgId, string invoiceId, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken);
+    /// <summary>
+    /// Applies a payment to the invoice before it is posted, once per payment: the amount the invoice
+    /// took (at most what was still due; 0 when it is not an open invoice of the org in that currency).
+    /// Called again for the same payment, it answers what it answered the first time.
+    /// </summary>
+    Task<long> ApplyPaymentAsync(string orgId, string invoiceId, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken);
 }
 
 /// <summary>Whether an org exists; a payment naming an unknown org is posted to the platform's suspense ledger.</summary>
@@ -43,8 +47,8 @@ internal sealed class NoOpenInvoices : IInvoiceSettlement
     public Task<OpenInvoice?> FindOpenInvoiceAsync(string orgId, string invoiceId, CancellationToken cancellationToken) =>
         Task.FromResult<OpenInvoice?>(null);
 
-    public Task RecordPaymentAsync(string orgId, string invoiceId, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken) =>
-        Task.CompletedTask;
+    public Task<long> ApplyPaymentAsync(string orgId, string invoiceId, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken) =>
+        Task.FromResult(0L);
 }
 
 /// <summary>An org is known while it exists and is not deleted; a payment for any other goes to suspense.</summary>

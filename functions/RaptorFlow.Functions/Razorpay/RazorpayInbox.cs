@@ -48,9 +48,26 @@ internal sealed class InboxRow : ITableEntity
     public InboxStatus ParsedStatus => Enum.Parse<InboxStatus>(Status, ignoreCase: true);
 }
 
+/// <summary>
+/// An unsettled event's entry in the index partition: row key = event id. Its status and enqueue
+/// time are copies the sweeper filters on; the event's own row decides.
+/// </summary>
+internal sealed class UnsettledRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = InboxKeys.UnsettledPartition;
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+    public string Status { get; set; } = "";
+    public DateTimeOffset EnqueuedAt { get; set; }
+}
+
 internal static class InboxKeys
 {
     public const string TableName = "RazorpayInbox";
+
+    /// <summary>The index of events not yet processed or ignored; '~' never occurs in an event id.</summary>
+    public const string UnsettledPartition = "~unsettled";
     public const string Container = "razorpay-inbox";
     public const string Queue = "razorpay-events";
     public const string Row = "event";
@@ -118,6 +135,9 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
             }
         }
 
+        // The index entry first: a crash before the event's row leaves an entry the sweeper drops,
+        // never an unsettled event the sweeper cannot find.
+        await IndexAsync(eventId, InboxStatus.Received, now, cancellationToken);
         try
         {
             await Table.AddEntityAsync(row, cancellationToken);
@@ -131,6 +151,8 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
                 LogDifferentBody(logger, eventId);
             }
 
+            // A redelivery: the index entry goes back to what the stored event says.
+            await IndexAsync(eventId, existing.Value.ParsedStatus, existing.Value.EnqueuedAt, cancellationToken);
             return (false, existing.Value);
         }
     }
@@ -195,6 +217,7 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
             try
             {
                 await Table.UpdateEntityAsync(update, current.ETag, TableUpdateMode.Merge, cancellationToken);
+                await IndexAsync(eventId, status, current.EnqueuedAt, cancellationToken);
                 return;
             }
             catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 5)
@@ -204,9 +227,21 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
         }
     }
 
-    /// <summary>Events in one status, one page of the table scan at a time.</summary>
+    /// <summary>
+    /// Events in one status, a page at a time. Unsettled ones (received, failed, poison) are read
+    /// from the index partition, so the cost follows what is unsettled, not the history; processed
+    /// and ignored ones are the history and are read by a scan of it.
+    /// </summary>
     public async Task<CursorPage<InboxEvent>> ListAsync(InboxStatus status, PageRequest page, CancellationToken cancellationToken)
     {
+        if (!IsSettled(status))
+        {
+            var indexFilter = TableClient.CreateQueryFilter($"PartitionKey eq {InboxKeys.UnsettledPartition} and Status eq {InboxKeys.StatusText(status)}");
+            var (entries, nextEntry) = await Table.ReadPageAsync<UnsettledRow>(indexFilter, page, cancellationToken);
+            var found = await Task.WhenAll(entries.Select(e => FindAsync(e.RowKey, cancellationToken)));
+            return new CursorPage<InboxEvent>(found.OfType<InboxRow>().Where(r => r.ParsedStatus == status).Select(ToEvent).ToList(), nextEntry);
+        }
+
         var filter = TableClient.CreateQueryFilter($"Status eq {InboxKeys.StatusText(status)}");
         var select = new[]
         {
@@ -232,26 +267,41 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
             [nameof(InboxRow.Replays)] = row.Replays + 1,
         };
 
-        // With the ETag read: two concurrent replays enqueue once.
+        // The index entry first (as when storing), then the event with the ETag read: two concurrent replays enqueue once.
+        await IndexAsync(row.PartitionKey, InboxStatus.Received, (DateTimeOffset)update[nameof(InboxRow.EnqueuedAt)], cancellationToken);
         await Table.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, cancellationToken);
         await EnqueueAsync(row.PartitionKey, cancellationToken);
         LogReplayed(logger, row.PartitionKey);
         return true;
     }
 
-    /// <summary>Re-enqueues events still received (never processed) longer than <paramref name="olderThan"/> after their last enqueue.</summary>
+    /// <summary>
+    /// Re-enqueues events still received (never processed) longer than <paramref name="olderThan"/>
+    /// after their last enqueue. Reads the index partition only, filtered to received entries past
+    /// the cutoff, so its cost does not grow with settled events; each entry is checked against the
+    /// event's own row, and an entry that no longer matches it is corrected or dropped.
+    /// </summary>
     public async Task<int> SweepAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
-        var cutoff = time.GetUtcNow() - olderThan;
-        var filter = TableClient.CreateQueryFilter($"Status eq {InboxKeys.StatusText(InboxStatus.Received)} and EnqueuedAt lt {cutoff}");
-        var select = new[] { "PartitionKey", "RowKey", nameof(InboxRow.EnqueuedAt) };
+        var now = time.GetUtcNow();
+        var cutoff = now - olderThan;
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {InboxKeys.UnsettledPartition} and Status eq {InboxKeys.StatusText(InboxStatus.Received)} and EnqueuedAt lt {cutoff}");
         var swept = 0;
-        await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: select, cancellationToken: cancellationToken))
+        await foreach (var entry in Table.QueryAsync<UnsettledRow>(filter, cancellationToken: cancellationToken))
         {
+            var row = await FindAsync(entry.RowKey, cancellationToken);
+            if (row is null || row.ParsedStatus != InboxStatus.Received || row.EnqueuedAt >= cutoff)
+            {
+                // Stored but never written (a crash after the index entry), settled, or enqueued lately.
+                await IndexAsync(entry.RowKey, row?.ParsedStatus, row?.EnqueuedAt ?? now, cancellationToken);
+                continue;
+            }
+
             try
             {
                 // Claim first with the ETag, so two sweepers do not both enqueue; a lost claim is skipped.
-                await Table.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { [nameof(InboxRow.EnqueuedAt)] = time.GetUtcNow() },
+                await Table.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { [nameof(InboxRow.EnqueuedAt)] = now },
                     row.ETag, TableUpdateMode.Merge, cancellationToken);
             }
             catch (RequestFailedException ex) when (ex.Status is 412 or 404)
@@ -259,6 +309,7 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
                 continue;
             }
 
+            await IndexAsync(entry.RowKey, InboxStatus.Received, now, cancellationToken);
             await EnqueueAsync(row.PartitionKey, cancellationToken);
             swept++;
         }
@@ -269,6 +320,27 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
         }
 
         return swept;
+    }
+
+    private static bool IsSettled(InboxStatus status) => status is InboxStatus.Processed or InboxStatus.Ignored;
+
+    /// <summary>Keeps the event's index entry in step with its status: present while unsettled, gone once settled (or when the event does not exist).</summary>
+    private async Task IndexAsync(string eventId, InboxStatus? status, DateTimeOffset enqueuedAt, CancellationToken cancellationToken)
+    {
+        if (status is { } unsettled && !IsSettled(unsettled))
+        {
+            await Table.UpsertEntityAsync(new UnsettledRow { RowKey = eventId, Status = InboxKeys.StatusText(unsettled), EnqueuedAt = enqueuedAt },
+                TableUpdateMode.Replace, cancellationToken);
+            return;
+        }
+
+        try
+        {
+            await Table.DeleteEntityAsync(InboxKeys.UnsettledPartition, eventId, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
     }
 
     private static InboxEvent ToEvent(InboxRow row) =>

@@ -49,6 +49,28 @@ public static class RazorpayTestKit
         };
     }
 
+    /// <summary>A payment link (or order, with <paramref name="entity"/> = <c>order</c>) whose notes name the org, as the app creates them for invoices.</summary>
+    public static JsonObject NotedEntity(string entity, string id, long amount, string? orgId, string? invoiceId = null) => new()
+    {
+        ["id"] = id,
+        ["entity"] = entity,
+        ["amount"] = amount,
+        ["currency"] = "INR",
+        ["status"] = "paid",
+        ["notes"] = orgId is null ? new JsonArray() : new JsonObject { ["org_id"] = orgId, ["invoice_id"] = invoiceId },
+    };
+
+    public static JsonObject Refund(string refundId, string paymentId, long amount, string status = "processed") => new()
+    {
+        ["id"] = refundId,
+        ["entity"] = "refund",
+        ["amount"] = amount,
+        ["currency"] = "INR",
+        ["payment_id"] = paymentId,
+        ["status"] = status,
+        ["notes"] = new JsonArray(),
+    };
+
     public static string Event(string name, params (string Entity, JsonObject Value)[] entities)
     {
         var payload = new JsonObject();
@@ -149,11 +171,32 @@ public sealed class OpenInvoices : IInvoiceSettlement
     public Task<OpenInvoice?> FindOpenInvoiceAsync(string orgId, string invoiceId, CancellationToken cancellationToken) =>
         Task.FromResult(_open.TryGetValue((orgId, invoiceId), out var invoice) ? invoice : null);
 
-    public Task RecordPaymentAsync(string orgId, string invoiceId, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken)
+    private readonly ConcurrentDictionary<string, long> _applied = new();
+
+    /// <summary>Once per payment, as the invoices feature does: the first answer is kept.</summary>
+    public Task<long> ApplyPaymentAsync(string orgId, string invoiceId, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken)
     {
-        Payments.Add((orgId, invoiceId, paymentId, amountMinor));
-        _open.TryRemove((orgId, invoiceId), out _);
-        return Task.CompletedTask;
+        lock (_applied)
+        {
+            if (_applied.TryGetValue(paymentId, out var known))
+            {
+                return Task.FromResult(known);
+            }
+
+            var applied = _open.TryRemove((orgId, invoiceId), out var invoice) && invoice.Currency == currency ? Math.Min(amountMinor, invoice.OutstandingMinor) : 0;
+            if (invoice is not null && invoice.OutstandingMinor > applied)
+            {
+                _open[(orgId, invoiceId)] = invoice with { OutstandingMinor = invoice.OutstandingMinor - applied };
+            }
+
+            _applied[paymentId] = applied;
+            if (applied > 0)
+            {
+                Payments.Add((orgId, invoiceId, paymentId, applied));
+            }
+
+            return Task.FromResult(applied);
+        }
     }
 }
 

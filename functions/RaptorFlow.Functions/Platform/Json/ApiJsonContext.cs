@@ -85,6 +85,7 @@ namespace RaptorFlow.Functions.Platform.Json;
 [JsonSerializable(typeof(RazorpayRefund))]
 [JsonSerializable(typeof(CreatePaymentLinkRequest))]
 [JsonSerializable(typeof(RazorpayPaymentLink))]
+[JsonSerializable(typeof(RazorpayPaymentLinks))]
 [JsonSerializable(typeof(CreateSubscriptionRequest))]
 [JsonSerializable(typeof(RazorpaySubscription))]
 // Plans, usage, invoices
