@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
@@ -236,12 +237,18 @@ public sealed partial class InvoiceIssuer(
     private async Task<bool> IssueAsync(InvoiceRow row, CancellationToken cancellationToken)
     {
         // Priced before the number is taken, so a pricing failure leaves a draft and no number.
-        var subscription = await subscriptions.GetAsync(row.OrgId, cancellationToken);
-        var plan = plans.Get(subscription.PlanId);
+        // The plans are those in effect during the period, whatever changed since it ended.
+        var history = await subscriptions.GetPlanHistoryAsync(row.OrgId, cancellationToken);
+        var inEffect = PlanHistory.During(history, plans.Default.Id, row.PeriodStart, row.PeriodEnd)
+            .Select(c => new PlanInEffect(c.EffectiveFrom, plans.TryGet(c.PlanId, out var p) ? p : plans.Default, !c.FeeCollectedByRazorpay))
+            .ToList();
+        var plan = InvoiceCalculation.DaysByPlan(inEffect, row.PeriodStart, row.PeriodEnd)[^1].Plan.Plan;
         // Events of the period accepted after the last RollupUsage run (a late batch, a missed timer) are billed too.
         await usage.RollUpPendingAsync(row.OrgId, row.PeriodStart, row.PeriodEnd, cancellationToken);
         var totals = await usage.GetTotalsAsync(row.OrgId, row.PeriodStart, row.PeriodEnd, cancellationToken);
-        var amounts = InvoiceCalculation.Calculate(plan, totals, chargePlanFee: !subscription.FeeCollectedByRazorpay);
+        var (prior, billed) = await LateUsageAsync(row, cancellationToken);
+        billed.Add(new BilledUsage(row.PeriodStart, plan.Id, new Dictionary<string, long>(totals, StringComparer.Ordinal)));
+        var amounts = InvoiceCalculation.Calculate(inEffect, row.PeriodStart, row.PeriodEnd, totals, prior);
 
         var financialYear = FinancialYear.Of(row.IssuedAt);
         var number = await numbering.NumberAsync(settings.Value.NumberSeries, financialYear, row.InvoiceId, row.OrgId, cancellationToken);
@@ -253,6 +260,7 @@ public sealed partial class InvoiceIssuer(
         row.PlanName = plan.Name;
         row.Currency = amounts.Currency;
         row.Lines = InvoiceBook.SerializeLines(amounts.Lines);
+        row.UsageBilled = JsonSerializer.Serialize(billed, InvoiceBook.LineJson);
         row.SubtotalMinor = amounts.SubtotalMinor;
         row.TaxMinor = amounts.TaxMinor;
         row.TotalMinor = amounts.TotalMinor;
@@ -270,6 +278,59 @@ public sealed partial class InvoiceIssuer(
             ["currency"] = new(null, row.Currency),
         }));
         return true;
+    }
+
+    /// <summary>
+    /// Usage of the two periods before this one that arrived after their invoices (an event may be
+    /// 35 days old, so no earlier period can still change): what it is now against the most any
+    /// earlier invoice recorded as billed. Returns those lines' inputs and the new records.
+    /// </summary>
+    private async Task<(List<PriorPeriodUsage> Prior, List<BilledUsage> Billed)> LateUsageAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        var records = new Dictionary<DateTimeOffset, BilledUsage>();
+        for (var back = 2; back >= 1; back--)
+        {
+            if (await book.FindPeriodAsync(row.OrgId, row.PeriodStart.AddMonths(-back), cancellationToken) is not { } period)
+            {
+                continue;
+            }
+
+            var earlier = await book.FindAsync(row.OrgId, period.InvoiceId, cancellationToken)
+                ?? throw new InvalidOperationException($"Period {period.RowKey} of {row.OrgId} names invoice {period.InvoiceId}, which does not exist.");
+            if (earlier.IsDraft)
+            {
+                // What it bills decides what this one may bill; the next run issues it first.
+                throw new InvalidOperationException($"Invoice {earlier.InvoiceId} of {row.OrgId} for an earlier period is not issued yet.");
+            }
+
+            // Oldest first, so a later invoice's record of a period replaces an earlier one's (records only grow).
+            foreach (var record in earlier.UsageBilled is null ? [] : JsonSerializer.Deserialize<List<BilledUsage>>(earlier.UsageBilled, InvoiceBook.LineJson) ?? [])
+            {
+                if (record.PeriodStart >= row.PeriodStart.AddMonths(-2) && record.PeriodStart < row.PeriodStart)
+                {
+                    records[record.PeriodStart] = record;
+                }
+            }
+        }
+
+        var prior = new List<PriorPeriodUsage>();
+        var billed = new List<BilledUsage>();
+        foreach (var record in records.Values.OrderBy(r => r.PeriodStart))
+        {
+            var end = record.PeriodStart.AddMonths(1);
+            await usage.RollUpPendingAsync(row.OrgId, record.PeriodStart, end, cancellationToken);
+            var now = await usage.GetTotalsAsync(row.OrgId, record.PeriodStart, end, cancellationToken);
+            prior.Add(new PriorPeriodUsage(record.PeriodStart, plans.TryGet(record.PlanId, out var p) ? p : plans.Default, record.Quantities, now));
+            var quantities = new Dictionary<string, long>(record.Quantities, StringComparer.Ordinal);
+            foreach (var (meter, quantity) in now)
+            {
+                quantities[meter] = Math.Max(quantity, quantities.GetValueOrDefault(meter));
+            }
+
+            billed.Add(record with { Quantities = quantities });
+        }
+
+        return (prior, billed);
     }
 
     private async Task<string> PostAsync(InvoiceRow row, CancellationToken cancellationToken)

@@ -103,6 +103,12 @@ public sealed class InvoiceRow : ITableEntity
     /// <summary>The lines as JSON (a handful of lines, far below the 64 KiB property limit).</summary>
     public string? Lines { get; set; }
 
+    /// <summary>
+    /// JSON list of <see cref="BilledUsage"/>: for this period and each earlier one this invoice billed
+    /// late usage of, the usage billed so far in total. The next invoices bill only what exceeds it.
+    /// </summary>
+    public string? UsageBilled { get; set; }
+
     public long SubtotalMinor { get; set; }
     public long TaxMinor { get; set; }
     public long TotalMinor { get; set; }
@@ -157,3 +163,6 @@ public sealed class InvoicePaymentRow : ITableEntity
     public string Currency { get; set; } = "";
     public DateTimeOffset RecordedAt { get; set; }
 }
+
+/// <summary>How much of a period's usage (per meter) invoices have billed up to and including the one that stores it, priced by <see cref="PlanId"/>.</summary>
+public sealed record BilledUsage(DateTimeOffset PeriodStart, string PlanId, Dictionary<string, long> Quantities);

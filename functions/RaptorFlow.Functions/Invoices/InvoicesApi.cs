@@ -18,7 +18,15 @@ public sealed record InvoiceLineResponse(
     string? Meter,
     long? Used,
     long? Included,
-    long? UnitSize);
+    long? UnitSize)
+{
+    public string? PlanId { get; init; }
+    public int? Days { get; init; }
+    public int? DaysInPeriod { get; init; }
+    public DateTimeOffset? From { get; init; }
+    public DateTimeOffset? To { get; init; }
+    public long? BilledBefore { get; init; }
+}
 
 public sealed record InvoiceResponse(
     string Id,
@@ -133,7 +141,15 @@ public static class InvoicesApi
         row.FinancialYear ?? "",
         row.PlanId ?? "",
         row.Currency,
-        InvoiceBook.LinesOf(row).Select(l => new InvoiceLineResponse(l.Kind, l.Description, l.Quantity, l.UnitPriceMinor, l.AmountMinor, l.Meter, l.Used, l.Included, l.UnitSize)).ToList(),
+        InvoiceBook.LinesOf(row).Select(l => new InvoiceLineResponse(l.Kind, l.Description, l.Quantity, l.UnitPriceMinor, l.AmountMinor, l.Meter, l.Used, l.Included, l.UnitSize)
+        {
+            PlanId = l.PlanId,
+            Days = l.Days,
+            DaysInPeriod = l.DaysInPeriod,
+            From = l.From,
+            To = l.To,
+            BilledBefore = l.BilledBefore,
+        }).ToList(),
         row.SubtotalMinor,
         row.TaxMinor,
         row.TotalMinor,

@@ -40,7 +40,7 @@ public static class PlansApi
         api.MapGet("/", GetSubscriptionAsync).RequireCapability(Capability.BillingRead)
             .WithName("GetSubscription").WithSummary("The org's plan, status and current billing period (calendar month, UTC).");
         api.MapPost("/", ChangeSubscriptionAsync).RequireCapability(Capability.BillingManage).WithIdempotency()
-            .WithName("ChangeSubscription").WithSummary("Moves the org to another plan, effective at once; the invoice for the period bills the plan in effect when the period closes.");
+            .WithName("ChangeSubscription").WithSummary("Moves the org to another plan, effective at once and kept in the plan history; invoices bill each day of a period at the plan held that day (prorated by the day).");
 
         return routes;
     }

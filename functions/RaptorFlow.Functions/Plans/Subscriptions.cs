@@ -1,3 +1,4 @@
+using System.Runtime.Serialization;
 using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Storage;
@@ -34,6 +35,16 @@ public interface ISubscriptions
 {
     /// <summary>The org's subscription; an org that never chose a plan is on the default (free) plan.</summary>
     Task<OrgSubscription> GetAsync(string orgId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every change of the plan that bills the org, oldest first; before the first one the org was on
+    /// the default plan. Without a stored history: the current plan, since ever.
+    /// </summary>
+    async Task<IReadOnlyList<PlanChange>> GetPlanHistoryAsync(string orgId, CancellationToken cancellationToken)
+    {
+        var current = await GetAsync(orgId, cancellationToken);
+        return [new PlanChange(DateTimeOffset.MinValue, current.PlanId, current.FeeCollectedByRazorpay)];
+    }
 }
 
 /// <summary>The one subscription row of an org: partition = org id, row key <c>current</c>.</summary>
@@ -63,6 +74,19 @@ public sealed class SubscriptionRow : ITableEntity
     public DateTimeOffset? RazorpayPeriodEnd { get; set; }
     public DateTimeOffset ChangedAt { get; set; }
     public string ChangedBy { get; set; } = "";
+
+    /// <summary>The last entry of the plan history (<see cref="PlanChangeRow"/>), so a save knows whether it starts a new one.</summary>
+    public string? HistoryPlanId { get; set; }
+
+    public bool HistoryFeeCollectedByRazorpay { get; set; }
+    public DateTimeOffset? HistoryEffectiveFrom { get; set; }
+
+    /// <summary>Read from a row written before plan history was kept: the next save records its plan as of its last change first.</summary>
+    [IgnoreDataMember]
+    public bool HistoryMissing { get; set; }
+
+    [IgnoreDataMember]
+    public bool FeeCollectedByRazorpay => RazorpaySubscriptionId is not null && Status != SubscriptionStatus.Cancelled;
 }
 
 /// <summary>Reads and writes subscription rows; every write is conditional on the ETag it read.</summary>
@@ -76,12 +100,52 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
     public async Task<SubscriptionRow?> FindAsync(string orgId, CancellationToken cancellationToken)
     {
         var found = await Table.GetEntityIfExistsAsync<SubscriptionRow>(orgId, SubscriptionRow.CurrentRowKey, cancellationToken: cancellationToken);
-        return found.HasValue ? found.Value : null;
+        if (!found.HasValue)
+        {
+            return null;
+        }
+
+        var row = found.Value!;
+        if (row.HistoryPlanId is null)
+        {
+            (row.HistoryMissing, row.HistoryPlanId, row.HistoryFeeCollectedByRazorpay, row.HistoryEffectiveFrom) = (true, row.PlanId, row.FeeCollectedByRazorpay, row.ChangedAt);
+        }
+
+        return row;
     }
 
-    /// <summary>Inserts the row (when <paramref name="row"/>'s ETag is empty) or replaces it if unchanged; false on a lost race.</summary>
+    public async Task<IReadOnlyList<PlanChange>> GetPlanHistoryAsync(string orgId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {orgId} and RowKey ge {PlanChangeRow.Prefix} and RowKey lt {PlanChangeRow.Prefix[..^1] + "}"}");
+        var changes = new List<PlanChange>();
+        await foreach (var row in Table.QueryAsync<PlanChangeRow>(filter, cancellationToken: cancellationToken))
+        {
+            changes.Add(row.ToChange());
+        }
+
+        if (changes.Count == 0 && await FindAsync(orgId, cancellationToken) is { } legacy)
+        {
+            // Saved before history was kept: its plan as of its last change is all that is known.
+            changes.Add(new PlanChange(legacy.ChangedAt, legacy.PlanId, legacy.FeeCollectedByRazorpay));
+        }
+
+        return changes;
+    }
+
+    /// <summary>
+    /// Inserts the row (when <paramref name="row"/>'s ETag is empty) or replaces it if unchanged; false on a lost race.
+    /// When the plan that bills the org (plan, or who collects its fee) changes, the history entry is
+    /// inserted in the same transaction, effective at <see cref="SubscriptionRow.ChangedAt"/> (or a tick
+    /// after the previous entry), so the history can never disagree with the row.
+    /// </summary>
     public async Task<bool> TrySaveAsync(SubscriptionRow row, CancellationToken cancellationToken)
     {
+        if (row.HistoryPlanId != row.PlanId || row.HistoryFeeCollectedByRazorpay != row.FeeCollectedByRazorpay || row.HistoryMissing)
+        {
+            return await TrySaveWithHistoryAsync(row, cancellationToken);
+        }
+
         try
         {
             if (row.ETag == default)
@@ -98,6 +162,53 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+
+    private async Task<bool> TrySaveWithHistoryAsync(SubscriptionRow row, CancellationToken cancellationToken)
+    {
+        var actions = new List<TableTransactionAction>();
+        if (row.HistoryMissing && row.HistoryEffectiveFrom is { } legacyFrom)
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new PlanChangeRow
+            {
+                PartitionKey = row.PartitionKey,
+                RowKey = PlanChangeRow.Key(legacyFrom),
+                EffectiveFrom = legacyFrom,
+                PlanId = row.HistoryPlanId ?? plans.Default.Id,
+                FeeCollectedByRazorpay = row.HistoryFeeCollectedByRazorpay,
+                ChangedBy = "history:backfill",
+            }));
+        }
+
+        var effectiveFrom = row.HistoryEffectiveFrom is { } previous && row.ChangedAt <= previous ? previous.AddTicks(1) : row.ChangedAt;
+        if (row.HistoryPlanId != row.PlanId || row.HistoryFeeCollectedByRazorpay != row.FeeCollectedByRazorpay || row.HistoryEffectiveFrom is null)
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new PlanChangeRow
+            {
+                PartitionKey = row.PartitionKey,
+                RowKey = PlanChangeRow.Key(effectiveFrom),
+                EffectiveFrom = effectiveFrom,
+                PlanId = row.PlanId,
+                FeeCollectedByRazorpay = row.FeeCollectedByRazorpay,
+                ChangedBy = row.ChangedBy,
+            }));
+            (row.HistoryPlanId, row.HistoryFeeCollectedByRazorpay, row.HistoryEffectiveFrom) = (row.PlanId, row.FeeCollectedByRazorpay, effectiveFrom);
+        }
+
+        actions.Insert(0, row.ETag == default
+            ? new TableTransactionAction(TableTransactionActionType.Add, row)
+            : new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, row.ETag));
+        try
+        {
+            var response = await Table.SubmitTransactionAsync(actions, cancellationToken);
+            row.ETag = response.Value[0].Headers.ETag ?? default;
+            row.HistoryMissing = false;
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
         {
             return false;
         }

@@ -5,6 +5,7 @@ using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Tests.Razorpay;
+using RaptorFlow.Tests.Usage;
 using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
 
 namespace RaptorFlow.Tests.Invoices;
@@ -259,6 +260,128 @@ public sealed class GenerateInvoicesTests
         var period = await world.App.Services.GetRequiredService<InvoiceBook>().FindPeriodAsync(orgId, new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
         Assert.NotNull(period);
         Assert.Equal(IOptionsSeries(world), world.Series);
+    }
+
+    [Fact]
+    public async Task A_plan_change_after_the_period_ends_does_not_change_what_the_period_bills()
+    {
+        await using var world = await InvoiceWorld.StartAsync(new DateTimeOffset(2030, 9, 20, 9, 0, 0, TimeSpan.Zero), realStores: true);
+        var (owner, orgId) = await world.NewOrgAsync();
+        await ChoosePlanAsync(world, owner, orgId, "pro");
+
+        // Ten minutes after October closed, before the 00:30 run: an upgrade. Then that run fails, and
+        // the next one, days later, closes October.
+        world.Clock.SetUtcNow(new DateTimeOffset(2030, 11, 1, 0, 10, 0, TimeSpan.Zero));
+        await ChoosePlanAsync(world, owner, orgId, "enterprise");
+        world.Clock.SetUtcNow(new DateTimeOffset(2030, 11, 3, 0, 30, 0, TimeSpan.Zero));
+        var october = await world.GetInvoiceAsync(owner, orgId, (await world.CloseAsync(orgId)).InvoiceId);
+
+        Assert.Equal([("plan_fee", 299_900L), ("gst", 53_982L)], Lines(october));
+        Assert.Equal("pro", october.GetProperty("planId").GetString());
+        Assert.Equal(353_882, october.GetProperty("totalMinor").GetInt64());
+        Assert.Equal(353_882, await world.App.BalanceAsync(orgId, Receivable));
+    }
+
+    [Fact]
+    public async Task Plan_changes_during_the_period_are_billed_by_the_day_each_plan_held_as_proration_lines()
+    {
+        await using var world = await InvoiceWorld.StartAsync(new DateTimeOffset(2030, 9, 20, 9, 0, 0, TimeSpan.Zero), realStores: true);
+        var (owner, orgId) = await world.NewOrgAsync();
+        await ChoosePlanAsync(world, owner, orgId, "pro");
+        world.Clock.SetUtcNow(new DateTimeOffset(2030, 10, 14, 10, 0, 0, TimeSpan.Zero));
+        await ChoosePlanAsync(world, owner, orgId, "enterprise");
+        world.Clock.SetUtcNow(new DateTimeOffset(2030, 10, 31, 23, 59, 0, TimeSpan.Zero));
+        await ChoosePlanAsync(world, owner, orgId, "free"); // the dearer plan of a day bills that day
+
+        world.Clock.SetUtcNow(NovemberRun);
+        var invoice = await world.GetInvoiceAsync(owner, orgId, (await world.CloseAsync(orgId)).InvoiceId);
+
+        // 1-13 Oct pro: 2,999 × 13/31 = 1,257.645…; 14-31 Oct enterprise: 24,999 × 18/31 = 14,515.548…; each rounded half-up.
+        Assert.Equal([("proration", 125_765L), ("proration", 1_451_555L), ("gst", 283_918L)], Lines(invoice));
+        var lines = invoice.GetProperty("lines");
+        Assert.Equal(("pro", 13, 31), (lines[0].GetProperty("planId").GetString(), lines[0].GetProperty("days").GetInt32(), lines[0].GetProperty("daysInPeriod").GetInt32()));
+        Assert.Equal(("enterprise", 18), (lines[1].GetProperty("planId").GetString(), lines[1].GetProperty("days").GetInt32()));
+        Assert.Equal(new DateTimeOffset(2030, 10, 14, 0, 0, 0, TimeSpan.Zero), lines[1].GetProperty("from").GetDateTimeOffset());
+        Assert.Equal((1_577_320L, 283_918L, 1_861_238L), (invoice.GetProperty("subtotalMinor").GetInt64(), invoice.GetProperty("taxMinor").GetInt64(), invoice.GetProperty("totalMinor").GetInt64()));
+        Assert.Equal(1_861_238, await world.App.BalanceAsync(orgId, Receivable));
+        Assert.Equal(283_918, await world.App.BalanceAsync(orgId, GstPayable));
+    }
+
+    [Fact]
+    public async Task Usage_that_arrives_after_its_month_was_invoiced_is_billed_once_on_the_next_invoice()
+    {
+        // The odd plan: ₹10.03 a month, 100 api_calls included, then ₹3.33 per started block of 7.
+        await using var world = await InvoiceWorld.StartAsync(new DateTimeOffset(2030, 9, 20, 9, 0, 0, TimeSpan.Zero), realStores: true);
+        var (owner, orgId) = await world.NewOrgAsync();
+        await ChoosePlanAsync(world, owner, orgId, InvoiceWorld.OddPlan);
+        world.Clock.SetUtcNow(new DateTimeOffset(2030, 10, 20, 12, 0, 0, TimeSpan.Zero));
+        await PostUsageAsync(world, owner, orgId, ("oct-1", world.Clock.GetUtcNow(), 150));
+        await RollUpAsync(world);
+
+        world.Clock.SetUtcNow(NovemberRun);
+        var october = await world.CloseAsync(orgId);
+        Assert.Equal([("plan_fee", 1_003L), ("overage", 2_664L), ("gst", 660L)], Lines(await world.GetInvoiceAsync(owner, orgId, october.InvoiceId))); // 50 beyond: 8 blocks
+
+        // Days later, an October event arrives (20 more: 70 beyond, 10 blocks) with a November one.
+        world.Clock.SetUtcNow(new DateTimeOffset(2030, 11, 5, 8, 0, 0, TimeSpan.Zero));
+        await PostUsageAsync(world, owner, orgId, ("oct-late", new DateTimeOffset(2030, 10, 25, 8, 0, 0, TimeSpan.Zero), 20), ("nov-1", world.Clock.GetUtcNow(), 100));
+        await RollUpAsync(world);
+        await RollUpAsync(world);
+        world.Clock.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(october.InvoiceId, (await world.CloseAsync(orgId)).InvoiceId); // re-running October bills nothing new
+        Assert.Equal(october.TotalMinor, (await world.App.Services.GetRequiredService<InvoiceBook>().FindAsync(orgId, october.InvoiceId, CancellationToken.None))!.TotalMinor);
+
+        world.Clock.SetUtcNow(new DateTimeOffset(2030, 12, 1, 0, 30, 0, TimeSpan.Zero));
+        var november = await world.CloseAsync(orgId);
+        var novemberLines = (await world.GetInvoiceAsync(owner, orgId, november.InvoiceId)).GetProperty("lines");
+        Assert.Equal([("plan_fee", 1_003L), ("prior_period_usage", 666L), ("gst", 300L)], Lines(await world.GetInvoiceAsync(owner, orgId, november.InvoiceId)));
+        Assert.Equal(("api_calls", 2L, 170L, 150L), (novemberLines[1].GetProperty("meter").GetString(), novemberLines[1].GetProperty("quantity").GetInt64(),
+            novemberLines[1].GetProperty("used").GetInt64(), novemberLines[1].GetProperty("billedBefore").GetInt64()));
+        Assert.Equal(new DateTimeOffset(2030, 10, 1, 0, 0, 0, TimeSpan.Zero), novemberLines[1].GetProperty("from").GetDateTimeOffset());
+
+        // Still within 35 days of October's end: one more October event (177: 11 blocks) and a late November one (110: 2 blocks).
+        world.Clock.SetUtcNow(new DateTimeOffset(2030, 12, 2, 9, 0, 0, TimeSpan.Zero));
+        await PostUsageAsync(world, owner, orgId, ("oct-later", new DateTimeOffset(2030, 10, 31, 22, 0, 0, TimeSpan.Zero), 7), ("nov-late", new DateTimeOffset(2030, 11, 30, 22, 0, 0, TimeSpan.Zero), 10));
+        await RollUpAsync(world);
+        Assert.Equal(november.InvoiceId, (await world.CloseAsync(orgId)).InvoiceId);
+
+        world.Clock.SetUtcNow(new DateTimeOffset(2031, 1, 1, 0, 30, 0, TimeSpan.Zero));
+        var december = await world.CloseAsync(orgId);
+        Assert.Equal([("plan_fee", 1_003L), ("prior_period_usage", 333L), ("prior_period_usage", 666L), ("gst", 360L)], Lines(await world.GetInvoiceAsync(owner, orgId, december.InvoiceId)));
+
+        // Nothing left over: a run a month later bills no prior-period usage.
+        world.Clock.SetUtcNow(new DateTimeOffset(2031, 2, 1, 0, 30, 0, TimeSpan.Zero));
+        var january = await world.CloseAsync(orgId);
+        Assert.Equal([("plan_fee", 1_003L), ("gst", 181L)], Lines(await world.GetInvoiceAsync(owner, orgId, january.InvoiceId)));
+
+        // October's usage, 177 calls, is billed in all exactly once: 11 blocks.
+        Assert.Equal(11 * 333, 2_664 + 666 + 333);
+        Assert.Equal(october.TotalMinor + november.TotalMinor + december.TotalMinor + january.TotalMinor, await world.App.BalanceAsync(orgId, Receivable));
+        await world.App.AssertLedgerIsConsistentAsync(orgId);
+    }
+
+    private static List<(string Kind, long Amount)> Lines(JsonElement invoice) =>
+        [.. invoice.GetProperty("lines").EnumerateArray().Select(l => (l.GetProperty("kind").GetString()!, l.GetProperty("amountMinor").GetInt64()))];
+
+    private static async Task ChoosePlanAsync(InvoiceWorld world, Fixtures.TestUser owner, string orgId, string planId)
+    {
+        owner = await world.AgainAsync(owner);
+        using var response = await owner.Client.PostAsJsonAsync(new Uri($"/api/v1/orgs/{orgId}/subscription", UriKind.Relative), new { planId });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task PostUsageAsync(InvoiceWorld world, Fixtures.TestUser owner, string orgId, params (string Id, DateTimeOffset At, long Quantity)[] events)
+    {
+        owner = await world.AgainAsync(owner);
+        var result = await owner.PostEventsAsync(orgId, [.. events.Select(e => Usage.UsageRequests.Event(e.Id + "-" + orgId, e.At, e.Quantity))]);
+        Assert.Equal(events.Length, result.GetProperty("accepted").GetInt32());
+    }
+
+    private static async Task RollUpAsync(InvoiceWorld world)
+    {
+        using var scope = world.App.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<Functions.Usage.RollupUsage>()
+            .RunAsync(new TimerTriggerInfo(false, null, null, Guid.NewGuid().ToString()), CancellationToken.None);
     }
 
     private static string IOptionsSeries(InvoiceWorld world) =>

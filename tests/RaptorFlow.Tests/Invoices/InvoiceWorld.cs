@@ -47,7 +47,8 @@ public sealed class InvoiceWorld : IAsyncDisposable
     public static string NewSeries(char prefix) =>
         prefix + new string([.. Guid.NewGuid().ToString("N").Where(char.IsAsciiLetter).Take(6).Select(char.ToUpperInvariant)]).PadRight(6, 'X');
 
-    public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now)
+    /// <param name="realStores">The app's own subscription store (plan changes through the API) and usage store and rollups instead of the stubs.</param>
+    public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now, bool realStores = false)
     {
         var clock = new FakeTimeProvider(now);
         var razorpay = WireMockServer.Start();
@@ -67,8 +68,12 @@ public sealed class InvoiceWorld : IAsyncDisposable
         {
             builder.Services.AddSingleton<TimeProvider>(clock);
             builder.Services.AddSingleton(Catalog());
-            builder.Services.AddSingleton<ISubscriptions>(subscriptions);
-            builder.Services.AddSingleton<IUsageTotals>(usage);
+            if (!realStores)
+            {
+                builder.Services.AddSingleton<ISubscriptions>(subscriptions);
+                builder.Services.AddSingleton<IUsageTotals>(usage);
+            }
+
             builder.Services.AddSingleton<IKnownOrganizations>(sp => new DirectoryOrganizations(sp.GetRequiredService<OrgDirectory>()));
         });
         var world = new InvoiceWorld(app, clock, razorpay, series, subscriptions, usage);

@@ -213,6 +213,70 @@ public sealed class PlansTests(PlansAppFixture fixture) : IClassFixture<PlansApp
         Assert.Equal("free", (await App.Services.GetRequiredService<ISubscriptions>().GetAsync(orgId, CancellationToken.None)).PlanId);
     }
 
+    [Fact]
+    public async Task Every_change_of_the_plan_that_bills_an_org_is_kept_in_its_plan_history_in_order()
+    {
+        var owner = await App.SignInAsync();
+        var orgId = await owner.CreateOrgAsync();
+        var store = App.Services.GetRequiredService<SubscriptionStore>();
+        Assert.Empty(await store.GetPlanHistoryAsync(orgId, CancellationToken.None)); // the default plan, since ever
+
+        var before = DateTimeOffset.UtcNow;
+        foreach (var planId in new[] { "pro", "enterprise", "enterprise" })
+        {
+            using var changed = await owner.Client.PostAsJsonAsync(SubscriptionUrl(orgId), new { planId });
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+
+        // Racing changes: whichever wins, the history ends with the plan the subscription holds.
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+        {
+            using var raced = await owner.Client.PostAsJsonAsync(SubscriptionUrl(orgId), new { planId = i % 2 == 0 ? "pro" : "free" });
+        }));
+
+        var subscriptionId = RazorpayTestKit.NewId("sub");
+        await App.DeliverAndProcessAsync(SubscriptionEvent("subscription.activated", subscriptionId, orgId, "active", 1_900_000_000), "evt_" + Guid.NewGuid().ToString("N"));
+        await App.DeliverAndProcessAsync(SubscriptionEvent("subscription.charged", subscriptionId, orgId, "active", 1_900_000_100), "evt_" + Guid.NewGuid().ToString("N"));
+        await App.DeliverAndProcessAsync(SubscriptionEvent("subscription.cancelled", subscriptionId, orgId, "cancelled", 1_900_000_200), "evt_" + Guid.NewGuid().ToString("N"));
+        var after = DateTimeOffset.UtcNow;
+
+        var history = await store.GetPlanHistoryAsync(orgId, CancellationToken.None);
+        Assert.Equal([("pro", false), ("enterprise", false)], history.Take(2).Select(c => (c.PlanId, c.FeeCollectedByRazorpay)));
+        Assert.Equal([("pro", true), ("free", false)], history.TakeLast(2).Select(c => (c.PlanId, c.FeeCollectedByRazorpay)));
+        Assert.All(history.Zip(history.Skip(1)), pair =>
+        {
+            Assert.True(pair.First.EffectiveFrom < pair.Second.EffectiveFrom);
+            Assert.NotEqual((pair.First.PlanId, pair.First.FeeCollectedByRazorpay), (pair.Second.PlanId, pair.Second.FeeCollectedByRazorpay));
+        });
+        Assert.All(history, c => Assert.InRange(c.EffectiveFrom, before, after));
+        Assert.Equal((await App.Services.GetRequiredService<ISubscriptions>().GetAsync(orgId, CancellationToken.None)).PlanId, history[^1].PlanId);
+    }
+
+    [Fact]
+    public async Task A_subscription_saved_before_plan_history_was_kept_keeps_its_plan_in_the_history_when_it_changes()
+    {
+        var owner = await App.SignInAsync();
+        var orgId = await owner.CreateOrgAsync();
+        var store = App.Services.GetRequiredService<SubscriptionStore>();
+        var since = new DateTimeOffset(2026, 3, 14, 10, 0, 0, TimeSpan.Zero);
+        var legacy = new Azure.Data.Tables.TableEntity(orgId, SubscriptionRow.CurrentRowKey)
+        {
+            ["PlanId"] = "pro",
+            ["Status"] = SubscriptionStatus.Active,
+            ["ChangedAt"] = since,
+            ["ChangedBy"] = "user:legacy",
+        };
+        await store.Table.AddEntityAsync(legacy);
+        Assert.Equal([new PlanChange(since, "pro", false)], await store.GetPlanHistoryAsync(orgId, CancellationToken.None));
+
+        using var changed = await owner.Client.PostAsJsonAsync(SubscriptionUrl(orgId), new { planId = "enterprise" });
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+
+        var history = await store.GetPlanHistoryAsync(orgId, CancellationToken.None);
+        Assert.Equal([(since, "pro"), (history[1].EffectiveFrom, "enterprise")], history.Select(c => (c.EffectiveFrom, c.PlanId)));
+        Assert.True(history[1].EffectiveFrom > since);
+    }
+
     private static string SubscriptionEvent(string name, string subscriptionId, string orgId, string status, long createdAt, string razorpayPlanId = PlansAppFixture.RazorpayProPlanId)
     {
         var entity = new JsonObject

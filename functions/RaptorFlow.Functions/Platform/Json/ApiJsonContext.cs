@@ -99,6 +99,7 @@ namespace RaptorFlow.Functions.Platform.Json;
 [JsonSerializable(typeof(InvoiceResponse))]
 [JsonSerializable(typeof(CursorPage<InvoiceResponse>))]
 [JsonSerializable(typeof(List<InvoiceLine>))]
+[JsonSerializable(typeof(List<BilledUsage>))]
 // Hosting: the standalone timers' schedule status blob
 [JsonSerializable(typeof(TimerScheduleStatus))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext

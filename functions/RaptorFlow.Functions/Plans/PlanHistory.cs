@@ -1,0 +1,52 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace RaptorFlow.Functions.Plans;
+
+/// <summary>
+/// The plan that bills an org from <see cref="EffectiveFrom"/> until the next change, and whether a
+/// Razorpay subscription collects its fee meanwhile (then invoices bill its usage only).
+/// </summary>
+public sealed record PlanChange(DateTimeOffset EffectiveFrom, string PlanId, bool FeeCollectedByRazorpay);
+
+/// <summary>
+/// One entry of an org's plan history, in the org's <c>Subscriptions</c> partition beside the
+/// <c>current</c> row: row key <c>plan|{EffectiveFrom as UTC ticks, 19 digits}</c>. Inserted in the
+/// same entity-group transaction as the change of the current row, never changed or deleted.
+/// </summary>
+public sealed class PlanChangeRow : ITableEntity
+{
+    public const string Prefix = "plan|";
+
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public DateTimeOffset EffectiveFrom { get; set; }
+    public string PlanId { get; set; } = "";
+    public bool FeeCollectedByRazorpay { get; set; }
+    public string ChangedBy { get; set; } = "";
+
+    public static string Key(DateTimeOffset effectiveFrom) =>
+        Prefix + effectiveFrom.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+
+    public PlanChange ToChange() => new(EffectiveFrom, PlanId, FeeCollectedByRazorpay);
+}
+
+public static class PlanHistory
+{
+    /// <summary>
+    /// The changes that bill [<paramref name="periodStart"/>, <paramref name="periodEnd"/>): the one in
+    /// effect at the start (its time moved to the start; the default plan when the history begins
+    /// later), then every change inside the period. Changes at or after the end do not count.
+    /// </summary>
+    public static IReadOnlyList<PlanChange> During(IReadOnlyList<PlanChange> history, string defaultPlanId, DateTimeOffset periodStart, DateTimeOffset periodEnd)
+    {
+        var ordered = history.OrderBy(c => c.EffectiveFrom).ToList();
+        var atStart = ordered.LastOrDefault(c => c.EffectiveFrom <= periodStart) ?? new PlanChange(periodStart, defaultPlanId, false);
+        var during = new List<PlanChange> { atStart with { EffectiveFrom = periodStart } };
+        during.AddRange(ordered.Where(c => c.EffectiveFrom > periodStart && c.EffectiveFrom < periodEnd));
+        return during;
+    }
+}
