@@ -395,7 +395,7 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
                 Assert.True(await PostedAsync(ledger, $"refund:{refundId}"), $"{what}: refund {refundId} is posted in {ledger}");
                 if (payment.Owned)
                 {
-                    Assert.True(!await PostedAsync(PlatformLedger, $"refund:{refundId}") || await PostedAsync(PlatformLedger, $"refund:{refundId}:released"),
+                    Assert.True(!await PostedAsync(PlatformLedger, $"refund:{refundId}") || await PostedAsync(PlatformLedger, $"refund:{refundId}:unparked"),
                         $"{what}: refund {refundId} is not left in suspense");
                 }
             }

@@ -142,7 +142,8 @@ public sealed class SoakScenario : ILoadScenario
 
             var processed = watch.Elapsed;
             var statuses = (await StatusesAsync(azurite)).Values.GroupBy(s => s).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
-            Console.WriteLine($"  inbox: {string.Join(", ", statuses.Select(s => $"{s.Value} {s.Key}"))}");
+            var backlog = await BacklogAsync(azurite);
+            Console.WriteLine($"  inbox: {string.Join(", ", statuses.Select(s => $"{s.Value} {s.Key}"))}; messages left on the queue: {backlog}");
             var check = await CheckAsync(azurite, payments, orgs);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {deliveries.Length} deliveries accepted in {ingested.TotalSeconds:F0} s after {driver.Attempts} attempts " +
@@ -168,6 +169,7 @@ public sealed class SoakScenario : ILoadScenario
                 ["ingestSeconds"] = Math.Round(ingested.TotalSeconds, 1),
                 ["settledSeconds"] = Math.Round(processed.TotalSeconds, 1),
                 ["allSettled"] = drained,
+                ["queueBacklogAtEnd"] = backlog,
                 ["inbox"] = new JsonObject([.. statuses.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))]),
                 ["lost"] = check.Lost,
                 ["doubled"] = check.Doubled,
@@ -442,7 +444,9 @@ public sealed class SoakScenario : ILoadScenario
                 homes.Add(payment.Org);
             }
 
-            if (await HasAsync(ChartOfAccounts.PlatformLedger, key) && !await HasAsync(ChartOfAccounts.PlatformLedger, key + ":released"))
+            // A capture moved out of suspense is reversed under ":released", a refund under ":unparked".
+            var moved = key + (key.StartsWith("refund:", StringComparison.Ordinal) ? ":unparked" : ":released");
+            if (await HasAsync(ChartOfAccounts.PlatformLedger, key) && !await HasAsync(ChartOfAccounts.PlatformLedger, moved))
             {
                 homes.Add(ChartOfAccounts.PlatformLedger);
             }
