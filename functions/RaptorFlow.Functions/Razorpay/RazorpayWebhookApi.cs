@@ -95,7 +95,21 @@ public static partial class RazorpayWebhookApi
             });
         }
 
-        var (stored, row) = await inbox.StoreAsync(eventId, eventName, body, sha256, cancellationToken);
+        bool stored;
+        InboxRow row;
+        try
+        {
+            (stored, row) = await inbox.StoreAsync(eventId, eventName, body, sha256, cancellationToken);
+        }
+        catch (Exception ex) when (IsStorageUnavailable(ex))
+        {
+            // Nothing was stored: a 5xx makes Razorpay retry the delivery later; 503 says it is temporary.
+            LogStorageUnavailable(logger, ex, eventId);
+            request.HttpContext.Response.Headers.RetryAfter = "10";
+            return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "webhook.storage_unavailable",
+                "The webhook could not be stored.", "Storage is unavailable; deliver the event again later.");
+        }
+
         if (stored || row.ParsedStatus == InboxStatus.Received)
         {
             // A redelivery of an event never processed is enqueued again: the earlier attempt may have
@@ -128,6 +142,14 @@ public static partial class RazorpayWebhookApi
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
+    private static bool IsStorageUnavailable(Exception ex) => ex switch
+    {
+        Azure.RequestFailedException failed => failed.Status is 0 or >= 500,
+        AggregateException aggregate => aggregate.InnerExceptions.All(IsStorageUnavailable),
+        HttpRequestException or TimeoutException => true,
+        _ => false,
+    };
+
     [GeneratedRegex("^[A-Za-z0-9_-]{1,100}$")]
     private static partial Regex EventIdShape();
 
@@ -139,6 +161,9 @@ public static partial class RazorpayWebhookApi
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Razorpay webhook received but no webhook secret is configured")]
     private static partial void LogNotConfigured(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Razorpay webhook {EventId} not stored: storage is unavailable; answered 503")]
+    private static partial void LogStorageUnavailable(ILogger logger, Exception exception, string eventId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Razorpay webhook {EventId} stored but not enqueued; the sweeper will enqueue it")]
     private static partial void LogEnqueueFailed(ILogger logger, Exception exception, string eventId);

@@ -61,10 +61,12 @@ public sealed class LoadContext : IAsyncDisposable
     public Task<string> EmptyAppAsNativeAotFolderAsync() => _emptyAppAot.Value;
 
     /// <summary>The published app, standalone (its own queue poller and timers), ready to serve.</summary>
-    public async Task<AppProcess> StartAppAsync()
+    public async Task<AppProcess> StartAppAsync() => await StartAppAsync(await AzuriteAsync(), new Dictionary<string, string>());
+
+    /// <summary>The published app on <paramref name="azurite"/>, with <paramref name="more"/> settings over the usual ones.</summary>
+    public async Task<AppProcess> StartAppAsync(LocalAzurite azurite, IReadOnlyDictionary<string, string> more)
     {
-        var azurite = await AzuriteAsync();
-        var app = AppProcess.Start(await AppFolderAsync(), Publisher.AppExecutable, underFunctionsHost: false, new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["AzureWebJobsStorage"] = azurite.ConnectionString,
             ["Auth__DevIssuer__Enabled"] = "true",
@@ -74,7 +76,13 @@ public sealed class LoadContext : IAsyncDisposable
             [$"Plans__Catalog__{LoadTestPlanId}__Name"] = "Load test",
             [$"Plans__Catalog__{LoadTestPlanId}__MonthlyFeeMinor"] = "0",
             [$"Plans__Catalog__{LoadTestPlanId}__ApiRateLimitPerMinute"] = MaxRateLimitPerMinute.ToString(CultureInfo.InvariantCulture),
-        });
+        };
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+
+        var app = AppProcess.Start(await AppFolderAsync(), Publisher.AppExecutable, underFunctionsHost: false, settings);
         await app.WaitUntilOkAsync(Http, "/api/readyz", TimeSpan.FromSeconds(60));
         return app;
     }
@@ -190,12 +198,13 @@ public static class LoadDriver
         new ScaleScenario(),
         new UsageScenario(),
         new MemoryScenario(),
+        new SoakScenario(),
     ];
 
     public static string Usage =>
         "usage: RaptorFlow.Benchmarks micro [filter] [BenchmarkDotNet options]\n" +
         "       RaptorFlow.Benchmarks load <" + string.Join('|', Scenarios.Select(s => s.Name)) + "|all> [--duration s] [--warmup s] " +
-        "[--concurrency n] [--starts n] [--events n] [--ledger-base n] [--orgs-base n] [--usage-base n] [--samples n] [--app publish-folder] [--no-save]\n" +
+        "[--concurrency n] [--starts n] [--events n] [--ledger-base n] [--orgs-base n] [--usage-base n] [--samples n] [--deliveries n] [--app publish-folder] [--no-save]\n" +
         string.Concat(Scenarios.Select(s => $"  {s.Name,-10} {s.Description}\n"));
 
     public static async Task<int> RunAsync(string[] args)

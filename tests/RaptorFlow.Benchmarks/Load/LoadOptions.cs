@@ -31,6 +31,9 @@ public sealed record LoadOptions
     /// <summary>The 1× count of settled webhook events for the inbox sweeper's curve (10× and 100× follow).</summary>
     public int InboxBase { get; init; } = 100;
 
+    /// <summary>Webhook deliveries of the soak (a fifth of them duplicates).</summary>
+    public int Deliveries { get; init; } = 10_000;
+
     /// <summary>Samples per point of a scale curve.</summary>
     public int Samples { get; init; } = 30;
 
@@ -60,6 +63,7 @@ public sealed record LoadOptions
                 "--orgs-base" => options with { OrgsBase = Math.Clamp(Int(), 1, 1_000) },
                 "--usage-base" => options with { UsageBase = Math.Clamp(Int(), 100, 100_000) },
                 "--inbox-base" => options with { InboxBase = Math.Clamp(Int(), 10, 10_000) },
+                "--deliveries" => options with { Deliveries = Math.Clamp(Int(), 100, 100_000) },
                 "--samples" => options with { Samples = Math.Clamp(Int(), 5, 1_000) },
                 "--app" => options with { AppFolder = Path.GetFullPath(Next()) },
                 "--no-save" => options with { Save = false },

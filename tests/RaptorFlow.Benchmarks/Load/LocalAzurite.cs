@@ -7,7 +7,8 @@ namespace RaptorFlow.Benchmarks.Load;
 
 /// <summary>
 /// The driver's own Azurite: the repository's pinned npm package, on free loopback ports, in memory,
-/// so a run never touches a developer's data and every run starts empty.
+/// so a run never touches a developer's data and every run starts empty. Given a folder it keeps its
+/// data there instead, so it can be stopped and started again on the same data (a storage outage).
 /// </summary>
 public sealed class LocalAzurite : IAsyncDisposable
 {
@@ -17,10 +18,12 @@ public sealed class LocalAzurite : IAsyncDisposable
     /// <summary>Node loads Azurite's few hundred modules slowly on a busy machine.</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
-    private readonly Process _process;
+    private readonly ProcessStartInfo _start;
+    private Process _process;
 
-    private LocalAzurite(Process process, int blob, int queue, int table)
+    private LocalAzurite(ProcessStartInfo start, Process process, int blob, int queue, int table)
     {
+        _start = start;
         _process = process;
         ConnectionString =
             "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
@@ -47,7 +50,7 @@ public sealed class LocalAzurite : IAsyncDisposable
 
     private int[] Ports { get; }
 
-    public static async Task<LocalAzurite> StartAsync(string repositoryRoot)
+    public static async Task<LocalAzurite> StartAsync(string repositoryRoot, string? dataFolder = null)
     {
         var script = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script))
@@ -66,7 +69,7 @@ public sealed class LocalAzurite : IAsyncDisposable
         var start = new ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[]
         {
-            script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
+            script, "--silent", "--skipApiVersionCheck", "--loose",
             "--blobHost", "127.0.0.1", "--blobPort", Text(blob),
             "--queueHost", "127.0.0.1", "--queuePort", Text(queue),
             "--tableHost", "127.0.0.1", "--tablePort", Text(table),
@@ -75,24 +78,90 @@ public sealed class LocalAzurite : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        if (dataFolder is null)
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(dataFolder);
+        }
+
+        var azurite = new LocalAzurite(start, Launch(start), blob, queue, table);
+        try
+        {
+            await azurite.WaitUntilListeningAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            await azurite.DisposeAsync();
+            throw;
+        }
+
+        return azurite;
+    }
+
+    /// <summary>
+    /// Stops Azurite (SIGTERM, so it saves its data; SIGKILL after 10 s): a storage outage. Its data
+    /// survives only with a data folder. Killed outright, Azurite loses the writes it acknowledged
+    /// since its last save, which no real storage account does.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        using (var term = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", Text(_process.Id) } }))
+        {
+            await (term?.WaitForExitAsync() ?? Task.CompletedTask);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts Azurite again on the same ports and the same data folder.</summary>
+    public async Task StartAgainAsync()
+    {
+        _process.Dispose();
+        _process = Launch(_start);
+        await WaitUntilListeningAsync();
+    }
+
+    private static Process Launch(ProcessStartInfo start)
+    {
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node.");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var azurite = new LocalAzurite(process, blob, queue, table);
+        return process;
+    }
+
+    private async Task WaitUntilListeningAsync()
+    {
         var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < StartTimeout && !process.HasExited)
+        while (waited.Elapsed < StartTimeout && !_process.HasExited)
         {
-            if (await AllListeningAsync(azurite.Ports))
+            if (await AllListeningAsync(Ports))
             {
-                return azurite;
+                return;
             }
 
             await Task.Delay(100);
         }
 
-        await azurite.DisposeAsync();
         throw new InvalidOperationException($"Azurite did not start listening within {StartTimeout.TotalSeconds} seconds.");
     }
 

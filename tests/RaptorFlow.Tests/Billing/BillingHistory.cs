@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text;
+using CsCheck;
+
+namespace RaptorFlow.Tests.Billing;
+
+/// <summary>Which Razorpay entity carries <c>notes.org_id</c> and <c>notes.invoice_id</c>.</summary>
+public enum NotesOn
+{
+    Payment,
+    Order,
+    Link,
+    None,
+}
+
+/// <summary>How much a payment pays, relative to the invoice it names (Unrelated: names no invoice).</summary>
+public enum Pays
+{
+    Exact,
+    Half,
+    Over,
+    Unrelated,
+}
+
+/// <summary>
+/// One Razorpay payment: its amount, where its notes sit, its fee (on the first capture event or
+/// only on later ones), up to two refunds (percent of the amount, second one of what is left),
+/// and how many times Razorpay delivers each of its events (1 to <see cref="Deliveries"/>).
+/// </summary>
+public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool ViaLink, long Fee, bool FeeLate, int Refund1, int Refund2, int Deliveries)
+{
+    public bool LinkFlow => ViaLink || NotesOn == NotesOn.Link;
+
+    public override string ToString()
+    {
+        var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"{Pays}");
+        if (Pays is Pays.Over or Pays.Unrelated)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"+{Extra}");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $" notes on {NotesOn}, {(LinkFlow ? "link" : "order")} flow, fee {Fee}{(FeeLate ? " late" : "")}");
+        if (Refund1 > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", refund {Refund1}%{(Refund2 > 0 ? $" then {Refund2}% of the rest" : "")}");
+        }
+
+        return text.Append(CultureInfo.InvariantCulture, $", each event ×1–{Deliveries}").ToString();
+    }
+}
+
+/// <summary>
+/// One org through one billing period: its plan at the start, a change on the period's last day
+/// and one between period close and the invoice run, usage in the period and late usage after the
+/// invoice, payments, a void after step <see cref="VoidAt"/> (-1: none; <see cref="VoidRacesCapture"/>:
+/// at the same time as that step), and whether two captures of its invoice are processed at once.
+/// </summary>
+public sealed record OrgStory(
+    string Plan,
+    string? ChangeBeforeClose,
+    string? ChangeAfterClose,
+    int Usage,
+    int LateUsage,
+    IReadOnlyList<PaymentStory> Payments,
+    int VoidAt,
+    bool VoidRacesCapture,
+    bool ConcurrentCaptures)
+{
+    public override string ToString()
+    {
+        var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"  org on {Plan}");
+        if (ChangeBeforeClose is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", → {ChangeBeforeClose} on the period's last day");
+        }
+
+        if (ChangeAfterClose is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", → {ChangeAfterClose} after close before the run");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $", usage {Usage}, late usage {LateUsage}");
+        if (VoidAt >= 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", void {(VoidRacesCapture ? "racing" : "after")} step {VoidAt}");
+        }
+
+        if (ConcurrentCaptures)
+        {
+            text.Append(", two captures at once");
+        }
+
+        foreach (var payment in Payments)
+        {
+            text.Append("\n    payment: ").Append(payment);
+        }
+
+        return text.ToString();
+    }
+}
+
+/// <summary>A history: orgs, an optional settlement, and the seed of the delivery order.</summary>
+public sealed record BillingHistory(IReadOnlyList<OrgStory> Orgs, long Settlement, int OrderSeed)
+{
+    public override string ToString() =>
+        $"history (order seed {OrderSeed}, settlement {Settlement}):\n" + string.Join("\n", Orgs);
+
+    public static readonly string[] Plans = [BillingModelWorld.Basic, BillingModelWorld.Pro];
+
+    private static readonly Gen<string> PlanGen = Gen.Int[0, 1].Select(i => Plans[i]);
+
+    private static readonly Gen<PaymentStory> PaymentGen =
+        Gen.Select(Gen.Enum<Pays>(), Gen.Long[1, 50_000], Gen.Enum<NotesOn>(), Gen.Bool, Gen.Long[0, 3_000], Gen.Bool,
+                Gen.Frequency((2, Gen.Const(0)), (1, Gen.Int[1, 100])), Gen.Int[0, 100],
+                (pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund2) => (Func<int, PaymentStory>)(deliveries =>
+                    new PaymentStory(pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund1 is > 0 and < 100 ? refund2 : 0, deliveries)))
+            .SelectMany(story => Gen.Int[1, 5].Select(story));
+
+    private static readonly Gen<OrgStory> OrgGen =
+        Gen.Select(PlanGen, PlanGen.Null(), PlanGen.Null(), Gen.Int[0, 40], Gen.Frequency((1, Gen.Const(0)), (1, Gen.Int[1, 30])),
+                PaymentGen.List[0, 3], Gen.Frequency((2, Gen.Const(-1)), (1, Gen.Int[0, 30])), Gen.Bool,
+                (plan, before, after, usage, late, payments, voidAt, racing) => (Func<bool, OrgStory>)(concurrent =>
+                    new OrgStory(plan, before, after, usage, late, payments, voidAt, racing, concurrent)))
+            .SelectMany(story => Gen.Bool.Select(story));
+
+    public static readonly Gen<BillingHistory> Generator =
+        Gen.Select(OrgGen.List[1, 2], Gen.Frequency((2, Gen.Const(0L)), (1, Gen.Long[1, 1_000_000])), Gen.Int,
+            (orgs, settlement, seed) => new BillingHistory(orgs, settlement, seed));
+}

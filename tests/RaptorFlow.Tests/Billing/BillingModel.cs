@@ -1,0 +1,79 @@
+namespace RaptorFlow.Tests.Billing;
+
+/// <summary>A payment of a history once its amounts are known (they depend on the invoice's total).</summary>
+public sealed class ModelPayment(int org, PaymentStory story, string id, long amount, bool namesInvoice)
+{
+    public int Org { get; } = org;
+    public PaymentStory Story { get; } = story;
+    public string Id { get; } = id;
+    public long Amount { get; } = amount;
+    public bool NamesInvoice { get; } = namesInvoice;
+    public List<(string Id, long Amount)> Refunds { get; } = [];
+
+    /// <summary>Some delivery names the org, so the payment is the org's; otherwise it stays in suspense.</summary>
+    public bool Owned => Story.NotesOn != NotesOn.None;
+
+    public long Fee => Math.Min(Story.Fee, Amount);
+}
+
+/// <summary>The invoice of one org as the model sees it.</summary>
+public sealed class ModelInvoice(long total)
+{
+    public long Total { get; } = total;
+    public long Paid { get; set; }
+    public bool Void { get; set; }
+    public bool Open => !Void && Paid < Total;
+}
+
+/// <summary>
+/// What the ledgers must hold, computed from the history alone: a payment belongs to the org its
+/// notes name (whichever entity carries them), else to suspense; it pays its invoice (at most the
+/// amount still due, only while the invoice is issued) when the first event naming the org is
+/// processed; the rest is the org's credit. Refunds and fees follow their payment. A void succeeds
+/// only on an issued invoice with nothing paid.
+/// </summary>
+public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
+{
+    private readonly HashSet<string> _attributed = [];
+
+    public IReadOnlyList<ModelInvoice> Invoices { get; } = invoices;
+
+    /// <summary>A capture event naming the org was processed: the first one applies the payment to its invoice.</summary>
+    public void Attribute(params ModelPayment[] payments)
+    {
+        var fresh = payments.Where(p => p.Owned && _attributed.Add(p.Id)).ToList();
+        foreach (var group in fresh.Where(p => p.NamesInvoice).GroupBy(p => p.Org))
+        {
+            var invoice = Invoices[group.Key];
+            if (!invoice.Void)
+            {
+                invoice.Paid += Math.Min(invoice.Total - invoice.Paid, group.Sum(p => p.Amount));
+            }
+        }
+    }
+
+    public bool VoidWouldSucceed(int org) => Invoices[org] is { Void: false, Paid: 0 } || Invoices[org].Void;
+
+    public void Voided(int org) => Invoices[org].Void = true;
+
+    public static OrgLedger Expected(int org, IEnumerable<ModelPayment> payments, ModelInvoice invoice, long laterInvoices, InvoiceAmounts issued)
+    {
+        var owned = payments.Where(p => p.Org == org && p.Owned).ToList();
+        var received = owned.Sum(p => p.Amount);
+        var fees = owned.Sum(p => p.Fee);
+        var refunds = owned.Sum(p => p.Refunds.Sum(r => r.Amount));
+        var invoiced = invoice.Void ? 0 : invoice.Total;
+        return new OrgLedger(
+            Receivable: invoiced + laterInvoices - invoice.Paid,
+            CustomerCredit: received - invoice.Paid,
+            Clearing: received - fees - refunds,
+            Fees: fees,
+            Refunds: refunds,
+            Revenue: (invoice.Void ? 0 : issued.Subtotal) + issued.LaterSubtotal,
+            Gst: (invoice.Void ? 0 : issued.Tax) + issued.LaterTax);
+    }
+}
+
+public sealed record InvoiceAmounts(long Subtotal, long Tax, long LaterSubtotal, long LaterTax);
+
+public sealed record OrgLedger(long Receivable, long CustomerCredit, long Clearing, long Fees, long Refunds, long Revenue, long Gst);

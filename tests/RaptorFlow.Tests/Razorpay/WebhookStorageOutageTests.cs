@@ -1,0 +1,41 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using RaptorFlow.Functions;
+using RaptorFlow.Tests.Fixtures;
+
+namespace RaptorFlow.Tests.Razorpay;
+
+public sealed class WebhookStorageOutageTests
+{
+    [Fact]
+    public async Task A_webhook_arriving_while_storage_is_unreachable_answers_503_with_retry_after_so_Razorpay_delivers_it_again()
+    {
+        // A storage account on a port where nothing listens.
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+            $"AccountKey={Azurite.DevelopmentAccountKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+
+        await using var app = Program.Build([
+            "--urls=http://127.0.0.1:0", "--environment=Testing", $"--AzureWebJobsStorage={connection}",
+            "--Hosting:Standalone:Enabled=false", "--Logging:LogLevel:Default=None",
+            $"--Razorpay:WebhookSecret={RazorpayTestKit.WebhookSecret}",
+        ]);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
+
+        var body = Encoding.UTF8.GetBytes(RazorpayTestKit.Captured(RazorpayTestKit.NewId("pay"), 50_000, RazorpayTestKit.NewOrgId()));
+        using var response = await client.PostAsync(new Uri("/api/v1/webhooks/razorpay", UriKind.Relative), RazorpayTestKit.SignedBody(body, eventId: RazorpayTestKit.NewId("evt")));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "webhook.storage_unavailable");
+        Assert.Equal(TimeSpan.FromSeconds(10), response.Headers.RetryAfter?.Delta);
+        await app.StopAsync();
+    }
+}
