@@ -48,8 +48,10 @@ public sealed partial class QueuePoller(
                 {
                     messages = (await queue.ReceiveMessagesAsync(_settings.BatchSize, _settings.VisibilityTimeout, stoppingToken)).Value;
                 }
-                catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
+                    // Storage unreachable past the SDK's own retries (an AggregateException), or any
+                    // other failure: the poller backs off and keeps polling, as the host's trigger does.
                     LogReceiveFailed(logger, ex, queue.Name);
                     messages = [];
                 }

@@ -33,6 +33,8 @@ public sealed partial class TimerScheduler(
 
     private static readonly JsonSerializerOptions StatusJson = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ApiJsonContext.WithReflectionFallback };
 
+    private static readonly TimeSpan MaxUnreachablePause = TimeSpan.FromSeconds(30);
+
     private readonly CronExpression _schedule = CronExpression.Parse(function.Schedule!, CronFormat.IncludeSeconds);
 
     public static BlobClient StatusBlob(StorageAccount storage, string functionName) =>
@@ -42,17 +44,20 @@ public sealed partial class TimerScheduler(
     {
         await provisioner.WhenProvisioned.WaitAsync(stoppingToken);
         var blob = StatusBlob(storage, function.Name);
-        await EnsureStatusBlobAsync(blob, stoppingToken);
 
         var now = time.GetUtcNow();
-        var status = await ReadStatusAsync(blob, stoppingToken);
+        var status = await UntilReachableAsync(async () =>
+        {
+            await EnsureStatusBlobAsync(blob, stoppingToken);
+            return await ReadStatusAsync(blob, stoppingToken);
+        }, stoppingToken);
         if (function.RunOnStartup)
         {
-            await FireAsync(blob, now, isPastDue: false, stoppingToken);
+            await FireWhenReachableAsync(blob, now, isPastDue: false, stoppingToken);
         }
         else if (status.Next is { } missed && missed < now)
         {
-            await FireAsync(blob, missed, isPastDue: true, stoppingToken);
+            await FireWhenReachableAsync(blob, missed, isPastDue: true, stoppingToken);
         }
 
         while (!stoppingToken.IsCancellationRequested)
@@ -66,7 +71,36 @@ public sealed partial class TimerScheduler(
 
             var occurrence = new DateTimeOffset(next.Value, TimeSpan.Zero);
             await Task.Delay(occurrence - now, time, stoppingToken);
-            await FireAsync(blob, occurrence, isPastDue: time.GetUtcNow() - occurrence > TimeSpan.FromMinutes(1), stoppingToken);
+            await FireWhenReachableAsync(blob, occurrence, isPastDue: time.GetUtcNow() - occurrence > TimeSpan.FromMinutes(1), stoppingToken);
+        }
+    }
+
+    /// <summary>
+    /// Fires an occurrence, retrying while storage cannot be reached (the lease and the status live
+    /// there), so an outage delays the occurrence instead of ending the scheduler; fired late, it is past due.
+    /// </summary>
+    private Task FireWhenReachableAsync(BlobClient blob, DateTimeOffset occurrence, bool isPastDue, CancellationToken stoppingToken) =>
+        UntilReachableAsync(async () =>
+        {
+            await EnsureStatusBlobAsync(blob, stoppingToken);
+            return await FireAsync(blob, occurrence, isPastDue || time.GetUtcNow() - occurrence > TimeSpan.FromMinutes(1), stoppingToken);
+        }, stoppingToken);
+
+    private async Task<T> UntilReachableAsync<T>(Func<Task<T>> work, CancellationToken stoppingToken)
+    {
+        var pause = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                return await work();
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogStorageUnreachable(logger, ex, function.Name, pause);
+                await Task.Delay(pause, time, stoppingToken);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxUnreachablePause.Ticks));
+            }
         }
     }
 
@@ -117,8 +151,9 @@ public sealed partial class TimerScheduler(
             {
                 await lease.ReleaseAsync(cancellationToken: CancellationToken.None);
             }
-            catch (RequestFailedException ex)
+            catch (Exception ex) when (ex is RequestFailedException or AggregateException or HttpRequestException)
             {
+                // Unreleased, the lease simply expires after its duration.
                 LogReleaseFailed(logger, ex, function.Name);
             }
         }
@@ -164,11 +199,14 @@ public sealed partial class TimerScheduler(
         catch (OperationCanceledException)
         {
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (ex is RequestFailedException or AggregateException or HttpRequestException)
         {
             LogReleaseFailed(logger, ex, function.Name);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Timer {FunctionName} could not reach storage; trying again in {Pause}")]
+    private static partial void LogStorageUnreachable(ILogger logger, Exception exception, string functionName, TimeSpan pause);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Timer {FunctionName} occurrence {Occurrence} is being fired by another instance")]
     private static partial void LogHeldElsewhere(ILogger logger, string functionName, DateTimeOffset occurrence);
