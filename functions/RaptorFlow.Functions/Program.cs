@@ -1,7 +1,11 @@
 using RaptorFlow.Functions.ApiKeys;
+using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Idempotency;
+using RaptorFlow.Functions.Invitations;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform;
@@ -33,9 +37,13 @@ public static class Program
         // loggers); configuration sources, console logging and options validation are the same.
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.AddFunctionHost();
-        builder.AddPlatform();
+        builder.AddPlatform(ApiJsonContext.Default, GeneratedSettings.Instance);
+        builder.AddHeartbeat();
         builder.AddAccess();
+        builder.AddIdempotency();
         builder.AddOrganizations();
+        builder.AddInvitations();
+        builder.AddAudit();
         builder.AddApiKeys();
         builder.AddLedger();
         builder.AddRazorpay();
@@ -48,9 +56,14 @@ public static class Program
         var app = builder.Build();
         app.UsePlatform();
         app.UseAccess();
+        app.UseIdempotency();
+        app.MapDevIssuer();
         app.MapPlatform();
         app.MapFunctionHost();
         app.MapOrganizations();
+        app.MapMembers();
+        app.MapInvitations();
+        app.MapAudit();
         app.MapApiKeys();
         app.MapLedger();
         app.MapRazorpay();

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
-using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Usage;
 
 namespace RaptorFlow.Functions.ApiKeys;

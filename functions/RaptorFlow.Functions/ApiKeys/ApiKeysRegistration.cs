@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using RaptorFlow.Functions.Platform.Access;
-using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Platform.Storage;
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
-using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.ApiKeys;

@@ -4,7 +4,6 @@ using Azure.Data.Tables;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
-using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Audit;

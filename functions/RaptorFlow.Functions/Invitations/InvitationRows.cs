@@ -76,9 +76,3 @@ public static class InvitationTokens
 
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }
-
-public static class InvitationsRegistration
-{
-    public static IServiceCollection AddInvitations(this IServiceCollection services) =>
-        services.AddStorageTable(InvitationTokenRow.TableName);
-}

@@ -1,12 +1,9 @@
-using RaptorFlow.Functions.Audit;
-using RaptorFlow.Functions.Invitations;
-using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Organizations;
 
-/// <summary>Orgs, their members and invitations, and the audit trail they write.</summary>
+/// <summary>Orgs: their rows, slugs and the user-to-orgs index, and the org access resolver.</summary>
 public static class OrganizationsRegistration
 {
     public static WebApplicationBuilder AddOrganizations(this WebApplicationBuilder builder)
@@ -17,17 +14,12 @@ public static class OrganizationsRegistration
         services.AddStorageTable(OrgSlugRow.TableName);
         services.AddSingleton<OrgDirectory>();
         services.AddSingleton<IOrgAccessResolver>(sp => sp.GetRequiredService<OrgDirectory>());
-        services.AddInvitations();
-        services.AddAudit();
         return builder;
     }
 
     public static WebApplication MapOrganizations(this WebApplication app)
     {
         app.MapOrganizationRoutes();
-        app.MapMembers();
-        app.MapInvitations();
-        app.MapAudit();
         return app;
     }
 }

@@ -112,7 +112,7 @@ public sealed class PlanSettings : ISettingsSection
 }
 
 /// <summary>Checks what DataAnnotations cannot: ids, meter names, nested values and the default plan.</summary>
-internal sealed class PlanSettingsValidation(IConfiguration configuration) : IValidateOptions<PlanSettings>
+internal sealed class PlanSettingsValidation(IConfiguration configuration, IGeneratedSettings generated) : IValidateOptions<PlanSettings>
 {
     public ValidateOptionsResult Validate(string? name, PlanSettings options)
     {
@@ -125,7 +125,7 @@ internal sealed class PlanSettingsValidation(IConfiguration configuration) : IVa
                 errors.Add($"Plans:Catalog:{id}: a plan id is 1-40 characters of a-z, 0-9, '_' and '-'.");
             }
 
-            errors.AddRange(GeneratedSettings.Instance.Validate(null, plan).Failures?.Select(f => $"Plans:Catalog:{id}:{f}") ?? []);
+            errors.AddRange(generated.Validate(null, plan).Failures?.Select(f => $"Plans:Catalog:{id}:{f}") ?? []);
             foreach (var (meter, price) in plan.Meters)
             {
                 if (!UsageEventRules.IsValidMeter(meter))
@@ -133,7 +133,7 @@ internal sealed class PlanSettingsValidation(IConfiguration configuration) : IVa
                     errors.Add($"Plans:Catalog:{id}:Meters:{meter}: not a valid meter name.");
                 }
 
-                errors.AddRange(GeneratedSettings.Instance.Validate(null, price).Failures?.Select(f => $"Plans:Catalog:{id}:Meters:{meter}:{f}") ?? []);
+                errors.AddRange(generated.Validate(null, price).Failures?.Select(f => $"Plans:Catalog:{id}:Meters:{meter}:{f}") ?? []);
             }
         }
 

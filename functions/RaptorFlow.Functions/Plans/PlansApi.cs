@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Platform.Access;
-using RaptorFlow.Functions.Platform.Idempotency;
 using RaptorFlow.Functions.Platform.Problems;
 
 namespace RaptorFlow.Functions.Plans;

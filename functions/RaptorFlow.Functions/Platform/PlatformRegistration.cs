@@ -1,12 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Cors.Infrastructure;
-using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Ids;
-using RaptorFlow.Functions.Platform.Json;
+using RaptorFlow.Functions.Platform.Lifetime;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Platform.Telemetry;
 
@@ -15,18 +16,23 @@ namespace RaptorFlow.Functions.Platform;
 /// <summary>The shared mechanisms every feature uses: storage, errors, ids, time, HTTP conventions, telemetry.</summary>
 public static class PlatformRegistration
 {
-    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    /// <summary>
+    /// <paramref name="json"/> and <paramref name="settings"/> are the app's compile-time lists
+    /// (composed next to <c>Program.cs</c>, since they name every feature's types); the platform
+    /// only puts them to work.
+    /// </summary>
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder, IJsonTypeInfoResolver json, IGeneratedSettings settings)
     {
         var services = builder.Services;
+        services.AddSingleton(settings);
         builder.AddTelemetry();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IdGenerator>();
         services.AddStorageAccount();
         services.AddSingleton<FirstResponse>();
         services.AddSingleton<IReadinessProbe, StorageReadiness>();
-        services.AddHeartbeat();
         services.AddProblemResponses();
-        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions, json));
         services.AddSpaCors(builder.Configuration);
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -38,7 +44,7 @@ public static class PlatformRegistration
     }
 
     /// <summary>camelCase, strict types, unknown properties rejected.</summary>
-    public static void ConfigureJson(JsonSerializerOptions options)
+    public static void ConfigureJson(JsonSerializerOptions options, IJsonTypeInfoResolver generated)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.NumberHandling = JsonNumberHandling.Strict;
@@ -48,7 +54,7 @@ public static class PlatformRegistration
 
         // Generated metadata first; the reflection resolver ASP.NET Core put in the chain stays
         // after it for anything the context does not declare.
-        options.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        options.TypeInfoResolverChain.Insert(0, generated);
     }
 
     public static WebApplication UsePlatform(this WebApplication app)

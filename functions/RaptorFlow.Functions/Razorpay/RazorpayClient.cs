@@ -7,7 +7,6 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
-using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Secrets;
 
 namespace RaptorFlow.Functions.Razorpay;

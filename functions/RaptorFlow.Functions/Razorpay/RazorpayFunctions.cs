@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Ledger;
-using RaptorFlow.Functions.Platform.Json;
 
 namespace RaptorFlow.Functions.Razorpay;
 

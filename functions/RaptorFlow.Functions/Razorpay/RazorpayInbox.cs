@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
 

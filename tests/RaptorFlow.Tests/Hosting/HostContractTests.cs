@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RaptorFlow.Functions.Hosting;
-using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Hosting;

@@ -4,7 +4,6 @@ using Azure.Storage.Queues;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Hosting.Standalone;
-using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Hosting;

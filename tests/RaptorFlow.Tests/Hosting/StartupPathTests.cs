@@ -12,6 +12,7 @@ using OpenTelemetry.Trace;
 using RaptorFlow.Functions;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Lifetime;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Platform.Telemetry;
 using RaptorFlow.Tests.Fixtures;

@@ -5,7 +5,6 @@ using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using Cronos;
 using Microsoft.Extensions.Options;
-using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Hosting.Standalone;
@@ -31,7 +30,7 @@ public sealed partial class TimerScheduler(
 {
     public const string StatusContainer = "function-timers";
 
-    private static readonly JsonSerializerOptions StatusJson = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ApiJsonContext.WithReflectionFallback };
+    private static readonly JsonSerializerOptions StatusJson = new(JsonSerializerDefaults.Web) { TypeInfoResolver = TimerStatusJson.WithReflectionFallback };
 
     private static readonly TimeSpan MaxUnreachablePause = TimeSpan.FromSeconds(30);
 

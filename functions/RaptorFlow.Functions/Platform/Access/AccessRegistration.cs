@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.Identity.Web;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using RaptorFlow.Functions.Platform.Idempotency;
 using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Functions.Platform.Settings;
 
@@ -77,22 +76,15 @@ public static class AccessRegistration
         // Instead a test walks every endpoint and fails for one that is neither public nor capability-guarded.
         services.AddAuthorization();
         services.AddSingleton<PlatformAdmins>();
-        services.AddIdempotency();
         return builder;
     }
 
-    /// <summary>Authentication, authorization, capability enforcement and idempotency, then the dev issuer route.</summary>
+    /// <summary>Authentication, authorization, then capability enforcement.</summary>
     public static WebApplication UseAccess(this WebApplication app)
     {
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<CapabilityEnforcement>();
-        app.UseIdempotency();
-        if (app.Services.GetService<DevTokenIssuer>() is not null)
-        {
-            app.MapDevIssuer();
-        }
-
         return app;
     }
 

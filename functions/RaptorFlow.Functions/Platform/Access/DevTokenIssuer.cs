@@ -108,8 +108,14 @@ public sealed record DevTokenResponse(string AccessToken, string TokenType, Date
 
 public static class DevIssuerApi
 {
+    /// <summary>Maps the token route only while the development issuer is on (<c>Auth:DevIssuer:Enabled</c>).</summary>
     public static IEndpointRouteBuilder MapDevIssuer(this IEndpointRouteBuilder routes)
     {
+        if (routes.ServiceProvider.GetService<DevTokenIssuer>() is null)
+        {
+            return routes;
+        }
+
         routes.MapPost("/api/dev/token", IssueToken)
             .IsPublic("Development issuer: enabled only by configuration and refused in Azure.")
             .WithTags("Development")

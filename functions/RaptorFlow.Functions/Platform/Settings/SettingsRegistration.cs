@@ -10,6 +10,21 @@ public interface ISettingsSection
     static abstract string SectionName { get; }
 }
 
+/// <summary>
+/// The app's settings types whose binding and validation are generated at compile time: one object
+/// implementing <see cref="ISettingsBinding{T}"/> for each, and <see cref="IValidateOptions{TOptions}"/>
+/// for each with validation attributes. The list names every feature's settings, so it is composed
+/// next to <c>Program.cs</c> and handed to <c>AddPlatform</c>; a type missing from it is bound and
+/// validated by reflection.
+/// </summary>
+public interface IGeneratedSettings;
+
+/// <summary>Binds one settings type from its configuration section.</summary>
+internal interface ISettingsBinding<in T>
+{
+    void Bind(IConfiguration section, T settings);
+}
+
 public static class SettingsRegistration
 {
     /// <summary>Binds <typeparamref name="T"/> to its section and validates it when the app starts,
@@ -19,23 +34,30 @@ public static class SettingsRegistration
     {
         // What BindConfiguration does, through the generated binder when there is one.
         var options = services.AddOptions<T>()
-            .Configure<IConfiguration>((settings, configuration) => Bind(configuration.GetSection(T.SectionName), settings));
+            .Configure<IConfiguration, IGeneratedSettings>((settings, configuration, generated) => Bind(generated, configuration.GetSection(T.SectionName), settings));
         services.AddSingleton<IOptionsChangeTokenSource<T>>(sp =>
             new ConfigurationChangeTokenSource<T>(options.Name, sp.GetRequiredService<IConfiguration>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>, SectionValidation<T>>());
         return options.ValidateOnStart();
     }
 
-    internal static void Bind<T>(IConfiguration section, T settings)
+    /// <summary>Validates a nested settings object by its generated validator, for a section's own validation to call.</summary>
+    public static ValidateOptionsResult Validate<T>(this IGeneratedSettings generated, string? name, T options)
+        where T : class =>
+        generated is IValidateOptions<T> validator
+            ? validator.Validate(name, options)
+            : throw new InvalidOperationException($"{typeof(T).Name} has no generated validator: add IValidateOptions<{typeof(T).Name}> to the generated settings.");
+
+    internal static void Bind<T>(IGeneratedSettings generated, IConfiguration section, T settings)
         where T : class
     {
-        if (GeneratedSettings.Instance is ISettingsBinding<T> generated)
+        if (generated is ISettingsBinding<T> binding)
         {
-            generated.Bind(section, settings);
+            binding.Bind(section, settings);
             return;
         }
 
-        // A type not listed in GeneratedSettings: the reflection binder, reached through a type the
+        // A type not listed in the generated settings: the reflection binder, reached through a type the
         // generator does not intercept (it cannot bind an open T, and refuses to build if asked).
         new ConfigureFromConfigurationOptions<T>(section).Configure(settings);
     }
@@ -43,20 +65,20 @@ public static class SettingsRegistration
 
 /// <summary>Fails validation with the full configuration key of each bad member
 /// (<c>Hosting:Standalone:MaxDequeueCount: …</c>).</summary>
-public sealed class SectionValidation<T> : IValidateOptions<T> where T : class, ISettingsSection
+public sealed class SectionValidation<T>(IGeneratedSettings generated) : IValidateOptions<T> where T : class, ISettingsSection
 {
     public ValidateOptionsResult Validate(string? name, T options)
     {
-        if (GeneratedSettings.Instance is IValidateOptions<T> generated)
+        if (generated is IValidateOptions<T> validator)
         {
             // Generated failures read "Member: message"; the section makes the member a configuration key.
-            var result = generated.Validate(name, options);
+            var result = validator.Validate(name, options);
             return result.Failed
                 ? ValidateOptionsResult.Fail(result.Failures.Select(f => $"{T.SectionName}:{f}"))
                 : result;
         }
 
-        if (GeneratedSettings.Instance is ISettingsBinding<T>)
+        if (generated is ISettingsBinding<T>)
         {
             // Listed without a validator: the type has no validation attributes (a test checks).
             return ValidateOptionsResult.Success;

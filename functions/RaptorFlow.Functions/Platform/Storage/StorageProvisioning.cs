@@ -1,5 +1,5 @@
 using Azure;
-using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform.Lifetime;
 
 namespace RaptorFlow.Functions.Platform.Storage;
 

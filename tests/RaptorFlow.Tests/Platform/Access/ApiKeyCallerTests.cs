@@ -6,8 +6,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Platform.Access;
-using RaptorFlow.Functions.Platform.Idempotency;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Platform.Access;

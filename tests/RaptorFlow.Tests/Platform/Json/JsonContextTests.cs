@@ -7,7 +7,6 @@ using Microsoft.Extensions.Options;
 using RaptorFlow.Functions;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Invoices;
-using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Tests.Platform.Json;

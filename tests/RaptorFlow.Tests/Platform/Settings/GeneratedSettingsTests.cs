@@ -110,7 +110,7 @@ public sealed class GeneratedSettingsTests
     public void A_valid_configuration_passes_validation()
     {
         var settings = new StandaloneTriggerSettings();
-        Assert.True(new SectionValidation<StandaloneTriggerSettings>().Validate(Options.DefaultName, settings).Succeeded);
-        Assert.True(new SectionValidation<AuthSettings>().Validate(Options.DefaultName, new AuthSettings()).Succeeded);
+        Assert.True(new SectionValidation<StandaloneTriggerSettings>(GeneratedSettings.Instance).Validate(Options.DefaultName, settings).Succeeded);
+        Assert.True(new SectionValidation<AuthSettings>(GeneratedSettings.Instance).Validate(Options.DefaultName, new AuthSettings()).Succeeded);
     }
 }

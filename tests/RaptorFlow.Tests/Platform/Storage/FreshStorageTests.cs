@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions;
-using RaptorFlow.Functions.Platform.Health;
+using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Tests.Fixtures;
 

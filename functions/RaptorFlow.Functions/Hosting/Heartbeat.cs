@@ -1,10 +1,10 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
-using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Storage;
 
-namespace RaptorFlow.Functions.Platform.Health;
+namespace RaptorFlow.Functions.Hosting;
 
 /// <summary>
 /// A canary for the trigger pipeline: every minute the <c>Heartbeat</c> timer enqueues a beat
@@ -19,13 +19,14 @@ public static class Heartbeat
     public const string TableName = "PlatformHeartbeat";
     public const string Schedule = "0 * * * * *";
 
-    public static IServiceCollection AddHeartbeat(this IServiceCollection services)
+    public static WebApplicationBuilder AddHeartbeat(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddStorageTable(TableName);
         services.AddTimerFunction<HeartbeatTimer>(TimerName, Schedule);
         services.AddQueueFunction<RecordHeartbeat>(QueueFunctionName, QueueName);
         services.AddSingleton<IReadinessProbe, HeartbeatReadiness>();
-        return services;
+        return builder;
     }
 }
 

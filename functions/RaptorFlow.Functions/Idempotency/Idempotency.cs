@@ -9,7 +9,7 @@ using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
 using RaptorFlow.Functions.Platform.Storage;
 
-namespace RaptorFlow.Functions.Platform.Idempotency;
+namespace RaptorFlow.Functions.Idempotency;
 
 /// <summary>Endpoint metadata: POSTs to this endpoint honour <c>Idempotency-Key</c>.</summary>
 public sealed record IdempotentEndpoint;
@@ -18,10 +18,11 @@ public static class IdempotencyRegistration
 {
     public const string TableName = "IdempotencyKeys";
 
-    public static IServiceCollection AddIdempotency(this IServiceCollection services)
+    public static WebApplicationBuilder AddIdempotency(this WebApplicationBuilder builder)
     {
-        services.AddStorageTable(TableName);
-        return services.AddTimerFunction<PurgeIdempotencyKeys>(PurgeIdempotencyKeys.FunctionName, PurgeIdempotencyKeys.Schedule);
+        builder.Services.AddStorageTable(TableName);
+        builder.Services.AddTimerFunction<PurgeIdempotencyKeys>(PurgeIdempotencyKeys.FunctionName, PurgeIdempotencyKeys.Schedule);
+        return builder;
     }
 
     public static IApplicationBuilder UseIdempotency(this IApplicationBuilder app) =>

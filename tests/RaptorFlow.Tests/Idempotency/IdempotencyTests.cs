@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Platform.Access;
-using RaptorFlow.Functions.Platform.Idempotency;
 using RaptorFlow.Tests.Fixtures;
 
-namespace RaptorFlow.Tests.Platform.Idempotency;
+namespace RaptorFlow.Tests.Idempotency;
 
 public sealed class IdempotencyTests : IAsyncLifetime
 {

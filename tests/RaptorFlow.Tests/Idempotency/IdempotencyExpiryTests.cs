@@ -3,10 +3,10 @@ using System.Net.Http.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Hosting;
-using RaptorFlow.Functions.Platform.Idempotency;
+using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Tests.Fixtures;
 
-namespace RaptorFlow.Tests.Platform.Idempotency;
+namespace RaptorFlow.Tests.Idempotency;
 
 public sealed class IdempotencyExpiryTests : IAsyncLifetime
 {

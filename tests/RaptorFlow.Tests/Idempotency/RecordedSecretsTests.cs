@@ -3,11 +3,11 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
-using RaptorFlow.Functions.Platform.Idempotency;
+using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Tests.Fixtures;
 
-namespace RaptorFlow.Tests.Platform.Idempotency;
+namespace RaptorFlow.Tests.Idempotency;
 
 /// <summary>
 /// Idempotent routes that hand out a secret (invitation token, API key) record their response

@@ -6,16 +6,11 @@ using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Secrets;
+using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
 
-namespace RaptorFlow.Functions.Platform.Settings;
-
-/// <summary>Binds one settings type from its configuration section.</summary>
-internal interface ISettingsBinding<in T>
-{
-    void Bind(IConfiguration section, T settings);
-}
+namespace RaptorFlow.Functions;
 
 /// <summary>
 /// The settings types whose binding and validation are generated at compile time, instead of done
@@ -29,7 +24,7 @@ internal interface ISettingsBinding<in T>
 /// (by <c>PlanSettingsValidation</c>), and the development issuer's (by <c>DevIssuerValidation</c>).
 /// </summary>
 [OptionsValidator]
-internal sealed partial class GeneratedSettings :
+internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<ApiKeySettings>, IValidateOptions<ApiKeySettings>,
     ISettingsBinding<AuthSettings>, IValidateOptions<DevIssuerSettings>,
     ISettingsBinding<CorsSettings>,

@@ -4,7 +4,6 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Audit;
-using RaptorFlow.Functions.Hosting.Standalone;
 using RaptorFlow.Functions.Invitations;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
@@ -17,7 +16,7 @@ using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
 
-namespace RaptorFlow.Functions.Platform.Json;
+namespace RaptorFlow.Functions;
 
 /// <summary>
 /// Compile-time System.Text.Json metadata for every type the app reads or writes as JSON: the
@@ -26,7 +25,9 @@ namespace RaptorFlow.Functions.Platform.Json;
 /// It sits first in each options' resolver chain (<see cref="WithReflectionFallback"/>), so the
 /// options still decide naming, number handling, unknown members and enum converters; the
 /// generation options below mirror the HTTP ones only so <see cref="Default"/> behaves the same.
-/// A test fails when an endpoint's type is missing here.
+/// A test fails when an endpoint's type is missing here. It names every feature's types, so it is
+/// composed here, next to <c>Program.cs</c>; the platform only puts it first in the HTTP options
+/// (<c>AddPlatform</c>).
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
     NumberHandling = JsonNumberHandling.Strict,
@@ -100,8 +101,6 @@ namespace RaptorFlow.Functions.Platform.Json;
 [JsonSerializable(typeof(CursorPage<InvoiceResponse>))]
 [JsonSerializable(typeof(List<InvoiceLine>))]
 [JsonSerializable(typeof(List<BilledUsage>))]
-// Hosting: the standalone timers' schedule status blob
-[JsonSerializable(typeof(TimerScheduleStatus))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>The generated metadata first, reflection after it for anything not declared here.</summary>

@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Storage;
 
-namespace RaptorFlow.Functions.Platform.Idempotency;
+namespace RaptorFlow.Functions.Idempotency;
 
 /// <summary>
 /// Hourly: deletes idempotency records past their 24-hour expiry. Expired records are already
