@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Hosting;
@@ -308,11 +307,9 @@ public sealed class BillingEndToEndTests
         public async Task InvokeTimerAsync(string function)
         {
             var now = Clock.GetUtcNow();
-            var envelope = JsonSerializer.Serialize(new
-            {
-                Data = new { timer = new { Schedule = new { AdjustForDST = true }, ScheduleStatus = new { Last = now.AddHours(-1), Next = now.AddHours(1), LastUpdated = now }, IsPastDue = false } },
-                Metadata = new { sys = new { MethodName = function, UtcNow = now } },
-            });
+            var envelope = HostInvocations.TimerEnvelope(
+                scheduleStatus: new { Last = now.AddHours(-1), Next = now.AddHours(1), LastUpdated = now },
+                metadata: new { sys = new { MethodName = function, UtcNow = now } });
             await InvokeAsync(function, envelope);
         }
 
@@ -326,11 +323,9 @@ public sealed class BillingEndToEndTests
 
             var queue = App.Storage.Queue(_queue);
             var message = Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
-            var envelope = JsonSerializer.Serialize(new
-            {
-                Data = new { message = message.MessageText }, // the host hands the text over as a JSON string
-                Metadata = new { message.DequeueCount, Id = message.MessageId, InsertionTime = message.InsertedOn, ExpirationTime = message.ExpiresOn, message.PopReceipt },
-            });
+            var envelope = HostInvocations.QueueEnvelope(
+                message.MessageText, // the host hands the text over as a JSON string
+                new { message.DequeueCount, Id = message.MessageId, InsertionTime = message.InsertedOn, ExpirationTime = message.ExpiresOn, message.PopReceipt });
             await InvokeAsync(ProcessRazorpayEvent.FunctionName, envelope);
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
             Assert.Equal(InboxStatus.Processed, (await App.InboxAsync(eventId))!.Status);
@@ -338,12 +333,7 @@ public sealed class BillingEndToEndTests
 
         private async Task InvokeAsync(string function, string envelope)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/" + function, UriKind.Relative))
-            {
-                Content = new StringContent(envelope, Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("x-ms-invocation-id", Guid.NewGuid().ToString());
-            using var response = await App.Client.SendAsync(request);
+            using var response = await App.InvokeAsync(function, envelope);
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{function}: {body}");
             Assert.Equal(FunctionInvocationApi.SuccessBody, body);
