@@ -121,8 +121,7 @@ public sealed class InvoiceWorld : IAsyncDisposable
     /// <summary>A signed-in owner and a new org created at the clock's current time.</summary>
     public async Task<(TestUser Owner, string OrgId)> NewOrgAsync(string? planId = null, string? name = null)
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync(name);
+        var (owner, orgId) = await App.NewOrgAsync(name);
         if (planId is not null)
         {
             Subscriptions.Plans[orgId] = planId;

@@ -47,13 +47,6 @@ public sealed class UsageAppFixture : IAsyncLifetime
         return new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
     }
 
-    /// <summary>A user signed in at the clock's current time, owner of a fresh org.</summary>
-    public async Task<(TestUser Owner, string OrgId)> NewOrgAsync()
-    {
-        var owner = await App.SignInAsync();
-        return (owner, await owner.CreateOrgAsync());
-    }
-
     public async Task RollupAsync()
     {
         using var scope = App.Services.CreateScope();
