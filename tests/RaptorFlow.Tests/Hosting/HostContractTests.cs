@@ -15,7 +15,7 @@ public sealed class HostContractTests : IAsyncLifetime
     private TestApp _app = null!;
 
     public async Task InitializeAsync() => _app = await TestApp.StartAsync(
-        new Dictionary<string, string?> { ["Hosting:Standalone:Enabled"] = "false" },
+        hostDrivesTriggers: true,
         customize: b =>
         {
             b.Logging.AddProvider(_logs);

@@ -33,8 +33,7 @@ public sealed class BillingEndToEndTests
     {
         // The plan is chosen in January, so February bills its whole fee (a plan held for part of a month is prorated).
         await using var billing = await Billing.StartAsync(February10.AddDays(-15));
-        var owner = await billing.App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await billing.App.NewOrgAsync();
         await billing.ChoosePlanAsync(owner, orgId, Billing.Plan);
         billing.Clock.SetUtcNow(February10);
         owner = await billing.App.SignInAsync(owner.Id);
@@ -261,12 +260,7 @@ public sealed class BillingEndToEndTests
             var queue = "rzp-" + Guid.NewGuid().ToString("N")[..20];
             var plan = $"Plans:Catalog:{Plan}";
             var settings = ApiKeyTestKit.Settings(RazorpayTestKit.Settings(queue));
-            settings["Razorpay:BaseUrl"] = razorpay.Url + "/v1/";
-            settings["Razorpay:KeyId"] = "rzp_test_billing";
-            settings["Razorpay:KeySecret"] = "billing-key-secret";
-            settings["Razorpay:MaxRetries"] = "0";
             settings["Invoices:NumberSeries"] = series;
-            settings["Hosting:Standalone:Enabled"] = "false";
             settings[$"{plan}:Name"] = "Metered";
             settings[$"{plan}:MonthlyFeeMinor"] = "149900";
             settings[$"{plan}:Currency"] = "INR";
@@ -278,7 +272,7 @@ public sealed class BillingEndToEndTests
             settings[$"{plan}:Meters:exports:UnitSize"] = "1";
             settings[$"{plan}:Meters:exports:PricePerUnitBlockMinor"] = "117";
 
-            var app = await TestApp.StartAsync(settings, b => b.Services.AddSingleton<TimeProvider>(clock));
+            var app = await TestApp.StartAsync(settings, clock: clock, hostDrivesTriggers: true, razorpay: razorpay);
             return new Billing(app, clock, razorpay, series, queue);
         }
 

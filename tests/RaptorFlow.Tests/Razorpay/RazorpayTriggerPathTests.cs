@@ -16,8 +16,7 @@ public sealed class RazorpayHostInvocationTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var settings = RazorpayTestKit.Settings();
-        settings["Hosting:Standalone:Enabled"] = "false"; // the host drives the triggers here
-        _app = await TestApp.StartAsync(settings, builder =>
+        _app = await TestApp.StartAsync(settings, hostDrivesTriggers: true, customize: builder =>
         {
             builder.Services.AddSingleton<IKnownOrganizations>(_orgs);
             builder.Services.AddSingleton<IRazorpayEventConsumer>(_flaky);

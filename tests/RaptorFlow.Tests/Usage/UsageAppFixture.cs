@@ -20,8 +20,9 @@ public sealed class UsageAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync() =>
         _app = await TestApp.StartAsync(
-            SignedInUsers.WithDevIssuer(new Dictionary<string, string?> { ["Hosting:Standalone:Enabled"] = "false" }),
-            b => b.Services.AddSingleton<TimeProvider>(Clock));
+            SignedInUsers.WithDevIssuer(),
+            clock: Clock,
+            hostDrivesTriggers: true);
 
     public async Task DisposeAsync()
     {
