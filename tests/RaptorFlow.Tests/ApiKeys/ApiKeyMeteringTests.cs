@@ -14,8 +14,7 @@ public sealed class ApiKeyMeteringTests
         // The fake clock never advances, so the meter's background flush never runs during the test.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = await ApiKeyTestKit.StartAsync(clock);
-        var owner = await app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await app.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         var meter = app.Services.GetRequiredService<BufferedUsageMeter>();
         var before = meter.PendingQuantity;

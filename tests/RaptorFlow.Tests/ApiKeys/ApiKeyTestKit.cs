@@ -27,9 +27,8 @@ public static class ApiKeyTestKit
     }
 
     public static Task<TestApp> StartAsync(FakeTimeProvider clock, IDictionary<string, string?>? settings = null, LogCapture? logs = null) =>
-        TestApp.StartAsync(Settings(settings), customize: b =>
+        TestApp.StartAsync(Settings(settings), clock: clock, customize: b =>
         {
-            b.Services.AddSingleton<TimeProvider>(clock);
             if (logs is not null)
             {
                 // Everything, down to trace, reaches the capture; the console keeps its own level.

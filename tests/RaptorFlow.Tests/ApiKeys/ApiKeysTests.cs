@@ -38,16 +38,10 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     private TestApp App => fixture.App;
     private FakeTimeProvider Clock => fixture.Clock;
 
-    private async Task<(TestUser Owner, string OrgId)> NewOrgAsync()
-    {
-        var owner = await App.SignInAsync(email: $"{Guid.NewGuid():N}@example.test");
-        return (owner, await owner.CreateOrgAsync());
-    }
-
     [Fact]
     public async Task Created_key_authenticates_as_its_org_with_its_capabilities()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, new { name = "Build server", capabilities = new[] { "org:read", "members:read" } });
 
         Assert.StartsWith("key_", key.Id, StringComparison.Ordinal);
@@ -78,8 +72,8 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Key_is_confined_to_its_org_and_another_orgs_ids_are_404()
     {
-        var (owner, orgId) = await NewOrgAsync();
-        var (stranger, otherOrg) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
+        var (stranger, otherOrg) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read", "apikeys:manage");
         var foreignKey = await stranger.CreateKeyAsync(otherOrg, "org:read");
 
@@ -98,7 +92,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task List_and_get_show_keys_without_secrets()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var first = await owner.CreateKeyAsync(orgId, new { name = "first", capabilities = new[] { "org:read" }, mode = "test", allowedCidrs = new[] { "10.1.2.3/8", "2001:DB8::1/32" }, rateLimitPerMinute = 50 });
         Clock.Advance(TimeSpan.FromMilliseconds(1)); // ids sort by creation time, to the millisecond
         var second = await owner.CreateKeyAsync(orgId, "org:read");
@@ -145,7 +139,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [InlineData("{\"name\":\"x\",\"capabilities\":[\"org:read\"],\"allowedCidrs\":[\"example.com\"]}", "allowedCidrs")]
     public async Task Invalid_create_is_a_400_naming_the_field_and_creates_nothing(string body, string field)
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         using var response = await owner.Client.PostAsync(Url($"/api/v1/orgs/{orgId}/api-keys"), new StringContent(body, Encoding.UTF8, "application/json"));
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
@@ -160,7 +154,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [InlineData("{\"name\":\"x\",\"capabilities\":[\"org:read\"]")]
     public async Task Malformed_create_body_is_a_400_and_creates_nothing(string body)
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         using var response = await owner.Client.PostAsync(Url($"/api/v1/orgs/{orgId}/api-keys"), new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -170,7 +164,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task A_key_cannot_carry_a_capability_its_creator_lacks()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var admin = await App.SignInAsync(email: $"{Guid.NewGuid():N}@example.test");
         await owner.AddMemberAsync(orgId, admin, "admin");
 
@@ -199,7 +193,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [InlineData("wrong-prefix")]
     public async Task Bad_keys_are_401_problems(string kind)
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         var presented = kind switch
         {
@@ -217,7 +211,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Conflicting_key_headers_are_rejected()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         var other = await owner.CreateKeyAsync(orgId, "org:read");
         using var client = App.KeyClient(key.Secret);
@@ -229,7 +223,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Revocation_takes_effect_at_once_and_is_audited()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         using (var before = await App.GetOrgWithKeyAsync(key.Secret, orgId))
         {
@@ -262,7 +256,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Roll_keeps_the_old_secret_working_for_the_overlap_only()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         using (await App.GetOrgWithKeyAsync(key.Secret, orgId))
         {
@@ -308,7 +302,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [InlineData("{\"expireOldInSeconds\":\"10\"}")]
     public async Task Invalid_roll_is_a_400_and_the_secret_is_unchanged(string body)
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         using var response = await owner.Client.PostAsync(Url($"/api/v1/orgs/{orgId}/api-keys/{key.Id}/roll"), new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -319,7 +313,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Revoked_key_cannot_be_rolled()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         using (await owner.Client.DeleteAsync(Url($"/api/v1/orgs/{orgId}/api-keys/{key.Id}")))
         {
@@ -332,7 +326,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Expired_key_is_a_401_and_listed_as_expired()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, new { name = "short", capabilities = new[] { "org:read" }, expiresAt = Clock.GetUtcNow().AddMinutes(10) });
         using (var fresh = await App.GetOrgWithKeyAsync(key.Secret, orgId))
         {
@@ -349,7 +343,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Keys_of_a_deleted_org_fail()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var used = await owner.CreateKeyAsync(orgId, "org:read");
         var unused = await owner.CreateKeyAsync(orgId, "org:read");
         using (var before = await App.GetOrgWithKeyAsync(used.Secret, orgId))
@@ -381,7 +375,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Recently_verified_key_is_not_read_from_storage_again_until_its_entry_expires()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         using (var first = await App.GetOrgWithKeyAsync(key.Secret, orgId))
         {
@@ -407,7 +401,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Index_entry_without_its_key_row_authenticates_nothing()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         var row = (await App.Storage.Table(ApiKeyRow.TableName).GetEntityAsync<ApiKeyRow>(orgId, key.Id)).Value;
 
@@ -417,7 +411,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
         await orphan.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "api_key.unknown");
 
         // An index entry naming another org's key is checked against the row it names.
-        var (_, otherOrg) = await NewOrgAsync();
+        var (_, otherOrg) = await App.NewOrgAsync();
         row.PartitionKey = otherOrg;
         await App.Storage.Table(ApiKeyRow.TableName).AddEntityAsync(row);
         await App.Storage.Table(ApiKeyHashRow.TableName).UpsertEntityAsync(new ApiKeyHashRow { PartitionKey = row.SecretHash, RowKey = "", OrgId = orgId, KeyId = key.Id });
@@ -433,7 +427,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [InlineData("0.0.0.0/0", HttpStatusCode.OK)]
     public async Task Allowed_cidrs_judge_the_ipv4_client_address(string cidr, HttpStatusCode expected)
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, allowedCidrs = new[] { cidr } });
         using var response = await App.GetOrgWithKeyAsync(key.Secret, orgId);
         if (expected == HttpStatusCode.OK)
@@ -449,7 +443,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Rate_limit_is_a_429_with_retry_after_and_refills_over_time()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, rateLimitPerMinute = 3 });
         using var client = App.KeyClient(key.Secret);
         for (var i = 0; i < 3; i++)
@@ -485,7 +479,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Concurrent_requests_never_exceed_the_limit_on_one_instance()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, rateLimitPerMinute = 10 });
         using var client = App.KeyClient(key.Secret);
         var responses = await Task.WhenAll(Enumerable.Range(0, 25).Select(_ => client.GetAsync(Url($"/api/v1/orgs/{orgId}"))));
@@ -500,7 +494,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Last_used_is_kept_in_memory_and_written_once_per_flush()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, "org:read");
         for (var i = 0; i < 3; i++)
         {
@@ -526,7 +520,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task Audit_events_of_a_key_caller_name_the_key()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var manager = await owner.CreateKeyAsync(orgId, "apikeys:manage", "org:read");
         using var client = App.KeyClient(manager.Secret);
         using var created = await client.PostAsJsonAsync(Url($"/api/v1/orgs/{orgId}/api-keys"), new { name = "child", capabilities = new[] { "org:read" } });
@@ -541,7 +535,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
     [Fact]
     public async Task No_secret_reaches_a_response_a_log_line_an_audit_event_or_storage()
     {
-        var (owner, orgId) = await NewOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, new { name = "secretive", capabilities = new[] { "org:read", "apikeys:manage" }, allowedCidrs = new[] { "127.0.0.0/8" } });
         var secrets = new List<string> { key.Secret };
         using (var ok = await App.GetOrgWithKeyAsync(key.Secret, orgId))

@@ -42,8 +42,7 @@ public sealed class ClientAddressTests
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = await StartAsync(clock, UnderTheHost(trustForwardedFor: true));
-        var owner = await app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await app.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, allowedCidrs = new[] { "203.0.113.0/24" } });
         using var client = app.KeyClient(key.Secret);
 
@@ -68,8 +67,7 @@ public sealed class ClientAddressTests
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = await StartAsync(clock, new Dictionary<string, string?> { ["ApiKeys:TrustForwardedFor"] = "true" });
-        var owner = await app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await app.NewOrgAsync();
         var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, allowedCidrs = new[] { "203.0.113.0/24" } });
         using var client = app.KeyClient(key.Secret);
         using var response = await GetOrgAsync(client, orgId, "203.0.113.9");

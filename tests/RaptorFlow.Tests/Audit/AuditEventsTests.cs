@@ -103,8 +103,7 @@ public sealed class AuditEventsTests(SignedInAppFixture fixture) : IClassFixture
     [Fact]
     public async Task A_cursor_from_another_filter_is_rejected()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         for (var i = 0; i < 3; i++)
         {
             using var renamed = await owner.Client.PatchAsJsonAsync(Url($"/api/v1/orgs/{orgId}"), new { name = $"N{i}" });
@@ -133,8 +132,7 @@ public sealed class AuditEventsTests(SignedInAppFixture fixture) : IClassFixture
     [InlineData("actor=user:a%27%20or%20true")]
     public async Task Bad_filters_are_400(string query)
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         using var response = await owner.Client.GetAsync(Url($"/api/v1/orgs/{orgId}/audit-events?{query}"));
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
     }

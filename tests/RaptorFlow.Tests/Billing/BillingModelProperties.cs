@@ -47,8 +47,7 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         var orgs = new List<(TestUser Owner, string Id)>();
         foreach (var story in history.Orgs)
         {
-            var owner = await world.App.SignInAsync();
-            var orgId = await owner.CreateOrgAsync();
+            var (owner, orgId) = await world.App.NewOrgAsync();
             await world.ChoosePlanAsync(owner, orgId, story.Plan);
             orgs.Add((owner, orgId));
         }

@@ -41,12 +41,7 @@ public sealed class BillingModelWorld : IAsyncLifetime
         _razorpay = WireMockServer.Start();
         RazorpayPaymentLinks.Succeed(_razorpay);
         var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
-        settings["Razorpay:BaseUrl"] = _razorpay.Url + "/v1/";
-        settings["Razorpay:KeyId"] = "rzp_test_model";
-        settings["Razorpay:KeySecret"] = "model-key-secret";
-        settings["Razorpay:MaxRetries"] = "0";
         settings["Invoices:NumberSeries"] = InvoiceWorld.NewSeries('M');
-        settings["Hosting:Standalone:Enabled"] = "false";
         foreach (var (plan, fee) in Fees)
         {
             var section = $"Plans:Catalog:{plan}";
@@ -59,7 +54,7 @@ public sealed class BillingModelWorld : IAsyncLifetime
             settings[$"{section}:Meters:{Exports}:PricePerUnitBlockMinor"] = ExportPrice.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        _app = await TestApp.StartAsync(settings, b => b.Services.AddSingleton<TimeProvider>(Clock));
+        _app = await TestApp.StartAsync(settings, clock: Clock, hostDrivesTriggers: true, razorpay: _razorpay);
     }
 
     public async Task DisposeAsync()

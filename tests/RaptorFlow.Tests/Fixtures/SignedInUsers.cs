@@ -59,6 +59,13 @@ public static class SignedInUsers
         return json.GetProperty("id").GetString()!;
     }
 
+    /// <summary>A new user, signed in now, who creates a new org through the API: the start of most tests.</summary>
+    public static async Task<(TestUser Owner, string OrgId)> NewOrgAsync(this TestApp app, string? name = null)
+    {
+        var owner = await app.SignInAsync();
+        return (owner, await owner.CreateOrgAsync(name));
+    }
+
     /// <summary>Invites <paramref name="member"/> with <paramref name="role"/> and has them accept.</summary>
     public static async Task AddMemberAsync(this TestUser admin, string orgId, TestUser member, string role)
     {

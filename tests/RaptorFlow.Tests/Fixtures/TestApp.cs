@@ -8,6 +8,7 @@ using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
+using WireMock.Server;
 
 namespace RaptorFlow.Tests.Fixtures;
 
@@ -41,10 +42,22 @@ public sealed class TestApp : IAsyncDisposable
             Timeout = TimeSpan.FromSeconds(60),
         };
 
+    /// <param name="settings">Settings over the defaults below; a null value removes a default.</param>
+    /// <param name="customize">Replaces services (doubles) after the app's own registrations.</param>
+    /// <param name="mapMore">Maps extra endpoints.</param>
+    /// <param name="clock">The app's <see cref="TimeProvider"/>, usually a FakeTimeProvider the test moves.</param>
+    /// <param name="hostDrivesTriggers">
+    /// No in-process queue listeners or timer schedules: the test invokes functions as the Functions host
+    /// would (<see cref="HostInvocations"/>) or runs them itself.
+    /// </param>
+    /// <param name="razorpay">A stub of Razorpay's API the app calls with test keys and no retries.</param>
     public static async Task<TestApp> StartAsync(
         IDictionary<string, string?>? settings = null,
         Action<WebApplicationBuilder>? customize = null,
-        Action<WebApplication>? mapMore = null)
+        Action<WebApplication>? mapMore = null,
+        TimeProvider? clock = null,
+        bool hostDrivesTriggers = false,
+        WireMockServer? razorpay = null)
     {
         var azurite = await Azurite.Shared;
         var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -66,13 +79,34 @@ public sealed class TestApp : IAsyncDisposable
             [$"AzureWebJobs.{GenerateInvoices.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{PurgeIdempotencyKeys.FunctionName}.Disabled"] = "true",
         };
+        if (hostDrivesTriggers)
+        {
+            all["Hosting:Standalone:Enabled"] = "false";
+        }
+
+        if (razorpay is not null)
+        {
+            all["Razorpay:BaseUrl"] = razorpay.Url + "/v1/";
+            all["Razorpay:KeyId"] = "rzp_test_stub";
+            all["Razorpay:KeySecret"] = "stub-key-secret";
+            all["Razorpay:MaxRetries"] = "0";
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;
         }
 
         var args = all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
-        var app = Program.Build(args, customize, mapMore);
+        var app = Program.Build(args, builder =>
+        {
+            if (clock is not null)
+            {
+                builder.Services.AddSingleton(clock);
+            }
+
+            customize?.Invoke(builder);
+        }, mapMore);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var testApp = new TestApp(app, azurite, new Uri(address));

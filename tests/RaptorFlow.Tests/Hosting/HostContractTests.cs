@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RaptorFlow.Functions.Hosting;
@@ -15,7 +14,7 @@ public sealed class HostContractTests : IAsyncLifetime
     private TestApp _app = null!;
 
     public async Task InitializeAsync() => _app = await TestApp.StartAsync(
-        new Dictionary<string, string?> { ["Hosting:Standalone:Enabled"] = "false" },
+        hostDrivesTriggers: true,
         customize: b =>
         {
             b.Logging.AddProvider(_logs);
@@ -27,20 +26,13 @@ public sealed class HostContractTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    private async Task<HttpResponseMessage> InvokeAsync(string function, string envelope, string invocationId = "inv-1")
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/" + function)
-        {
-            Content = new StringContent(envelope, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Azure-Functions-InvocationId", invocationId);
-        return await _app.Client.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> InvokeAsync(string function, string envelope, string invocationId = "inv-1") =>
+        _app.InvokeAsync(function, envelope, invocationId);
 
-    private static string QueueEnvelope(object message, int dequeueCount = 1) => JsonSerializer.Serialize(new
-    {
-        Data = new { message },
-        Metadata = new
+    /// <summary>Every metadata field the host sends with a queue message.</summary>
+    private static string QueueEnvelope(object message, int dequeueCount = 1) => HostInvocations.QueueEnvelope(
+        message,
+        new
         {
             DequeueCount = dequeueCount,
             Id = "7c1d3f7e-4b1b-4c5e-9d35-0d1f0b6a2c11",
@@ -49,8 +41,7 @@ public sealed class HostContractTests : IAsyncLifetime
             NextVisibleTime = "2026-11-23T10:00:30+00:00",
             PopReceipt = "AgAAAAMAAAAAAAAA",
             sys = new { MethodName = "ContractQueue", UtcNow = "2026-11-23T10:00:01Z", RandGuid = "a1" },
-        },
-    });
+        });
 
     [Fact]
     public async Task Host_readiness_probe_on_the_root_gets_an_answer()
@@ -62,9 +53,8 @@ public sealed class HostContractTests : IAsyncLifetime
     [Fact]
     public async Task Forwarded_http_request_is_answered_and_correlated()
     {
-        // The header the host sends custom handlers (azure-functions-host HttpWorkerConstants.InvocationIdHeaderName).
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/healthz");
-        request.Headers.Add("X-Azure-Functions-InvocationId", "3f6c2f0e-1111-4222-8333-944455556666");
+        request.Headers.Add(HostInvocations.InvocationIdHeader, "3f6c2f0e-1111-4222-8333-944455556666");
         request.Headers.Add("x-request-id", "spa-req-42");
         using var response = await _app.Client.SendAsync(request);
 
@@ -80,7 +70,7 @@ public sealed class HostContractTests : IAsyncLifetime
     public async Task The_older_invocation_id_header_is_read_when_the_hosts_is_absent()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/healthz");
-        request.Headers.Add("x-ms-invocation-id", "5a0c2f0e-2222-4333-8444-955566667777");
+        request.Headers.Add(HostInvocations.OlderInvocationIdHeader, "5a0c2f0e-2222-4333-8444-955566667777");
         using var response = await _app.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -91,8 +81,8 @@ public sealed class HostContractTests : IAsyncLifetime
     public async Task The_hosts_invocation_id_wins_over_the_older_header()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/healthz");
-        request.Headers.Add("X-Azure-Functions-InvocationId", "6b1d3f1f-3333-4444-8555-a66677778888");
-        request.Headers.Add("x-ms-invocation-id", "not-the-one");
+        request.Headers.Add(HostInvocations.InvocationIdHeader, "6b1d3f1f-3333-4444-8555-a66677778888");
+        request.Headers.Add(HostInvocations.OlderInvocationIdHeader, "not-the-one");
         using var response = await _app.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -194,7 +184,7 @@ public sealed class HostContractTests : IAsyncLifetime
     public async Task Heartbeat_timer_and_queue_functions_record_their_runs_readable_from_readyz()
     {
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
-        using (var timer = await InvokeAsync(Heartbeat.TimerName, "{\"Data\":{\"timer\":{\"IsPastDue\":false}},\"Metadata\":{}}"))
+        using (var timer = await InvokeAsync(Heartbeat.TimerName, HostInvocations.TimerEnvelope()))
         {
             Assert.Equal(HttpStatusCode.OK, timer.StatusCode);
         }

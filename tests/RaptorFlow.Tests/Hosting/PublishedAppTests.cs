@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using RaptorFlow.Tests.Fixtures;
 
@@ -108,14 +107,7 @@ public sealed class PublishedAppTests(PublishedApp published) : IClassFixture<Pu
             using var health = await client.GetAsync(new Uri("/api/healthz", UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
 
-            using var invocation = new HttpRequestMessage(HttpMethod.Post, "/RecordHeartbeat")
-            {
-                Content = new StringContent(
-                    "{\"Data\":{\"message\":\"\\\"2026-11-23T10:00:00.0000000+00:00\\\"\"},\"Metadata\":{\"DequeueCount\":1}}",
-                    Encoding.UTF8, "application/json"),
-            };
-            invocation.Headers.Add("X-Azure-Functions-InvocationId", Guid.NewGuid().ToString());
-            using var invoked = await client.SendAsync(invocation);
+            using var invoked = await client.InvokeAsync("RecordHeartbeat", HostInvocations.QueueTextEnvelope("2026-11-23T10:00:00.0000000+00:00"));
             Assert.Equal(HttpStatusCode.OK, invoked.StatusCode);
         }
         finally

@@ -182,10 +182,7 @@ public sealed class StandaloneTriggerTests
         var name = "PastDueTimer" + Guid.NewGuid().ToString("N")[..8];
         var recorder = new InvocationRecorder();
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 30, TimeSpan.Zero));
-        await using (var first = await TestApp.StartAsync(customize: b =>
-        {
-            b.Services.AddSingleton<TimeProvider>(clock);
-        }))
+        await using (var first = await TestApp.StartAsync(clock: clock))
         {
             // Record a schedule status whose next occurrence is long gone.
             var blob = TimerScheduler.StatusBlob(first.Storage, name);
@@ -193,9 +190,8 @@ public sealed class StandaloneTriggerTests
                 "{\"last\":\"2026-11-23T09:00:00+00:00\",\"next\":\"2026-11-23T10:00:00+00:00\",\"lastUpdated\":\"2026-11-23T09:00:01+00:00\"}"), overwrite: true);
         }
 
-        await using var app = await TestApp.StartAsync(customize: b =>
+        await using var app = await TestApp.StartAsync(clock: clock, customize: b =>
         {
-            b.Services.AddSingleton<TimeProvider>(clock);
             b.Services.AddSingleton(recorder);
             b.Services.AddTimerFunction<RecordingTimerFunction>(name, "0 0 * * * *");
         });

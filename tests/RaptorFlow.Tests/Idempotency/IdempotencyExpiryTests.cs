@@ -15,7 +15,7 @@ public sealed class IdempotencyExpiryTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _app = await TestApp.StartAsync(
         SignedInUsers.WithDevIssuer(new Dictionary<string, string?> { ["Auth:DevIssuer:TokenLifetimeMinutes"] = "1440" }),
-        customize: b => b.Services.AddSingleton<TimeProvider>(_clock));
+        clock: _clock);
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 

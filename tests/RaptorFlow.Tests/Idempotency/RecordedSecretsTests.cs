@@ -58,8 +58,7 @@ public sealed class RecordedSecretsTests(SignedInAppFixture fixture) : IClassFix
     [Fact]
     public async Task A_retried_invitation_replays_a_working_token_that_is_stored_only_encrypted()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var invitee = await App.SignInAsync();
         var key = Guid.NewGuid().ToString();
         var body = new { email = invitee.Email, role = "member" };
@@ -79,8 +78,7 @@ public sealed class RecordedSecretsTests(SignedInAppFixture fixture) : IClassFix
     [Fact]
     public async Task A_retried_api_key_create_and_roll_replay_working_keys_that_are_stored_only_encrypted()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var createKey = Guid.NewGuid().ToString();
         var body = new { name = "ci", capabilities = new[] { "org:read" } };
 
@@ -113,8 +111,7 @@ public sealed class RecordedSecretsTests(SignedInAppFixture fixture) : IClassFix
     [Fact]
     public async Task Another_instance_replays_the_recorded_secret_from_the_shared_key_ring()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var key = Guid.NewGuid().ToString();
         var body = new { email = $"{Guid.NewGuid():N}@example.test", role = "viewer" };
         using var first = await PostAsync(owner, $"/api/v1/orgs/{orgId}/invitations", body, key);

@@ -16,7 +16,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     {
         // Tokens outlive the clock moves below.
         ["Auth:DevIssuer:TokenLifetimeMinutes"] = "1440",
-    }), customize: b => b.Services.AddSingleton<TimeProvider>(_clock));
+    }), clock: _clock);
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
@@ -41,8 +41,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Invitee_accepts_and_joins_with_the_invited_role()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var email = NewEmail();
         using var created = await owner.Client.PostAsJsonAsync(Url($"/api/v1/orgs/{orgId}/invitations"), new { email = "  " + email.ToUpperInvariant() + " ", role = "member" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -70,8 +69,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Only_the_token_hash_is_stored()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var (id, token) = await InviteAsync(owner, orgId, NewEmail(), "viewer");
         var table = _app.Storage.Table("Orgs");
         var row = (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>(orgId, InvitationRow.RowKeyFor(id))).Value;
@@ -85,8 +83,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Email_mismatch_is_403_and_joins_nobody()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var (_, token) = await InviteAsync(owner, orgId, NewEmail(), "member");
         var intruder = await _app.SignInAsync(email: NewEmail());
         using var response = await AcceptAsync(intruder, token);
@@ -97,8 +94,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task A_sign_in_without_an_email_cannot_accept_and_the_invitation_stays_pending()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var email = NewEmail();
         var (_, token) = await InviteAsync(owner, orgId, email, "admin");
 
@@ -116,8 +112,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task An_entra_v1_upn_is_the_address_matched_after_trimming_unicode_normalising_and_lower_casing()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var local = $"jos\u00e9-{Guid.NewGuid():N}";
         var (_, token) = await InviteAsync(owner, orgId, $"{local}@example.test", "member");
 
@@ -133,8 +128,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task A_upn_naming_another_address_is_403_and_joins_nobody()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var (_, token) = await InviteAsync(owner, orgId, NewEmail(), "member");
         using var response = await AcceptAsync(await _app.SignInAsync(upn: NewEmail()), token);
         await response.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "invitation.email_mismatch");
@@ -144,8 +138,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Pending_invitations_page_to_the_end_while_the_clock_moves()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var invited = new HashSet<string>();
         for (var i = 0; i < 5; i++)
         {
@@ -177,8 +170,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task An_invitation_cursor_does_not_page_another_orgs_invitations()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var otherOrg = await owner.CreateOrgAsync();
         for (var i = 0; i < 3; i++)
         {
@@ -194,8 +186,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Expired_invitation_is_410()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var email = NewEmail();
         var (_, token) = await InviteAsync(owner, orgId, email, "member", expiresInDays: 1);
         _clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
@@ -208,8 +199,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Revoked_invitation_is_410_and_leaves_the_pending_list()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var email = NewEmail();
         var (id, token) = await InviteAsync(owner, orgId, email, "member");
         using (var revoked = await owner.Client.DeleteAsync(Url($"/api/v1/orgs/{orgId}/invitations/{id}")))
@@ -226,8 +216,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Reinviting_a_pending_email_replaces_the_old_invitation()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var email = NewEmail();
         var (firstId, firstToken) = await InviteAsync(owner, orgId, email, "viewer");
         var (secondId, secondToken) = await InviteAsync(owner, orgId, email, "admin");
@@ -278,8 +267,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [InlineData("{\"email\":\"a@b.test\",\"role\":\"member\",\"expiresInDays\":31}", "expiresInDays")]
     public async Task Invalid_invitations_list_the_field(string body, string field)
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         using var response = await owner.Client.PostAsync(Url($"/api/v1/orgs/{orgId}/invitations"),
             new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
@@ -289,8 +277,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Existing_member_accepting_is_not_added_twice()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var email = NewEmail();
         var member = await _app.SignInAsync(email: email);
         await owner.AddMemberAsync(orgId, member, "viewer");
@@ -306,8 +293,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Two_concurrent_accepts_join_once()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var email = NewEmail();
         var (_, token) = await InviteAsync(owner, orgId, email, "member");
         var first = await _app.SignInAsync(email: email);
@@ -342,8 +328,7 @@ public sealed class InvitationsTests : IAsyncLifetime
     [Fact]
     public async Task Revoking_an_accepted_invitation_is_a_conflict()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var email = NewEmail();
         var (id, token) = await InviteAsync(owner, orgId, email, "member");
         using (var accepted = await AcceptAsync(await _app.SignInAsync(email: email), token))

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Hosting;
@@ -34,8 +33,7 @@ public sealed class BillingEndToEndTests
     {
         // The plan is chosen in January, so February bills its whole fee (a plan held for part of a month is prorated).
         await using var billing = await Billing.StartAsync(February10.AddDays(-15));
-        var owner = await billing.App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await billing.App.NewOrgAsync();
         await billing.ChoosePlanAsync(owner, orgId, Billing.Plan);
         billing.Clock.SetUtcNow(February10);
         owner = await billing.App.SignInAsync(owner.Id);
@@ -262,12 +260,7 @@ public sealed class BillingEndToEndTests
             var queue = "rzp-" + Guid.NewGuid().ToString("N")[..20];
             var plan = $"Plans:Catalog:{Plan}";
             var settings = ApiKeyTestKit.Settings(RazorpayTestKit.Settings(queue));
-            settings["Razorpay:BaseUrl"] = razorpay.Url + "/v1/";
-            settings["Razorpay:KeyId"] = "rzp_test_billing";
-            settings["Razorpay:KeySecret"] = "billing-key-secret";
-            settings["Razorpay:MaxRetries"] = "0";
             settings["Invoices:NumberSeries"] = series;
-            settings["Hosting:Standalone:Enabled"] = "false";
             settings[$"{plan}:Name"] = "Metered";
             settings[$"{plan}:MonthlyFeeMinor"] = "149900";
             settings[$"{plan}:Currency"] = "INR";
@@ -279,7 +272,7 @@ public sealed class BillingEndToEndTests
             settings[$"{plan}:Meters:exports:UnitSize"] = "1";
             settings[$"{plan}:Meters:exports:PricePerUnitBlockMinor"] = "117";
 
-            var app = await TestApp.StartAsync(settings, b => b.Services.AddSingleton<TimeProvider>(clock));
+            var app = await TestApp.StartAsync(settings, clock: clock, hostDrivesTriggers: true, razorpay: razorpay);
             return new Billing(app, clock, razorpay, series, queue);
         }
 
@@ -308,11 +301,9 @@ public sealed class BillingEndToEndTests
         public async Task InvokeTimerAsync(string function)
         {
             var now = Clock.GetUtcNow();
-            var envelope = JsonSerializer.Serialize(new
-            {
-                Data = new { timer = new { Schedule = new { AdjustForDST = true }, ScheduleStatus = new { Last = now.AddHours(-1), Next = now.AddHours(1), LastUpdated = now }, IsPastDue = false } },
-                Metadata = new { sys = new { MethodName = function, UtcNow = now } },
-            });
+            var envelope = HostInvocations.TimerEnvelope(
+                scheduleStatus: new { Last = now.AddHours(-1), Next = now.AddHours(1), LastUpdated = now },
+                metadata: new { sys = new { MethodName = function, UtcNow = now } });
             await InvokeAsync(function, envelope);
         }
 
@@ -326,11 +317,9 @@ public sealed class BillingEndToEndTests
 
             var queue = App.Storage.Queue(_queue);
             var message = Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
-            var envelope = JsonSerializer.Serialize(new
-            {
-                Data = new { message = message.MessageText }, // the host hands the text over as a JSON string
-                Metadata = new { message.DequeueCount, Id = message.MessageId, InsertionTime = message.InsertedOn, ExpirationTime = message.ExpiresOn, message.PopReceipt },
-            });
+            var envelope = HostInvocations.QueueEnvelope(
+                message.MessageText, // the host hands the text over as a JSON string
+                new { message.DequeueCount, Id = message.MessageId, InsertionTime = message.InsertedOn, ExpirationTime = message.ExpiresOn, message.PopReceipt });
             await InvokeAsync(ProcessRazorpayEvent.FunctionName, envelope);
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
             Assert.Equal(InboxStatus.Processed, (await App.InboxAsync(eventId))!.Status);
@@ -338,12 +327,7 @@ public sealed class BillingEndToEndTests
 
         private async Task InvokeAsync(string function, string envelope)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/" + function, UriKind.Relative))
-            {
-                Content = new StringContent(envelope, Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("x-ms-invocation-id", Guid.NewGuid().ToString());
-            using var response = await App.Client.SendAsync(request);
+            using var response = await App.InvokeAsync(function, envelope);
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{function}: {body}");
             Assert.Equal(FunctionInvocationApi.SuccessBody, body);

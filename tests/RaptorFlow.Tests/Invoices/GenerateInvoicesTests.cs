@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Tests.Fixtures;
 using RaptorFlow.Tests.Razorpay;
 using RaptorFlow.Tests.Usage;
 using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
@@ -252,9 +253,7 @@ public sealed class GenerateInvoicesTests
         var declaration = Assert.Single(world.App.Services.GetServices<FunctionDeclaration>(), d => d.Name == GenerateInvoices.FunctionName);
         Assert.Equal((FunctionTriggerKind.Timer, GenerateInvoices.Schedule), (declaration.Kind, declaration.Schedule));
 
-        using var envelope = new StringContent("""{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}},"Metadata":{}}""", System.Text.Encoding.UTF8, "application/json");
-        envelope.Headers.Add("x-ms-invocation-id", Guid.NewGuid().ToString());
-        using var response = await world.App.Client.PostAsync(new Uri("/" + GenerateInvoices.FunctionName, UriKind.Relative), envelope);
+        using var response = await world.App.InvokeAsync(GenerateInvoices.FunctionName, HostInvocations.TimerEnvelope());
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
 
         var period = await world.App.Services.GetRequiredService<InvoiceBook>().FindPeriodAsync(orgId, new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);

@@ -56,17 +56,11 @@ public sealed class InvoiceWorld : IAsyncDisposable
         var subscriptions = new StubSubscriptions();
         var usage = new StubUsage();
         var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
-        settings["Razorpay:BaseUrl"] = razorpay.Url + "/v1/";
-        settings["Razorpay:KeyId"] = "rzp_test_invoices";
-        settings["Razorpay:KeySecret"] = "invoice-key-secret";
-        settings["Razorpay:MaxRetries"] = "0";
         settings["Invoices:NumberSeries"] = series;
-        settings["Hosting:Standalone:Enabled"] = "false"; // the tests fire GenerateInvoices themselves
         settings["Invoices:SellerGstin"] = "29ABCDE1234F1Z5";
 
-        var app = await TestApp.StartAsync(settings, builder =>
+        var app = await TestApp.StartAsync(settings, clock: clock, hostDrivesTriggers: true, razorpay: razorpay, customize: builder =>
         {
-            builder.Services.AddSingleton<TimeProvider>(clock);
             builder.Services.AddSingleton(Catalog());
             if (!realStores)
             {
@@ -74,7 +68,6 @@ public sealed class InvoiceWorld : IAsyncDisposable
                 builder.Services.AddSingleton<IUsageTotals>(usage);
             }
 
-            builder.Services.AddSingleton<IKnownOrganizations>(sp => new DirectoryOrganizations(sp.GetRequiredService<OrgDirectory>()));
         });
         var world = new InvoiceWorld(app, clock, razorpay, series, subscriptions, usage);
         world.LinksSucceed();
@@ -121,8 +114,7 @@ public sealed class InvoiceWorld : IAsyncDisposable
     /// <summary>A signed-in owner and a new org created at the clock's current time.</summary>
     public async Task<(TestUser Owner, string OrgId)> NewOrgAsync(string? planId = null, string? name = null)
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync(name);
+        var (owner, orgId) = await App.NewOrgAsync(name);
         if (planId is not null)
         {
             Subscriptions.Plans[orgId] = planId;
@@ -185,10 +177,4 @@ public sealed class StubUsage : IUsageTotals
     }
 
     public Task RollUpPendingAsync(string orgId, DateTimeOffset fromUtc, DateTimeOffset toUtc, CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-/// <summary>Payments name orgs the directory knows.</summary>
-public sealed class DirectoryOrganizations(OrgDirectory directory) : IKnownOrganizations
-{
-    public Task<bool> ExistsAsync(string orgId, CancellationToken cancellationToken) => directory.IsActiveAsync(orgId, cancellationToken);
 }

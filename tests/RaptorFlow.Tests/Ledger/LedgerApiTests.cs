@@ -26,8 +26,7 @@ public sealed class LedgerApiTests : IAsyncLifetime
 
     private async Task<(TestUser Owner, string OrgId)> OrgWithPaymentAsync(long amount, long fee)
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         await _app.DeliverAndProcessAsync(RazorpayTestKit.Captured(RazorpayTestKit.NewId("pay"), amount, orgId, fee: fee, tax: fee / 6), RazorpayTestKit.NewId("evt"));
         return (owner, orgId);
     }
@@ -87,8 +86,7 @@ public sealed class LedgerApiTests : IAsyncLifetime
     [InlineData("transactions/txn_nope", "ledger.transaction_not_found")]
     public async Task Bad_ledger_queries_are_problems(string path, string code)
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
 
         using var response = await owner.Client.GetAsync(Url($"/api/v1/orgs/{orgId}/ledger/{path}"));
 

@@ -198,8 +198,7 @@ public sealed class OrganizationsTests(SignedInAppFixture fixture) : IClassFixtu
     [Fact]
     public async Task Deleted_org_answers_404_and_leaves_the_owners_list()
     {
-        var user = await App.SignInAsync();
-        var keep = await user.CreateOrgAsync();
+        var (user, keep) = await App.NewOrgAsync();
         var id = await user.CreateOrgAsync();
 
         using var stale = new HttpRequestMessage(HttpMethod.Delete, Url($"/api/v1/orgs/{id}"));

@@ -76,8 +76,7 @@ public sealed class PlansTests(PlansAppFixture fixture) : IClassFixture<PlansApp
     [Fact]
     public async Task A_new_org_is_on_the_free_plan_for_the_calendar_month()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var subscription = await owner.Client.GetFromJsonAsync<JsonElement>(SubscriptionUrl(orgId));
         Assert.Equal("free", subscription.GetProperty("planId").GetString());
         Assert.Equal("active", subscription.GetProperty("status").GetString());
@@ -96,8 +95,7 @@ public sealed class PlansTests(PlansAppFixture fixture) : IClassFixture<PlansApp
     [Fact]
     public async Task Changing_the_plan_takes_effect_at_once_is_audited_and_replays_with_the_same_key()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, SubscriptionUrl(orgId)) { Content = JsonContent.Create(new { planId = "pro" }) };
         request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
         var key = request.Headers.GetValues("Idempotency-Key").Single();
@@ -124,8 +122,7 @@ public sealed class PlansTests(PlansAppFixture fixture) : IClassFixture<PlansApp
     [Fact]
     public async Task Bad_plan_changes_are_problems_and_change_nothing()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         using (var unknown = await owner.Client.PostAsJsonAsync(SubscriptionUrl(orgId), new { planId = "platinum" }))
         {
             await unknown.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
@@ -155,8 +152,7 @@ public sealed class PlansTests(PlansAppFixture fixture) : IClassFixture<PlansApp
     [Fact]
     public async Task Subscription_webhooks_apply_in_event_order_whatever_the_delivery_order()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var subscriptionId = RazorpayTestKit.NewId("sub");
         var activated = SubscriptionEvent("subscription.activated", subscriptionId, orgId, "active", 1_800_000_000);
         var charged = SubscriptionEvent("subscription.charged", subscriptionId, orgId, "active", 1_800_000_100);
@@ -206,8 +202,7 @@ public sealed class PlansTests(PlansAppFixture fixture) : IClassFixture<PlansApp
         await App.DeliverAndProcessAsync(unknownOrg, eventId);
         Assert.Equal("ignored", (await App.InboxAsync(eventId))!.Status.ToString().ToLowerInvariant());
 
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var unknownPlan = SubscriptionEvent("subscription.activated", RazorpayTestKit.NewId("sub"), orgId, "active", 1_800_000_000, razorpayPlanId: "plan_SomethingElse");
         await App.DeliverAndProcessAsync(unknownPlan, "evt_" + Guid.NewGuid().ToString("N"));
         Assert.Equal("free", (await App.Services.GetRequiredService<ISubscriptions>().GetAsync(orgId, CancellationToken.None)).PlanId);
@@ -216,8 +211,7 @@ public sealed class PlansTests(PlansAppFixture fixture) : IClassFixture<PlansApp
     [Fact]
     public async Task Every_change_of_the_plan_that_bills_an_org_is_kept_in_its_plan_history_in_order()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var store = App.Services.GetRequiredService<SubscriptionStore>();
         Assert.Empty(await store.GetPlanHistoryAsync(orgId, CancellationToken.None)); // the default plan, since ever
 
@@ -255,8 +249,7 @@ public sealed class PlansTests(PlansAppFixture fixture) : IClassFixture<PlansApp
     [Fact]
     public async Task A_subscription_saved_before_plan_history_was_kept_keeps_its_plan_in_the_history_when_it_changes()
     {
-        var owner = await App.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await App.NewOrgAsync();
         var store = App.Services.GetRequiredService<SubscriptionStore>();
         var since = new DateTimeOffset(2026, 3, 14, 10, 0, 0, TimeSpan.Zero);
         var legacy = new Azure.Data.Tables.TableEntity(orgId, SubscriptionRow.CurrentRowKey)

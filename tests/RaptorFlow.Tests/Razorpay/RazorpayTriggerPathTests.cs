@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Tests.Fixtures;
@@ -17,8 +16,7 @@ public sealed class RazorpayHostInvocationTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var settings = RazorpayTestKit.Settings();
-        settings["Hosting:Standalone:Enabled"] = "false"; // the host drives the triggers here
-        _app = await TestApp.StartAsync(settings, builder =>
+        _app = await TestApp.StartAsync(settings, hostDrivesTriggers: true, customize: builder =>
         {
             builder.Services.AddSingleton<IKnownOrganizations>(_orgs);
             builder.Services.AddSingleton<IRazorpayEventConsumer>(_flaky);
@@ -27,19 +25,9 @@ public sealed class RazorpayHostInvocationTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    private async Task<HttpResponseMessage> InvokeAsync(string function, string envelope)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/" + function) { Content = new StringContent(envelope, Encoding.UTF8, "application/json") };
-        request.Headers.Add("x-ms-invocation-id", Guid.NewGuid().ToString());
-        return await _app.Client.SendAsync(request);
-    }
-
-    /// <summary>The host passes the queue text JSON-encoded once more.</summary>
-    private static string QueueEnvelope(string eventId, int dequeueCount) => JsonSerializer.Serialize(new
-    {
-        Data = new { message = JsonSerializer.Serialize(JsonSerializer.Serialize(new { eventId })) },
-        Metadata = new { DequeueCount = dequeueCount, Id = Guid.NewGuid().ToString(), PopReceipt = "AgAAAAMAAAAAAAAA" },
-    });
+    /// <summary>The queue message the webhook enqueues: <c>{"eventId":…}</c>.</summary>
+    private static string QueueEnvelope(string eventId, int dequeueCount) =>
+        HostInvocations.QueueTextEnvelope(JsonSerializer.Serialize(new { eventId }), dequeueCount);
 
     [Fact]
     public async Task Host_invocation_posts_a_captured_payment()
@@ -51,7 +39,7 @@ public sealed class RazorpayHostInvocationTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, delivered.StatusCode);
         }
 
-        using var response = await InvokeAsync(ProcessRazorpayEvent.FunctionName, QueueEnvelope(eventId, 1));
+        using var response = await _app.InvokeAsync(ProcessRazorpayEvent.FunctionName, QueueEnvelope(eventId, 1));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(InboxStatus.Processed, (await _app.InboxAsync(eventId))!.Status);
@@ -68,7 +56,7 @@ public sealed class RazorpayHostInvocationTests : IAsyncLifetime
 
         for (var dequeue = 1; dequeue <= 5; dequeue++)
         {
-            using var response = await InvokeAsync(ProcessRazorpayEvent.FunctionName, QueueEnvelope(eventId, dequeue));
+            using var response = await _app.InvokeAsync(ProcessRazorpayEvent.FunctionName, QueueEnvelope(eventId, dequeue));
             Assert.False(response.IsSuccessStatusCode);
             Assert.DoesNotContain("downstream unavailable", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }

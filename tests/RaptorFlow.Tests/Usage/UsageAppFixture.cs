@@ -20,8 +20,9 @@ public sealed class UsageAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync() =>
         _app = await TestApp.StartAsync(
-            SignedInUsers.WithDevIssuer(new Dictionary<string, string?> { ["Hosting:Standalone:Enabled"] = "false" }),
-            b => b.Services.AddSingleton<TimeProvider>(Clock));
+            SignedInUsers.WithDevIssuer(),
+            clock: Clock,
+            hostDrivesTriggers: true);
 
     public async Task DisposeAsync()
     {
@@ -45,13 +46,6 @@ public sealed class UsageAppFixture : IAsyncLifetime
     {
         var now = Clock.GetUtcNow();
         return new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
-    }
-
-    /// <summary>A user signed in at the clock's current time, owner of a fresh org.</summary>
-    public async Task<(TestUser Owner, string OrgId)> NewOrgAsync()
-    {
-        var owner = await App.SignInAsync();
-        return (owner, await owner.CreateOrgAsync());
     }
 
     public async Task RollupAsync()

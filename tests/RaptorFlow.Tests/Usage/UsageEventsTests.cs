@@ -19,7 +19,7 @@ public sealed class UsageEventsTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task Batch_answers_a_result_per_event_and_one_bad_event_rejects_only_itself()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var good = NewId();
         var response = await owner.PostEventsAsync(orgId,
             Event(good, Now.AddMinutes(-1), 3),
@@ -66,7 +66,7 @@ public sealed class UsageEventsTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task Replayed_batch_is_all_duplicates_and_counts_once()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var events = Enumerable.Range(0, 250).Select(i => Event(NewId(), Now.AddMinutes(-i % 50), i + 1)).ToArray();
 
         var first = await owner.PostEventsAsync(orgId, events);
@@ -85,7 +85,7 @@ public sealed class UsageEventsTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task An_id_already_used_keeps_its_first_values_even_when_resent_with_others()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var id = NewId();
         await owner.PostEventsAsync(orgId, Event(id, Now.AddMinutes(-2), 10));
         var resent = await owner.PostEventsAsync(orgId, Event(id, Now.AddDays(-3), 999));
@@ -100,7 +100,7 @@ public sealed class UsageEventsTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task The_same_id_in_another_org_is_that_orgs_own_event()
     {
-        var (owner, orgA) = await fixture.NewOrgAsync();
+        var (owner, orgA) = await fixture.App.NewOrgAsync();
         var orgB = await owner.CreateOrgAsync();
         var id = NewId();
         Assert.Equal(1, (await owner.PostEventsAsync(orgA, Event(id, Now, 4))).GetProperty("accepted").GetInt32());
@@ -115,7 +115,7 @@ public sealed class UsageEventsTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task Concurrent_batches_with_overlapping_ids_count_each_id_once()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var ids = Enumerable.Range(0, 120).Select(_ => NewId()).ToArray();
         var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(k =>
             owner.PostEventsAsync(orgId, [.. ids.Skip(k * 20).Take(60).Select(id => Event(id, Now.AddMinutes(-1)))])));
@@ -130,7 +130,7 @@ public sealed class UsageEventsTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task Bad_batches_are_problems_and_store_nothing()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var url = new Uri($"/api/v1/orgs/{orgId}/usage-events", UriKind.Relative);
 
         using (var empty = await owner.Client.PostAsJsonAsync(url, new { events = Array.Empty<object>() }))
@@ -162,7 +162,7 @@ public sealed class UsageEventsTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task Another_orgs_usage_is_not_found_and_viewers_cannot_write_usage()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var stranger = await App.SignInAsync();
         using (var read = await stranger.Client.GetAsync(new Uri($"/api/v1/orgs/{orgId}/usage", UriKind.Relative)))
         {
@@ -190,7 +190,7 @@ public sealed class UsageEventsTests(UsageAppFixture fixture) : IClassFixture<Us
     [InlineData("from=2026-11-10T00:00:00Z&to=2026-11-01T00:00:00Z", "to")]
     public async Task Bad_usage_queries_name_the_field(string query, string field)
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         using var response = await owner.Client.GetAsync(new Uri($"/api/v1/orgs/{orgId}/usage?{query}", UriKind.Relative));
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());

@@ -17,7 +17,7 @@ public sealed class UsageRollupTests(UsageAppFixture fixture) : IClassFixture<Us
     {
         var monthStart = fixture.NextMonth();
         fixture.MoveTo(monthStart.AddMinutes(-20));
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
 
         // 22:50 and 23:40 of the month's last day; then, sent after midnight, 23:59:59, 00:00 and 00:30.
         await owner.PostEventsAsync(orgId,
@@ -49,7 +49,7 @@ public sealed class UsageRollupTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task A_late_event_is_picked_up_by_the_next_run_and_reruns_give_the_same_totals()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var start = Now;
         await owner.PostEventsAsync(orgId, Event(NewId(), start.AddMinutes(-5), 7));
         await fixture.RollupAsync();
@@ -80,7 +80,7 @@ public sealed class UsageRollupTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task An_hour_marked_while_the_rollup_ran_stays_pending()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         await owner.PostEventsAsync(orgId, Event(NewId(), Now, 1));
         var store = App.Services.GetRequiredService<UsageStore>();
         var key = UsageKeys.PendingRowKey(orgId, UsageKeys.HourOf(Now));
@@ -98,7 +98,7 @@ public sealed class UsageRollupTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task Metered_counts_are_flushed_into_the_same_store_once()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var meter = App.Services.GetRequiredService<BufferedUsageMeter>();
         await Parallel.ForEachAsync(Enumerable.Range(0, 1000), async (_, _) =>
         {
@@ -125,7 +125,7 @@ public sealed class UsageRollupTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task Rolling_up_one_orgs_period_sums_its_pending_hours_in_that_period()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var hour = UsageKeys.HourOf(Now);
         await owner.PostEventsAsync(orgId, Event(NewId(), hour.AddHours(-2), 3), Event(NewId(), hour.AddMinutes(-30), 4), Event(NewId(), Now, 5));
 
@@ -140,7 +140,7 @@ public sealed class UsageRollupTests(UsageAppFixture fixture) : IClassFixture<Us
     [Fact]
     public async Task Rollups_running_at_once_while_events_arrive_end_with_exact_totals()
     {
-        var (owner, orgId) = await fixture.NewOrgAsync();
+        var (owner, orgId) = await fixture.App.NewOrgAsync();
         var hour = UsageKeys.HourOf(Now);
         var rollup = App.Services.GetRequiredService<UsageRollup>();
 

@@ -38,8 +38,7 @@ public sealed class ApiKeyCallerTests : IAsyncLifetime
     [Fact]
     public async Task A_key_reads_its_own_org_only()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         var otherOrg = await (await _app.SignInAsync()).CreateOrgAsync();
         using var key = KeyClient(orgId, Capability.OrgRead);
 
@@ -58,8 +57,7 @@ public sealed class ApiKeyCallerTests : IAsyncLifetime
     [Fact]
     public async Task A_deleted_orgs_keys_stop_working()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         using var key = KeyClient(orgId, Capability.OrgRead);
         using (var before = await key.GetAsync(Url($"/api/v1/orgs/{orgId}")))
         {
@@ -102,8 +100,7 @@ public sealed class ApiKeyCallerTests : IAsyncLifetime
     [Fact]
     public async Task Idempotency_keys_of_a_key_caller_are_separate_from_a_users()
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         using var key = KeyClient(orgId, Capability.InvitationsManage);
         var idempotencyKey = Guid.NewGuid().ToString();
 

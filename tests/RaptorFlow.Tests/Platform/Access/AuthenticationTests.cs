@@ -87,7 +87,7 @@ public sealed class AuthenticationTests(SignedInAppFixture fixture) : IClassFixt
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = await TestApp.StartAsync(SignedInUsers.WithDevIssuer(),
-            customize: b => b.Services.AddSingleton<TimeProvider>(clock));
+            clock: clock);
         var user = await app.SignInAsync();
         using (var fresh = await user.Client.GetAsync(Me))
         {

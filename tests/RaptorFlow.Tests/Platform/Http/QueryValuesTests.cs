@@ -104,8 +104,7 @@ public sealed partial class QueryValuesTests : IAsyncLifetime
     [InlineData("from=0001-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from")]
     public async Task A_usage_window_off_the_supported_calendar_is_400_naming_the_field(string query, string field)
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         using var response = await owner.Client.GetAsync(Url($"/api/v1/orgs/{orgId}/usage?{query}"));
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -117,8 +116,7 @@ public sealed partial class QueryValuesTests : IAsyncLifetime
     [InlineData("0001-01-01T00:00:00Z")]
     public async Task A_trial_balance_as_of_the_ends_of_the_calendar_is_400_naming_as_of(string asOf)
     {
-        var owner = await _app.SignInAsync();
-        var orgId = await owner.CreateOrgAsync();
+        var (owner, orgId) = await _app.NewOrgAsync();
         using var response = await owner.Client.GetAsync(Url($"/api/v1/orgs/{orgId}/ledger/trial-balance?asOf={Uri.EscapeDataString(asOf)}"));
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions;
@@ -31,10 +30,8 @@ public sealed class FreshStorageTests
         using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(90) };
 
         // No readiness wait: everything is sent at once, the moment the server listens.
-        var timer = SendAsync(client, Invocation(Heartbeat.TimerName, "{\"Data\":{\"timer\":{\"IsPastDue\":false}},\"Metadata\":{}}"));
-        var queue = SendAsync(client, Invocation(
-            Heartbeat.QueueFunctionName,
-            "{\"Data\":{\"message\":\"\\\"2026-11-23T10:00:00.0000000+00:00\\\"\"},\"Metadata\":{\"DequeueCount\":1}}"));
+        var timer = SendAsync(client, HostInvocations.Request(Heartbeat.TimerName, HostInvocations.TimerEnvelope()));
+        var queue = SendAsync(client, HostInvocations.Request(Heartbeat.QueueFunctionName, HostInvocations.QueueTextEnvelope("2026-11-23T10:00:00.0000000+00:00")));
         var orgs = Enumerable.Range(0, 3).Select(_ => CreateOrgAsync(client)).ToList();
 
         Assert.Equal(HttpStatusCode.OK, await timer);
@@ -67,16 +64,6 @@ public sealed class FreshStorageTests
 
         Assert.True(provisioner.IsProvisioned);
         await app.StopAsync();
-    }
-
-    private static HttpRequestMessage Invocation(string function, string envelope)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/" + function)
-        {
-            Content = new StringContent(envelope, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Azure-Functions-InvocationId", Guid.NewGuid().ToString());
-        return request;
     }
 
     private static async Task<HttpStatusCode> SendAsync(HttpClient client, HttpRequestMessage request)
