@@ -20,6 +20,12 @@ public sealed record ConcurrencyPolicy(string Name, int MaxAttempts)
     public static readonly ConcurrencyPolicy Claim = new(nameof(Claim), 5);
 
     /// <summary>
+    /// A batch of new rows written all or none (usage event ids): each lost round settles the rows
+    /// another writer added first and retries only the rest, so the batch only shrinks.
+    /// </summary>
+    public static readonly ConcurrencyPolicy Batch = new(nameof(Batch), 8);
+
+    /// <summary>
     /// Which org owns a payment, and a usage period's totals: several events of one payment, or the
     /// timer and an invoice, write the same row at once; each loss means fresh work was written.
     /// </summary>
