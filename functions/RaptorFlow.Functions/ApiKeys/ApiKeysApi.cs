@@ -56,7 +56,6 @@ public static class ApiKeysApi
     public const int MaxCidrs = 32;
     public const int MaxRateLimitPerMinute = 1_000_000;
     public const int MaxOverlapSeconds = 7 * 24 * 3600;
-    private const int MaxAttempts = 5;
 
     public static IEndpointRouteBuilder MapApiKeyRoutes(this IEndpointRouteBuilder routes)
     {
@@ -186,117 +185,116 @@ public static class ApiKeysApi
         }
 
         var ifMatch = context.IfMatch();
-        for (var attempt = 0; ; attempt++)
-        {
-            var row = await FindAsync(storage, orgId, keyId, CancellationToken.None);
-            if (row is null)
+        return await OptimisticConcurrency.RunAsync<Results<Ok<IssuedApiKeyResponse>, ProblemHttpResult>>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
             {
-                return KeyNotFound();
-            }
-
-            if (!ifMatch.Matches(row.ETag))
-            {
-                return ApiProblem.PreconditionFailed();
-            }
-
-            var now = time.GetUtcNow();
-            if (StateOf(row, now) != ApiKeyState.Active)
-            {
-                return ApiProblem.Conflict("api_key.not_active", "Only an active key can be rolled; this one is revoked or expired.");
-            }
-
-            var secret = ApiKeyToken.Issue(keyId, row.ParsedMode);
-            var hash = ApiKeyToken.HashHex(ApiKeyToken.Hash(secret));
-            var replaced = row.PreviousSecretHash;
-            var oldExpiresAt = now.AddSeconds(overlap);
-            row.PreviousSecretHash = overlap > 0 ? row.SecretHash : null;
-            row.PreviousSecretExpiresAt = overlap > 0 ? oldExpiresAt : null;
-            var retired = overlap > 0 ? replaced : row.SecretHash;
-            row.SecretHash = hash;
-            row.DisplayPrefix = secret[..ApiKeyToken.DisplayPrefixLength];
-            row.RolledAt = now;
-
-            // The new secret's index entry first: until the key row names its hash it authenticates nothing.
-            await storage.Table(ApiKeyHashRow.TableName).AddEntityAsync(new ApiKeyHashRow { PartitionKey = hash, RowKey = "", OrgId = orgId, KeyId = keyId }, CancellationToken.None);
-            try
-            {
-                var updated = await storage.Table(ApiKeyRow.TableName).UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, CancellationToken.None);
-                row.ETag = updated.Headers.ETag ?? default;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412)
-            {
-                await DeleteIndexAsync(storage, hash);
-                if (ifMatch is not null)
+                var row = await FindAsync(storage, orgId, keyId, CancellationToken.None);
+                if (row is null)
                 {
-                    return ApiProblem.PreconditionFailed();
+                    return Attempt.Done<Results<Ok<IssuedApiKeyResponse>, ProblemHttpResult>>(KeyNotFound());
                 }
 
-                if (attempt < MaxAttempts)
+                if (!ifMatch.Matches(row.ETag))
                 {
-                    continue;
+                    return Attempt.Done<Results<Ok<IssuedApiKeyResponse>, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
                 }
 
-                throw;
-            }
+                var now = time.GetUtcNow();
+                if (StateOf(row, now) != ApiKeyState.Active)
+                {
+                    return Attempt.Done<Results<Ok<IssuedApiKeyResponse>, ProblemHttpResult>>(ApiProblem.Conflict("api_key.not_active", "Only an active key can be rolled; this one is revoked or expired."));
+                }
 
-            verifier.Forget(keyId);
-            if (retired is not null)
-            {
-                // The key row no longer names it, so the entry is already inert; this only tidies.
-                await DeleteIndexAsync(storage, retired);
-            }
+                var secret = ApiKeyToken.Issue(keyId, row.ParsedMode);
+                var hash = ApiKeyToken.HashHex(ApiKeyToken.Hash(secret));
+                var replaced = row.PreviousSecretHash;
+                var oldExpiresAt = now.AddSeconds(overlap);
+                row.PreviousSecretHash = overlap > 0 ? row.SecretHash : null;
+                row.PreviousSecretExpiresAt = overlap > 0 ? oldExpiresAt : null;
+                var retired = overlap > 0 ? replaced : row.SecretHash;
+                row.SecretHash = hash;
+                row.DisplayPrefix = secret[..ApiKeyToken.DisplayPrefixLength];
+                row.RolledAt = now;
 
-            await audit.RecordAsync(context, orgId, new AuditEntry("api_key.rolled", "api_key", keyId, new Dictionary<string, AuditChange>
-            {
-                ["oldSecretExpiresAt"] = new(null, oldExpiresAt.ToString("O")),
-            }));
-            context.SetETag(row.ETag);
-            return TypedResults.Ok(new IssuedApiKeyResponse(ToResponse(row, null, now), secret));
-        }
+                // The new secret's index entry first: until the key row names its hash it authenticates nothing.
+                await storage.Table(ApiKeyHashRow.TableName).AddEntityAsync(new ApiKeyHashRow { PartitionKey = hash, RowKey = "", OrgId = orgId, KeyId = keyId }, CancellationToken.None);
+                try
+                {
+                    var updated = await storage.Table(ApiKeyRow.TableName).UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, CancellationToken.None);
+                    row.ETag = updated.Headers.ETag ?? default;
+                }
+                catch (RequestFailedException ex) when (ex.Status == 412)
+                {
+                    await DeleteIndexAsync(storage, hash);
+                    if (ifMatch is not null)
+                    {
+                        return Attempt.Done<Results<Ok<IssuedApiKeyResponse>, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
+                    }
+
+                    throw;
+                }
+
+                verifier.Forget(keyId);
+                if (retired is not null)
+                {
+                    // The key row no longer names it, so the entry is already inert; this only tidies.
+                    await DeleteIndexAsync(storage, retired);
+                }
+
+                await audit.RecordAsync(context, orgId, new AuditEntry("api_key.rolled", "api_key", keyId, new Dictionary<string, AuditChange>
+                {
+                    ["oldSecretExpiresAt"] = new(null, oldExpiresAt.ToString("O")),
+                }));
+                context.SetETag(row.ETag);
+                return Attempt.Done<Results<Ok<IssuedApiKeyResponse>, ProblemHttpResult>>(TypedResults.Ok(new IssuedApiKeyResponse(ToResponse(row, null, now), secret)));
+            },
+            CancellationToken.None);
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
         string orgId, string keyId, HttpContext context, StorageAccount storage, ApiKeyVerifier verifier, AuditLog audit, TimeProvider time)
     {
         var ifMatch = context.IfMatch();
-        for (var attempt = 0; ; attempt++)
-        {
-            var row = await FindAsync(storage, orgId, keyId, CancellationToken.None);
-            if (row is null)
+        return await OptimisticConcurrency.RunAsync<Results<NoContent, ProblemHttpResult>>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
             {
-                return KeyNotFound();
-            }
+                var row = await FindAsync(storage, orgId, keyId, CancellationToken.None);
+                if (row is null)
+                {
+                    return Attempt.Done<Results<NoContent, ProblemHttpResult>>(KeyNotFound());
+                }
 
-            if (!ifMatch.Matches(row.ETag))
-            {
-                return ApiProblem.PreconditionFailed();
-            }
+                if (!ifMatch.Matches(row.ETag))
+                {
+                    return Attempt.Done<Results<NoContent, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
+                }
 
-            if (row.ParsedStatus == ApiKeyStatus.Revoked)
-            {
-                return TypedResults.NoContent();
-            }
+                if (row.ParsedStatus == ApiKeyStatus.Revoked)
+                {
+                    return Attempt.Done<Results<NoContent, ProblemHttpResult>>(TypedResults.NoContent());
+                }
 
-            row.Status = "revoked";
-            row.RevokedAt = time.GetUtcNow();
-            try
-            {
-                await storage.Table(ApiKeyRow.TableName).UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, CancellationToken.None);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412 && ifMatch is null && attempt < MaxAttempts)
-            {
-                continue;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412)
-            {
-                return ApiProblem.PreconditionFailed();
-            }
+                row.Status = "revoked";
+                row.RevokedAt = time.GetUtcNow();
+                try
+                {
+                    await storage.Table(ApiKeyRow.TableName).UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, CancellationToken.None);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 412)
+                {
+                    // Without If-Match a lost race is retried; with it, the caller's version is gone.
+                    return ifMatch is null ? Attempt.LostRace<Results<NoContent, ProblemHttpResult>>() : Attempt.Done<Results<NoContent, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
+                }
 
-            verifier.Forget(keyId);
-            await audit.RecordAsync(context, orgId, new AuditEntry("api_key.revoked", "api_key", keyId,
-                new Dictionary<string, AuditChange> { ["status"] = new("active", "revoked") }));
-            return TypedResults.NoContent();
-        }
+                verifier.Forget(keyId);
+                await audit.RecordAsync(context, orgId, new AuditEntry("api_key.revoked", "api_key", keyId,
+                    new Dictionary<string, AuditChange> { ["status"] = new("active", "revoked") }));
+                return Attempt.Done<Results<NoContent, ProblemHttpResult>>(TypedResults.NoContent());
+            },
+            CancellationToken.None,
+            exhausted: () => ApiProblem.PreconditionFailed());
     }
 
     private static async Task<ApiKeyRow?> FindAsync(StorageAccount storage, string orgId, string keyId, CancellationToken cancellationToken)

@@ -186,60 +186,63 @@ public sealed partial class IdempotencyMiddleware(
 
     private async Task<Claim> ClaimAsync(TableClient table, string partition, string fingerprint, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 5; attempt++)
-        {
-            var now = time.GetUtcNow();
-            var fresh = new TableEntity(partition, "")
+        return await OptimisticConcurrency.RunAsync<Claim>(
+            ConcurrencyPolicy.Claim,
+            async _ =>
             {
-                ["State"] = "in_flight",
-                ["Fingerprint"] = fingerprint,
-                ["LockedAt"] = now,
-                ["ExpiresAt"] = now + Retention,
-            };
-            try
-            {
-                var added = await table.AddEntityAsync(fresh, cancellationToken);
-                fresh.ETag = added.Headers.ETag ?? ETag.All;
-                return new Claim(ClaimOutcome.Claimed, fresh);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 409)
-            {
-            }
+                var now = time.GetUtcNow();
+                var fresh = new TableEntity(partition, "")
+                {
+                    ["State"] = "in_flight",
+                    ["Fingerprint"] = fingerprint,
+                    ["LockedAt"] = now,
+                    ["ExpiresAt"] = now + Retention,
+                };
+                try
+                {
+                    var added = await table.AddEntityAsync(fresh, cancellationToken);
+                    fresh.ETag = added.Headers.ETag ?? ETag.All;
+                    return new Claim(ClaimOutcome.Claimed, fresh);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 409)
+                {
+                }
 
-            TableEntity existing;
-            try
-            {
-                existing = (await table.GetEntityAsync<TableEntity>(partition, "", cancellationToken: cancellationToken)).Value;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 404)
-            {
-                continue;
-            }
+                TableEntity existing;
+                try
+                {
+                    existing = (await table.GetEntityAsync<TableEntity>(partition, "", cancellationToken: cancellationToken)).Value;
+                }
+                catch (RequestFailedException ex) when (ex.Status == 404)
+                {
+                    return Attempt.LostRace<Claim>();
+                }
 
-            var expired = existing.GetDateTimeOffset("ExpiresAt") is not { } expires || expires <= now;
-            var stale = existing.GetString("State") == "in_flight" && existing.GetDateTimeOffset("LockedAt") is { } locked && locked + StaleLock <= now;
-            if (!expired && existing.GetString("Fingerprint") != fingerprint)
-            {
-                return new Claim(ClaimOutcome.Mismatch, existing);
-            }
+                var expired = existing.GetDateTimeOffset("ExpiresAt") is not { } expires || expires <= now;
+                var stale = existing.GetString("State") == "in_flight" && existing.GetDateTimeOffset("LockedAt") is { } locked && locked + StaleLock <= now;
+                if (!expired && existing.GetString("Fingerprint") != fingerprint)
+                {
+                    return new Claim(ClaimOutcome.Mismatch, existing);
+                }
 
-            if (!expired && !stale)
-            {
-                return new Claim(existing.GetString("State") == "done" ? ClaimOutcome.Replay : ClaimOutcome.InFlight, existing);
-            }
+                if (!expired && !stale)
+                {
+                    return new Claim(existing.GetString("State") == "done" ? ClaimOutcome.Replay : ClaimOutcome.InFlight, existing);
+                }
 
-            try
-            {
-                var replaced = await table.UpdateEntityAsync(fresh, existing.ETag, TableUpdateMode.Replace, cancellationToken);
-                fresh.ETag = replaced.Headers.ETag ?? ETag.All;
-                return new Claim(ClaimOutcome.Claimed, fresh);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-            {
-            }
-        }
-
-        return new Claim(ClaimOutcome.InFlight, null);
+                try
+                {
+                    var replaced = await table.UpdateEntityAsync(fresh, existing.ETag, TableUpdateMode.Replace, cancellationToken);
+                    fresh.ETag = replaced.Headers.ETag ?? ETag.All;
+                    return new Claim(ClaimOutcome.Claimed, fresh);
+                }
+                catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+                {
+                    return Attempt.LostRace<Claim>();
+                }
+            },
+            cancellationToken,
+            exhausted: () => new Claim(ClaimOutcome.InFlight, null));
     }
 
     /// <summary>A protector per key scope, so a recorded body decrypts only for the caller, org and key it was recorded under.</summary>

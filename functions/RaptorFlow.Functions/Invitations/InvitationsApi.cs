@@ -29,7 +29,6 @@ public static class InvitationsApi
 {
     public const int DefaultExpiryDays = 7;
     public const int MaxExpiryDays = 30;
-    private const int MaxAttempts = 5;
 
     public static IEndpointRouteBuilder MapInvitations(this IEndpointRouteBuilder routes)
     {
@@ -110,49 +109,46 @@ public static class InvitationsApi
         });
 
         string? replaced = null;
-        for (var attempt = 0; ; attempt++)
-        {
-            var pointerKey = InvitationEmailRow.RowKeyFor(invitation.Email);
-            var pointer = await directory.Orgs.GetEntityIfExistsAsync<InvitationEmailRow>(orgId, pointerKey);
-            var actions = new List<TableTransactionAction>();
-            replaced = null;
-            if (pointer.HasValue)
+        await OptimisticConcurrency.RunAsync(
+            ConcurrencyPolicy.Edit,
+            async _ =>
             {
-                var current = pointer.Value!;
-                var old = await directory.Orgs.GetEntityIfExistsAsync<InvitationRow>(orgId, InvitationRow.RowKeyFor(current.InvitationId));
-                if (old.HasValue && old.Value!.ParsedStatus == InvitationStatus.Pending)
+                var pointerKey = InvitationEmailRow.RowKeyFor(invitation.Email);
+                var pointer = await directory.Orgs.GetEntityIfExistsAsync<InvitationEmailRow>(orgId, pointerKey);
+                var actions = new List<TableTransactionAction>();
+                replaced = null;
+                if (pointer.HasValue)
                 {
-                    var previous = old.Value;
-                    previous.Status = InvitationStatus.Replaced.ToString().ToLowerInvariant();
-                    previous.ClosedAt = now;
-                    actions.Add(new(TableTransactionActionType.UpdateReplace, previous, previous.ETag));
-                    replaced = previous.InvitationId;
+                    var current = pointer.Value!;
+                    var old = await directory.Orgs.GetEntityIfExistsAsync<InvitationRow>(orgId, InvitationRow.RowKeyFor(current.InvitationId));
+                    if (old.HasValue && old.Value!.ParsedStatus == InvitationStatus.Pending)
+                    {
+                        var previous = old.Value;
+                        previous.Status = InvitationStatus.Replaced.ToString().ToLowerInvariant();
+                        previous.ClosedAt = now;
+                        actions.Add(new(TableTransactionActionType.UpdateReplace, previous, previous.ETag));
+                        replaced = previous.InvitationId;
+                    }
+
+                    current.InvitationId = invitation.InvitationId;
+                    actions.Add(new(TableTransactionActionType.UpdateReplace, current, current.ETag));
+                }
+                else
+                {
+                    actions.Add(new(TableTransactionActionType.Add, new InvitationEmailRow
+                    {
+                        PartitionKey = orgId,
+                        RowKey = pointerKey,
+                        InvitationId = invitation.InvitationId,
+                    }));
                 }
 
-                current.InvitationId = invitation.InvitationId;
-                actions.Add(new(TableTransactionActionType.UpdateReplace, current, current.ETag));
-            }
-            else
-            {
-                actions.Add(new(TableTransactionActionType.Add, new InvitationEmailRow
-                {
-                    PartitionKey = orgId,
-                    RowKey = pointerKey,
-                    InvitationId = invitation.InvitationId,
-                }));
-            }
-
-            actions.Add(new(TableTransactionActionType.Add, invitation));
-            try
-            {
+                actions.Add(new(TableTransactionActionType.Add, invitation));
                 var results = await directory.Orgs.SubmitTransactionAsync(actions);
                 invitation.ETag = results.Value[^1].Headers.ETag ?? default;
-                break;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
-            {
-            }
-        }
+                return true;
+            },
+            CancellationToken.None);
 
         if (replaced is not null)
         {
@@ -185,38 +181,34 @@ public static class InvitationsApi
             return InvitationNotFound();
         }
 
-        for (var attempt = 0; ; attempt++)
-        {
-            var found = await directory.Orgs.GetEntityIfExistsAsync<InvitationRow>(orgId, InvitationRow.RowKeyFor(invitationId));
-            if (!found.HasValue)
+        return await OptimisticConcurrency.RunAsync<Results<NoContent, ProblemHttpResult>>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
             {
-                return InvitationNotFound();
-            }
+                var found = await directory.Orgs.GetEntityIfExistsAsync<InvitationRow>(orgId, InvitationRow.RowKeyFor(invitationId));
+                if (!found.HasValue)
+                {
+                    return Attempt.Done<Results<NoContent, ProblemHttpResult>>(InvitationNotFound());
+                }
 
-            var invitation = found.Value!;
-            switch (invitation.ParsedStatus)
-            {
-                case InvitationStatus.Revoked or InvitationStatus.Replaced:
-                    return TypedResults.NoContent();
-                case InvitationStatus.Accepted:
-                    return ApiProblem.Conflict("invitation.not_pending", "The invitation was already accepted; remove the member instead.");
-            }
+                var invitation = found.Value!;
+                switch (invitation.ParsedStatus)
+                {
+                    case InvitationStatus.Revoked or InvitationStatus.Replaced:
+                        return Attempt.Done<Results<NoContent, ProblemHttpResult>>(TypedResults.NoContent());
+                    case InvitationStatus.Accepted:
+                        return Attempt.Done<Results<NoContent, ProblemHttpResult>>(ApiProblem.Conflict("invitation.not_pending", "The invitation was already accepted; remove the member instead."));
+                }
 
-            invitation.Status = InvitationStatus.Revoked.ToString().ToLowerInvariant();
-            invitation.ClosedAt = time.GetUtcNow();
-            try
-            {
+                invitation.Status = InvitationStatus.Revoked.ToString().ToLowerInvariant();
+                invitation.ClosedAt = time.GetUtcNow();
                 await directory.Orgs.UpdateEntityAsync(invitation, invitation.ETag, TableUpdateMode.Replace);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxAttempts)
-            {
-                continue;
-            }
 
-            await audit.RecordAsync(context, orgId, new AuditEntry("invitation.revoked", "invitation", invitationId,
-                new Dictionary<string, AuditChange> { ["status"] = new("pending", "revoked") }));
-            return TypedResults.NoContent();
-        }
+                await audit.RecordAsync(context, orgId, new AuditEntry("invitation.revoked", "invitation", invitationId,
+                    new Dictionary<string, AuditChange> { ["status"] = new("pending", "revoked") }));
+                return Attempt.Done<Results<NoContent, ProblemHttpResult>>(TypedResults.NoContent());
+            },
+            CancellationToken.None);
     }
 
     public static async Task<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>> AcceptAsync(
@@ -237,90 +229,86 @@ public static class InvitationsApi
 
         var orgId = pointer.Value!.OrgId;
         var invitationId = pointer.Value.InvitationId;
-        for (var attempt = 0; ; attempt++)
-        {
-            var orgTask = directory.FindAsync(orgId, CancellationToken.None);
-            var invitationTask = directory.Orgs.GetEntityIfExistsAsync<InvitationRow>(orgId, InvitationRow.RowKeyFor(invitationId));
-            var memberTask = directory.FindMemberAsync(orgId, caller.Id, CancellationToken.None);
-            var (org, found, member) = (await orgTask, await invitationTask, await memberTask);
-            if (org is null || org.IsDeleted || !found.HasValue)
+        return await OptimisticConcurrency.RunAsync<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
             {
-                return InvitationNotFound();
-            }
-
-            var invitation = found.Value!;
-            switch (invitation.ParsedStatus)
-            {
-                case InvitationStatus.Accepted:
-                    return Gone("invitation.used", "This invitation was already used.");
-                case InvitationStatus.Revoked or InvitationStatus.Replaced:
-                    return Gone("invitation.revoked", "This invitation was revoked.");
-            }
-
-            var now = time.GetUtcNow();
-            if (invitation.ExpiresAt <= now)
-            {
-                return Gone("invitation.expired", "This invitation has expired; ask for a new one.");
-            }
-
-            // The invitation names an address; a token that names none cannot prove it is that person.
-            if (caller.Email is null)
-            {
-                return ApiProblem.Forbidden("invitation.email_required",
-                    "Your sign-in carries no email address (email, upn or unique_name claim), so it cannot be matched to the invitation.");
-            }
-
-            if (!string.Equals(caller.Email, Caller.NormalizeEmail(invitation.Email), StringComparison.Ordinal))
-            {
-                return ApiProblem.Forbidden("invitation.email_mismatch", "This invitation was sent to another email address.");
-            }
-
-            invitation.Status = InvitationStatus.Accepted.ToString().ToLowerInvariant();
-            invitation.AcceptedBy = caller.Id;
-            invitation.ClosedAt = now;
-            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, invitation, invitation.ETag) };
-            var role = RoleCatalog.TryParse(invitation.Role, out var invited) ? invited : Role.Viewer;
-            if (member is null)
-            {
-                // The index entry first: alone it is ignored by readers, and the transaction below makes it true.
-                await directory.UserOrgs.UpsertEntityAsync(new UserOrgRow { PartitionKey = caller.Id, RowKey = orgId, AddedAt = now }, TableUpdateMode.Replace);
-                actions.Add(new(TableTransactionActionType.Add, new MemberRow
+                var orgTask = directory.FindAsync(orgId, CancellationToken.None);
+                var invitationTask = directory.Orgs.GetEntityIfExistsAsync<InvitationRow>(orgId, InvitationRow.RowKeyFor(invitationId));
+                var memberTask = directory.FindMemberAsync(orgId, caller.Id, CancellationToken.None);
+                var (org, found, member) = (await orgTask, await invitationTask, await memberTask);
+                if (org is null || org.IsDeleted || !found.HasValue)
                 {
-                    PartitionKey = orgId,
-                    RowKey = OrgTable.MemberRowKey(caller.Id),
-                    UserId = caller.Id,
-                    Role = role.ToWire(),
-                    Email = caller.Email,
-                    Name = caller.Name,
-                    JoinedAt = now,
-                    UpdatedAt = now,
-                }));
-                if (role == Role.Owner)
-                {
-                    org.OwnerCount++;
-                    actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
+                    return Attempt.Done<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>>(InvitationNotFound());
                 }
-            }
 
-            try
-            {
+                var invitation = found.Value!;
+                switch (invitation.ParsedStatus)
+                {
+                    case InvitationStatus.Accepted:
+                        return Attempt.Done<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>>(Gone("invitation.used", "This invitation was already used."));
+                    case InvitationStatus.Revoked or InvitationStatus.Replaced:
+                        return Attempt.Done<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>>(Gone("invitation.revoked", "This invitation was revoked."));
+                }
+
+                var now = time.GetUtcNow();
+                if (invitation.ExpiresAt <= now)
+                {
+                    return Attempt.Done<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>>(Gone("invitation.expired", "This invitation has expired; ask for a new one."));
+                }
+
+                // The invitation names an address; a token that names none cannot prove it is that person.
+                if (caller.Email is null)
+                {
+                    return Attempt.Done<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>>(ApiProblem.Forbidden("invitation.email_required",
+                        "Your sign-in carries no email address (email, upn or unique_name claim), so it cannot be matched to the invitation."));
+                }
+
+                if (!string.Equals(caller.Email, Caller.NormalizeEmail(invitation.Email), StringComparison.Ordinal))
+                {
+                    return Attempt.Done<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>>(ApiProblem.Forbidden("invitation.email_mismatch", "This invitation was sent to another email address."));
+                }
+
+                invitation.Status = InvitationStatus.Accepted.ToString().ToLowerInvariant();
+                invitation.AcceptedBy = caller.Id;
+                invitation.ClosedAt = now;
+                var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, invitation, invitation.ETag) };
+                var role = RoleCatalog.TryParse(invitation.Role, out var invited) ? invited : Role.Viewer;
+                if (member is null)
+                {
+                    // The index entry first: alone it is ignored by readers, and the transaction below makes it true.
+                    await directory.UserOrgs.UpsertEntityAsync(new UserOrgRow { PartitionKey = caller.Id, RowKey = orgId, AddedAt = now }, TableUpdateMode.Replace);
+                    actions.Add(new(TableTransactionActionType.Add, new MemberRow
+                    {
+                        PartitionKey = orgId,
+                        RowKey = OrgTable.MemberRowKey(caller.Id),
+                        UserId = caller.Id,
+                        Role = role.ToWire(),
+                        Email = caller.Email,
+                        Name = caller.Name,
+                        JoinedAt = now,
+                        UpdatedAt = now,
+                    }));
+                    if (role == Role.Owner)
+                    {
+                        org.OwnerCount++;
+                        actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
+                    }
+                }
+
+                // 409/412: another accept (or membership change) won the race: decide again on fresh rows.
                 await directory.Orgs.SubmitTransactionAsync(actions);
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
-            {
-                // Another accept (or membership change) won the race: decide again on fresh rows.
-                continue;
-            }
 
-            await audit.RecordAsync(context, orgId, new AuditEntry("invitation.accepted", "invitation", invitationId));
-            if (member is null)
-            {
-                await audit.RecordAsync(context, orgId, new AuditEntry("member.added", "member", caller.Id,
-                    new Dictionary<string, AuditChange> { ["role"] = new(null, role.ToWire()) }));
-            }
+                await audit.RecordAsync(context, orgId, new AuditEntry("invitation.accepted", "invitation", invitationId));
+                if (member is null)
+                {
+                    await audit.RecordAsync(context, orgId, new AuditEntry("member.added", "member", caller.Id,
+                        new Dictionary<string, AuditChange> { ["role"] = new(null, role.ToWire()) }));
+                }
 
-            return TypedResults.Ok(new AcceptedInvitationResponse(orgId, member?.ParsedRole ?? role, member is not null));
-        }
+                return Attempt.Done<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>>(TypedResults.Ok(new AcceptedInvitationResponse(orgId, member?.ParsedRole ?? role, member is not null)));
+            },
+            CancellationToken.None);
     }
 
     private static InvitationResponse ToResponse(InvitationRow row) => new(

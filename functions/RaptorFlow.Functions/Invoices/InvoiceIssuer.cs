@@ -8,6 +8,7 @@ using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
 
@@ -45,7 +46,7 @@ public sealed partial class InvoiceIssuer(
     IOptions<InvoiceSettings> settings,
     ILogger<InvoiceIssuer> logger)
 {
-    private const int MaxRounds = 20;
+    private static readonly int MaxRounds = ConcurrencyPolicy.Invoice.MaxAttempts;
 
     /// <summary>How long a run that started creating a payment link owns that step; after it a crashed run's step is taken over.</summary>
     public static readonly TimeSpan LinkLease = TimeSpan.FromMinutes(10);
@@ -67,45 +68,39 @@ public sealed partial class InvoiceIssuer(
     public async Task<InvoiceRow> CloseAsync(string orgId, DateTimeOffset periodStart, CancellationToken cancellationToken)
     {
         var periodEnd = periodStart.AddMonths(1);
-        for (var round = 1; ; round++)
-        {
-            var period = await book.FindPeriodAsync(orgId, periodStart, cancellationToken);
-            if (period is not null)
+        var toFinish = await OptimisticConcurrency.RunAsync<InvoiceRow>(
+            ConcurrencyPolicy.Invoice,
+            async _ =>
             {
-                var claimed = await book.FindAsync(orgId, period.InvoiceId, cancellationToken)
-                    ?? throw new InvalidOperationException($"Period {period.RowKey} of {orgId} names invoice {period.InvoiceId}, which does not exist.");
-                return await FinishAsync(claimed, cancellationToken);
-            }
+                var period = await book.FindPeriodAsync(orgId, periodStart, cancellationToken);
+                if (period is not null)
+                {
+                    return await book.FindAsync(orgId, period.InvoiceId, cancellationToken)
+                        ?? throw new InvalidOperationException($"Period {period.RowKey} of {orgId} names invoice {period.InvoiceId}, which does not exist.");
+                }
 
-            var now = time.GetUtcNow();
-            var invoiceId = ids.New("bill");
-            var draft = new InvoiceRow
-            {
-                PartitionKey = orgId,
-                RowKey = InvoiceKeys.Invoice(invoiceId),
-                InvoiceId = invoiceId,
-                PeriodStart = periodStart,
-                PeriodEnd = periodEnd,
-                IssuedAt = now,
-            };
-            try
-            {
+                var now = time.GetUtcNow();
+                var invoiceId = ids.New("bill");
+                var draft = new InvoiceRow
+                {
+                    PartitionKey = orgId,
+                    RowKey = InvoiceKeys.Invoice(invoiceId),
+                    InvoiceId = invoiceId,
+                    PeriodStart = periodStart,
+                    PeriodEnd = periodEnd,
+                    IssuedAt = now,
+                };
+                // 409: another run claimed the period first; finish its invoice instead.
                 await book.Table.SubmitTransactionAsync(
                 [
                     new TableTransactionAction(TableTransactionActionType.Add, new PeriodRow { PartitionKey = orgId, RowKey = InvoiceKeys.Period(periodStart), InvoiceId = invoiceId, ClaimedAt = now }),
                     new TableTransactionAction(TableTransactionActionType.Add, draft),
                 ], cancellationToken);
                 LogClaimed(logger, orgId, InvoiceKeys.Period(periodStart), invoiceId);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 409 && round < MaxRounds)
-            {
-                // Another run claimed the period first; finish its invoice instead.
-                continue;
-            }
-
-            var fresh = await book.FindAsync(orgId, invoiceId, cancellationToken) ?? throw new InvalidOperationException($"Claimed invoice {invoiceId} vanished.");
-            return await FinishAsync(fresh, cancellationToken);
-        }
+                return await book.FindAsync(orgId, invoiceId, cancellationToken) ?? throw new InvalidOperationException($"Claimed invoice {invoiceId} vanished.");
+            },
+            cancellationToken);
+        return await FinishAsync(toFinish, cancellationToken);
     }
 
     /// <summary>Does the invoice's remaining steps; safe to call from any number of runs at once.</summary>
@@ -138,49 +133,56 @@ public sealed partial class InvoiceIssuer(
     /// <summary>Voids an issued, unpaid invoice and reverses its posting. Voiding a void invoice changes nothing.</summary>
     public async Task<InvoiceRow?> VoidAsync(string orgId, string invoiceId, AuditActor actor, string? reason, string? ip, string? requestId, CancellationToken cancellationToken)
     {
-        for (var round = 1; round <= MaxRounds; round++)
+        var (voidRow, voidedNow) = await OptimisticConcurrency.RunAsync<(InvoiceRow? Row, bool Voided)>(
+            ConcurrencyPolicy.Invoice,
+            async _ =>
+            {
+                var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
+                if (row is null || row.IsDraft)
+                {
+                    return (null, false);
+                }
+
+                if (row.ParsedStatus == InvoiceStatus.Void)
+                {
+                    return (row, false);
+                }
+
+                if (row.ParsedStatus == InvoiceStatus.Paid)
+                {
+                    throw new InvoiceNotVoidableException("invoice.paid", $"Invoice {row.Number} is paid; refund the payment instead of voiding it.");
+                }
+
+                if (row.AmountPaidMinor > 0)
+                {
+                    throw new InvoiceNotVoidableException("invoice.partly_paid", $"Invoice {row.Number} has payments recorded against it; refund them before voiding.");
+                }
+
+                row.Status = InvoiceStatus.Void.ToWire();
+                row.VoidedAt = time.GetUtcNow();
+                row.VoidedBy = actor.Reference;
+                row.VoidReason = reason;
+                row.Pending = true;
+                return await book.TryReplaceAsync(row, cancellationToken) ? (row, true) : Attempt.LostRace<(InvoiceRow?, bool)>();
+            },
+            cancellationToken,
+            exhausted: () => throw new InvalidOperationException($"Invoice {invoiceId} kept changing under {ConcurrencyPolicy.Invoice.MaxAttempts} attempts to void it."));
+        if (voidRow is null)
         {
-            var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
-            if (row is null || row.IsDraft)
-            {
-                return null;
-            }
+            return null;
+        }
 
-            if (row.ParsedStatus == InvoiceStatus.Void)
-            {
-                return await FinishAsync(row, cancellationToken);
-            }
-
-            if (row.ParsedStatus == InvoiceStatus.Paid)
-            {
-                throw new InvoiceNotVoidableException("invoice.paid", $"Invoice {row.Number} is paid; refund the payment instead of voiding it.");
-            }
-
-            if (row.AmountPaidMinor > 0)
-            {
-                throw new InvoiceNotVoidableException("invoice.partly_paid", $"Invoice {row.Number} has payments recorded against it; refund them before voiding.");
-            }
-
-            row.Status = InvoiceStatus.Void.ToWire();
-            row.VoidedAt = time.GetUtcNow();
-            row.VoidedBy = actor.Reference;
-            row.VoidReason = reason;
-            row.Pending = true;
-            if (!await book.TryReplaceAsync(row, cancellationToken))
-            {
-                continue;
-            }
-
-            LogVoided(logger, orgId, invoiceId, row.Number);
+        if (voidedNow)
+        {
+            LogVoided(logger, orgId, invoiceId, voidRow.Number);
             await audit.RecordAsync(orgId, actor, new AuditEntry("invoice.voided", "invoice", invoiceId, new Dictionary<string, AuditChange>
             {
                 ["status"] = new(InvoiceStatus.Issued.ToWire(), InvoiceStatus.Void.ToWire()),
                 ["reason"] = new(null, reason),
             }), ip, requestId);
-            return await FinishAsync(row, cancellationToken);
         }
 
-        throw new InvalidOperationException($"Invoice {invoiceId} kept changing under {MaxRounds} attempts to void it.");
+        return await FinishAsync(voidRow, cancellationToken);
     }
 
     private enum Step
@@ -376,23 +378,29 @@ public sealed partial class InvoiceIssuer(
     /// <summary>Reverses a posting that committed after its invoice was voided (the void found no posting to reverse).</summary>
     private async Task ReverseIfVoidAsync(string orgId, string invoiceId, string posted, CancellationToken cancellationToken)
     {
-        for (var round = 1; round <= MaxRounds; round++)
-        {
-            var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
-            if (row is null || row.ParsedStatus != InvoiceStatus.Void || row.ReversalTransactionId is not null)
+        await OptimisticConcurrency.RunAsync(
+            ConcurrencyPolicy.Invoice,
+            async _ =>
             {
-                return;
-            }
+                var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
+                if (row is null || row.ParsedStatus != InvoiceStatus.Void || row.ReversalTransactionId is not null)
+                {
+                    return true;
+                }
 
-            var reversal = await ledger.ReverseAsync(orgId, posted, ReversalKey(invoiceId), $"invoice {row.Number} voided", cancellationToken);
-            row.LedgerTransactionId = posted;
-            row.ReversalTransactionId = reversal.TransactionId;
-            if (await book.TryReplaceAsync(row, cancellationToken))
-            {
+                var reversal = await ledger.ReverseAsync(orgId, posted, ReversalKey(invoiceId), $"invoice {row.Number} voided", cancellationToken);
+                row.LedgerTransactionId = posted;
+                row.ReversalTransactionId = reversal.TransactionId;
+                if (!await book.TryReplaceAsync(row, cancellationToken))
+                {
+                    return false;
+                }
+
                 LogLateReversal(logger, orgId, invoiceId, reversal.TransactionId);
-                return;
-            }
-        }
+                return true;
+            },
+            cancellationToken,
+            exhausted: () => { });
     }
 
     /// <summary>
@@ -524,22 +532,23 @@ public sealed partial class InvoiceIssuer(
     /// <summary>A link created while the invoice was being voided: recorded on the void invoice, whose next step cancels it.</summary>
     private async Task KeepLinkOfVoidInvoiceAsync(string orgId, string invoiceId, RazorpayPaymentLink link, CancellationToken cancellationToken)
     {
-        for (var round = 1; round <= MaxRounds; round++)
-        {
-            var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
-            if (row is null || row.ParsedStatus != InvoiceStatus.Void || row.PaymentLinkId == link.Id)
+        await OptimisticConcurrency.RunAsync(
+            ConcurrencyPolicy.Invoice,
+            async _ =>
             {
-                return;
-            }
+                var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
+                if (row is null || row.ParsedStatus != InvoiceStatus.Void || row.PaymentLinkId == link.Id)
+                {
+                    return true;
+                }
 
-            row.PaymentLinkId = link.Id;
-            row.PaymentLinkCancelledAt = null;
-            row.Pending = true;
-            if (await book.TryReplaceAsync(row, cancellationToken))
-            {
-                return;
-            }
-        }
+                row.PaymentLinkId = link.Id;
+                row.PaymentLinkCancelledAt = null;
+                row.Pending = true;
+                return await book.TryReplaceAsync(row, cancellationToken);
+            },
+            cancellationToken,
+            exhausted: () => { });
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Claimed {Period} of {OrgId} for invoice {InvoiceId}")]

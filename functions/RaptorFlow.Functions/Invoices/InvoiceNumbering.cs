@@ -34,7 +34,6 @@ public sealed partial class InvoiceNumbering(StorageAccount storage, ILogger<Inv
 {
     public const string TableName = "InvoiceNumbers";
     private const string CounterKey = "counter";
-    private const int MaxAttempts = 60;
 
     private TableClient Table => storage.Table(TableName);
 
@@ -47,39 +46,35 @@ public sealed partial class InvoiceNumbering(StorageAccount storage, ILogger<Inv
     public async Task<string> NumberAsync(string series, string financialYear, string invoiceId, string orgId, CancellationToken cancellationToken)
     {
         var partition = Partition(series, financialYear);
-        for (var attempt = 1; ; attempt++)
-        {
-            var reserved = await Table.GetEntityIfExistsAsync<NumberReservationRow>(partition, ReservationKey(invoiceId), cancellationToken: cancellationToken);
-            if (reserved.HasValue)
+        return await OptimisticConcurrency.RunAsync<string>(
+            ConcurrencyPolicy.Numbering,
+            async attempt =>
             {
-                return reserved.Value!.Number;
-            }
+                var reserved = await Table.GetEntityIfExistsAsync<NumberReservationRow>(partition, ReservationKey(invoiceId), cancellationToken: cancellationToken);
+                if (reserved.HasValue)
+                {
+                    return reserved.Value!.Number;
+                }
 
-            var counter = await Table.GetEntityIfExistsAsync<NumberCounterRow>(partition, CounterKey, cancellationToken: cancellationToken);
-            var last = counter.HasValue ? counter.Value!.LastSequence : 0;
-            var sequence = last + 1;
-            var number = Format(series, financialYear, sequence);
-            var next = new NumberCounterRow { PartitionKey = partition, RowKey = CounterKey, LastSequence = sequence };
-            TableTransactionAction[] actions =
-            [
-                new(TableTransactionActionType.Add, new NumberReservationRow { PartitionKey = partition, RowKey = ReservationKey(invoiceId), Number = number, Sequence = sequence }),
-                new(TableTransactionActionType.Add, new NumberUseRow { PartitionKey = partition, RowKey = SequenceKey(sequence), InvoiceId = invoiceId, OrgId = orgId }),
-                counter.HasValue
-                    ? new(TableTransactionActionType.UpdateReplace, next, counter.Value!.ETag)
-                    : new(TableTransactionActionType.Add, next),
-            ];
-            try
-            {
+                var counter = await Table.GetEntityIfExistsAsync<NumberCounterRow>(partition, CounterKey, cancellationToken: cancellationToken);
+                var last = counter.HasValue ? counter.Value!.LastSequence : 0;
+                var sequence = last + 1;
+                var number = Format(series, financialYear, sequence);
+                var next = new NumberCounterRow { PartitionKey = partition, RowKey = CounterKey, LastSequence = sequence };
+                TableTransactionAction[] actions =
+                [
+                    new(TableTransactionActionType.Add, new NumberReservationRow { PartitionKey = partition, RowKey = ReservationKey(invoiceId), Number = number, Sequence = sequence }),
+                    new(TableTransactionActionType.Add, new NumberUseRow { PartitionKey = partition, RowKey = SequenceKey(sequence), InvoiceId = invoiceId, OrgId = orgId }),
+                    counter.HasValue
+                        ? new(TableTransactionActionType.UpdateReplace, next, counter.Value!.ETag)
+                        : new(TableTransactionActionType.Add, next),
+                ];
+                // 409/412: another run took the next number (or reserved this invoice's) first; nothing was written.
                 await Table.SubmitTransactionAsync(actions, cancellationToken);
                 LogNumbered(logger, invoiceId, number, attempt);
                 return number;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
-            {
-                // Another run took the next number (or reserved this invoice's) first; nothing was written.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 + Math.Min(attempt, 10) * 10)), cancellationToken);
-            }
-        }
+            },
+            cancellationToken);
     }
 
     /// <summary>The numbers taken in a series' year, in order, with the invoice each names (for audits of the sequence).</summary>

@@ -1,5 +1,5 @@
-using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions.Invoices;
@@ -12,8 +12,6 @@ namespace RaptorFlow.Functions.Invoices;
 /// </summary>
 public sealed partial class InvoiceSettlement(InvoiceBook book, TimeProvider time, ILogger<InvoiceSettlement> logger) : IInvoiceSettlement
 {
-    private const int MaxAttempts = 20;
-
     public async Task<OpenInvoice?> FindOpenInvoiceAsync(string orgId, string invoiceId, CancellationToken cancellationToken)
     {
         var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
@@ -24,55 +22,57 @@ public sealed partial class InvoiceSettlement(InvoiceBook book, TimeProvider tim
 
     public async Task<long> ApplyPaymentAsync(string orgId, string invoiceId, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
-            if (row is null || row.IsDraft)
+        return await OptimisticConcurrency.RunAsync<long>(
+            ConcurrencyPolicy.Invoice,
+            async _ =>
             {
-                LogUnknownInvoice(logger, orgId, invoiceId, paymentId);
-                return 0;
-            }
+                var row = await book.FindAsync(orgId, invoiceId, cancellationToken);
+                if (row is null || row.IsDraft)
+                {
+                    LogUnknownInvoice(logger, orgId, invoiceId, paymentId);
+                    return 0;
+                }
 
-            var recorded = await book.Table.GetEntityIfExistsAsync<InvoicePaymentRow>(orgId, InvoiceKeys.Payment(invoiceId, paymentId), cancellationToken: cancellationToken);
-            if (recorded.HasValue)
-            {
-                return recorded.Value!.AmountMinor;
-            }
+                var recorded = await book.Table.GetEntityIfExistsAsync<InvoicePaymentRow>(orgId, InvoiceKeys.Payment(invoiceId, paymentId), cancellationToken: cancellationToken);
+                if (recorded.HasValue)
+                {
+                    return recorded.Value!.AmountMinor;
+                }
 
-            // Only an issued invoice whose posting is recorded takes money: receivable then holds its
-            // total, so crediting what is due never takes receivable below zero. A void or paid
-            // invoice takes nothing; the payment is the org's customer_credit.
-            var applied = row.ParsedStatus == InvoiceStatus.Issued && row.LedgerTransactionId is not null && row.Currency == currency
-                ? Math.Min(amountMinor, row.AmountDueMinor)
-                : 0;
-            if (applied <= 0)
-            {
-                LogNotApplied(logger, paymentId, invoiceId, row.Status);
-                return 0;
-            }
+                // Only an issued invoice whose posting is recorded takes money: receivable then holds its
+                // total, so crediting what is due never takes receivable below zero. A void or paid
+                // invoice takes nothing; the payment is the org's customer_credit.
+                var applied = row.ParsedStatus == InvoiceStatus.Issued && row.LedgerTransactionId is not null && row.Currency == currency
+                    ? Math.Min(amountMinor, row.AmountDueMinor)
+                    : 0;
+                if (applied <= 0)
+                {
+                    LogNotApplied(logger, paymentId, invoiceId, row.Status);
+                    return 0;
+                }
 
-            var now = time.GetUtcNow();
-            row.AmountPaidMinor = checked(row.AmountPaidMinor + applied);
-            if (row.AmountPaidMinor >= row.TotalMinor)
-            {
-                row.Status = InvoiceStatus.Paid.ToWire();
-                row.PaidAt = now;
-            }
+                var now = time.GetUtcNow();
+                row.AmountPaidMinor = checked(row.AmountPaidMinor + applied);
+                if (row.AmountPaidMinor >= row.TotalMinor)
+                {
+                    row.Status = InvoiceStatus.Paid.ToWire();
+                    row.PaidAt = now;
+                }
 
-            var payment = new InvoicePaymentRow
-            {
-                PartitionKey = orgId,
-                RowKey = InvoiceKeys.Payment(invoiceId, paymentId),
-                InvoiceId = invoiceId,
-                PaymentId = paymentId,
-                AmountMinor = applied,
-                Currency = currency,
-                RecordedAt = now,
-            };
-            try
-            {
+                var payment = new InvoicePaymentRow
+                {
+                    PartitionKey = orgId,
+                    RowKey = InvoiceKeys.Payment(invoiceId, paymentId),
+                    InvoiceId = invoiceId,
+                    PaymentId = paymentId,
+                    AmountMinor = applied,
+                    Currency = currency,
+                    RecordedAt = now,
+                };
                 // The payment row and the invoice together: a payment is applied once, and two
                 // payments (or a payment and a void) racing on one invoice are serialised by its ETag.
+                // 409: another event of this payment applied it first (read what it recorded);
+                // 412: the invoice changed (another payment, a void): decide again.
                 await book.Table.SubmitTransactionAsync(
                 [
                     new TableTransactionAction(TableTransactionActionType.Add, payment),
@@ -80,14 +80,8 @@ public sealed partial class InvoiceSettlement(InvoiceBook book, TimeProvider tim
                 ], cancellationToken);
                 LogRecorded(logger, paymentId, invoiceId, applied, row.Status);
                 return applied;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
-            {
-                // 409: another event of this payment applied it first (read what it recorded);
-                // 412: the invoice changed (another payment, a void): decide again.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 20)), cancellationToken);
-            }
-        }
+            },
+            cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId} takes nothing from invoice {InvoiceId}, which is {Status} or not yet posted; the org is credited")]

@@ -57,8 +57,6 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
     /// <summary>Leaves room for the idempotency row, the header and one balance row per line within the 100-operation limit.</summary>
     public const int MaxLines = 48;
 
-    private const int MaxAttempts = 40;
-
     private readonly LedgerTurns _turns = new();
 
     private TableClient Table => storage.Table(LedgerKeys.TableName);
@@ -69,39 +67,37 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
         var contentHash = ContentHash(batch);
 
         using var turn = await _turns.TakeAsync(batch.LedgerId, cancellationToken);
-        for (var attempt = 1; ; attempt++)
-        {
-            // No idempotency read up front: the batch's first row is the key, so a duplicate fails
-            // the batch with 409 and is looked up then.
-            var balances = Covers(_turns.Remembered(batch.LedgerId), batch) ?? await ReadBalancesAsync(batch, cancellationToken);
-            var transactionId = ids.New("txn");
-            var actions = BuildActions(batch, transactionId, contentHash, balances);
-            try
+        return await OptimisticConcurrency.RunAsync<PostingResult>(
+            ConcurrencyPolicy.Ledger,
+            async attempt =>
             {
-                var responses = await Table.SubmitTransactionAsync(actions, cancellationToken);
-                RememberWritten(batch.LedgerId, balances, actions, responses.Value);
-                LogPosted(logger, transactionId, batch.LedgerId, batch.IdempotencyKey, attempt);
-                return new PostingResult(transactionId, PostingOutcome.Posted);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-            {
-                // Nothing was written. Either the key was already posted, or a balance row moved
-                // under us (another instance posted): read again and retry.
-                _turns.Forget(batch.LedgerId);
-                if (ex.Status == 409 && await FindByIdempotencyKeyAsync(batch.LedgerId, batch.IdempotencyKey, cancellationToken) is { } existing)
+                // No idempotency read up front: the batch's first row is the key, so a duplicate fails
+                // the batch with 409 and is looked up then.
+                var balances = Covers(_turns.Remembered(batch.LedgerId), batch) ?? await ReadBalancesAsync(batch, cancellationToken);
+                var transactionId = ids.New("txn");
+                var actions = BuildActions(batch, transactionId, contentHash, balances);
+                try
                 {
-                    return Duplicate(batch, existing, contentHash);
+                    var responses = await Table.SubmitTransactionAsync(actions, cancellationToken);
+                    RememberWritten(batch.LedgerId, balances, actions, responses.Value);
+                    LogPosted(logger, transactionId, batch.LedgerId, batch.IdempotencyKey, attempt);
+                    return new PostingResult(transactionId, PostingOutcome.Posted);
                 }
-
-                if (attempt >= MaxAttempts)
+                catch (RequestFailedException ex) when (ex.Status is 409 or 412)
                 {
+                    // Nothing was written. Either the key was already posted, or a balance row moved
+                    // under us (another instance posted): read again and retry.
+                    _turns.Forget(batch.LedgerId);
+                    if (ex.Status == 409 && await FindByIdempotencyKeyAsync(batch.LedgerId, batch.IdempotencyKey, cancellationToken) is { } existing)
+                    {
+                        return Duplicate(batch, existing, contentHash);
+                    }
+
                     throw;
                 }
-
-                LogRetry(logger, batch.LedgerId, batch.IdempotencyKey, attempt, ex.Status);
-                await Task.Delay(Backoff(attempt), cancellationToken);
-            }
-        }
+            },
+            cancellationToken,
+            onRetry: (attempt, status) => LogRetry(logger, batch.LedgerId, batch.IdempotencyKey, attempt, status ?? 0));
     }
 
     /// <summary>Posts the mirror image of a transaction, once per reversal key.</summary>
@@ -348,9 +344,6 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
-
-    private static TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 + Math.Min(attempt, 10) * 15));
 
     [GeneratedRegex("^[A-Za-z0-9_.:-]{1,200}$")]
     private static partial Regex IdempotencyKeyShape();

@@ -6,6 +6,7 @@ using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Members;
 
@@ -23,7 +24,6 @@ public sealed record TransferOwnershipRequest(string? UserId);
 /// </summary>
 public static class MembersApi
 {
-    private const int MaxAttempts = 5;
 
     public static IEndpointRouteBuilder MapMembers(this IEndpointRouteBuilder routes)
     {
@@ -75,76 +75,74 @@ public static class MembersApi
 
         var actorRole = EffectiveRole(context.GetOrgAccess());
         var ifMatch = context.IfMatch();
-        for (var attempt = 0; ; attempt++)
-        {
-            var (org, member) = await ReadAsync(directory, orgId, userId);
-            if (org is null)
+        return await OptimisticConcurrency.RunAsync<Results<Ok<MemberResponse>, ProblemHttpResult>>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
             {
-                return OrganizationsApi.OrgNotFound();
-            }
+                var (org, member) = await ReadAsync(directory, orgId, userId);
+                if (org is null)
+                {
+                    return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(OrganizationsApi.OrgNotFound());
+                }
 
-            if (member is null)
-            {
-                return MemberNotFound();
-            }
+                if (member is null)
+                {
+                    return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(MemberNotFound());
+                }
 
-            if (!ifMatch.Matches(member.ETag))
-            {
-                return ApiProblem.PreconditionFailed();
-            }
+                if (!ifMatch.Matches(member.ETag))
+                {
+                    return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
+                }
 
-            var oldRole = member.ParsedRole;
-            if ((oldRole == Role.Owner || newRole == Role.Owner) && actorRole != Role.Owner)
-            {
-                return ApiProblem.Forbidden("member.owner_protected", "Only an owner can grant, revoke or change the owner role.");
-            }
+                var oldRole = member.ParsedRole;
+                if ((oldRole == Role.Owner || newRole == Role.Owner) && actorRole != Role.Owner)
+                {
+                    return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(ApiProblem.Forbidden("member.owner_protected", "Only an owner can grant, revoke or change the owner role."));
+                }
 
-            if (oldRole == newRole)
-            {
+                if (oldRole == newRole)
+                {
+                    context.SetETag(member.ETag);
+                    return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(TypedResults.Ok(ToResponse(member)));
+                }
+
+                var ownerDelta = (newRole == Role.Owner ? 1 : 0) - (oldRole == Role.Owner ? 1 : 0);
+                if (org.OwnerCount + ownerDelta < 1)
+                {
+                    return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(LastOwner());
+                }
+
+                member.Role = newRole.ToWire();
+                member.UpdatedAt = time.GetUtcNow();
+                var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, member, member.ETag) };
+                if (ownerDelta != 0)
+                {
+                    org.OwnerCount += ownerDelta;
+                    actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
+                }
+
+                try
+                {
+                    var results = await directory.Orgs.SubmitTransactionAsync(actions);
+                    member.ETag = results.Value[0].Headers.ETag ?? default;
+                }
+                catch (TableTransactionFailedException ex) when (ex.Status == 412)
+                {
+                    if (ifMatch is not null && ex.FailedTransactionActionIndex == 0)
+                    {
+                        return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
+                    }
+
+                    throw;
+                }
+
+                await audit.RecordAsync(context, orgId, new AuditEntry("member.role_changed", "member", userId,
+                    new Dictionary<string, AuditChange> { ["role"] = new(oldRole.ToWire(), newRole.ToWire()) }));
                 context.SetETag(member.ETag);
-                return TypedResults.Ok(ToResponse(member));
-            }
-
-            var ownerDelta = (newRole == Role.Owner ? 1 : 0) - (oldRole == Role.Owner ? 1 : 0);
-            if (org.OwnerCount + ownerDelta < 1)
-            {
-                return LastOwner();
-            }
-
-            member.Role = newRole.ToWire();
-            member.UpdatedAt = time.GetUtcNow();
-            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, member, member.ETag) };
-            if (ownerDelta != 0)
-            {
-                org.OwnerCount += ownerDelta;
-                actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
-            }
-
-            try
-            {
-                var results = await directory.Orgs.SubmitTransactionAsync(actions);
-                member.ETag = results.Value[0].Headers.ETag ?? default;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status == 412)
-            {
-                if (ifMatch is not null && ex.FailedTransactionActionIndex == 0)
-                {
-                    return ApiProblem.PreconditionFailed();
-                }
-
-                if (attempt < MaxAttempts)
-                {
-                    continue;
-                }
-
-                throw;
-            }
-
-            await audit.RecordAsync(context, orgId, new AuditEntry("member.role_changed", "member", userId,
-                new Dictionary<string, AuditChange> { ["role"] = new(oldRole.ToWire(), newRole.ToWire()) }));
-            context.SetETag(member.ETag);
-            return TypedResults.Ok(ToResponse(member));
-        }
+                return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(TypedResults.Ok(ToResponse(member)));
+            },
+            CancellationToken.None);
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(
@@ -159,74 +157,78 @@ public static class MembersApi
         }
 
         var ifMatch = context.IfMatch();
-        for (var attempt = 0; ; attempt++)
-        {
-            var (org, member) = await ReadAsync(directory, orgId, userId);
-            if (org is null)
+        return await OptimisticConcurrency.RunAsync<Results<NoContent, ProblemHttpResult>>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
             {
-                return OrganizationsApi.OrgNotFound();
-            }
-
-            if (member is null)
-            {
-                return MemberNotFound();
-            }
-
-            if (!ifMatch.Matches(member.ETag))
-            {
-                return ApiProblem.PreconditionFailed();
-            }
-
-            var role = member.ParsedRole;
-            if (role == Role.Owner && !leaving && EffectiveRole(access) != Role.Owner)
-            {
-                return ApiProblem.Forbidden("member.owner_protected", "Only an owner can remove an owner.");
-            }
-
-            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, member, member.ETag) };
-            if (role == Role.Owner)
-            {
-                if (org.OwnerCount <= 1)
+                var (org, member) = await ReadAsync(directory, orgId, userId);
+                if (org is null)
                 {
-                    return LastOwner();
+                    return Attempt.Done<Results<NoContent, ProblemHttpResult>>(OrganizationsApi.OrgNotFound());
                 }
 
-                org.OwnerCount--;
-                actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
-            }
-
-            try
-            {
-                await directory.Orgs.SubmitTransactionAsync(actions);
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)
-            {
-                if (ifMatch is not null && ex.FailedTransactionActionIndex == 0)
+                if (member is null)
                 {
-                    return ApiProblem.PreconditionFailed();
+                    return Attempt.Done<Results<NoContent, ProblemHttpResult>>(MemberNotFound());
                 }
 
-                if (attempt < MaxAttempts)
+                if (!ifMatch.Matches(member.ETag))
                 {
-                    continue;
+                    return Attempt.Done<Results<NoContent, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
                 }
 
-                throw;
-            }
+                var role = member.ParsedRole;
+                if (role == Role.Owner && !leaving && EffectiveRole(access) != Role.Owner)
+                {
+                    return Attempt.Done<Results<NoContent, ProblemHttpResult>>(ApiProblem.Forbidden("member.owner_protected", "Only an owner can remove an owner."));
+                }
 
-            // After the membership is gone: a crash here leaves an index entry that readers ignore.
-            try
-            {
-                await directory.UserOrgs.DeleteEntityAsync(userId, orgId, ETag.All, CancellationToken.None);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 404)
-            {
-            }
+                var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, member, member.ETag) };
+                if (role == Role.Owner)
+                {
+                    if (org.OwnerCount <= 1)
+                    {
+                        return Attempt.Done<Results<NoContent, ProblemHttpResult>>(LastOwner());
+                    }
 
-            await audit.RecordAsync(context, orgId, new AuditEntry(leaving ? "member.left" : "member.removed", "member", userId,
-                new Dictionary<string, AuditChange> { ["role"] = new(role.ToWire(), null) }));
-            return TypedResults.NoContent();
-        }
+                    org.OwnerCount--;
+                    actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
+                }
+
+                try
+                {
+                    await directory.Orgs.SubmitTransactionAsync(actions);
+                }
+                catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)
+                {
+                    if (ifMatch is not null && ex.FailedTransactionActionIndex == 0)
+                    {
+                        return Attempt.Done<Results<NoContent, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
+                    }
+
+                    // 404: the member went meanwhile; read again.
+                    if (ex.Status == 404)
+                    {
+                        return Attempt.LostRace<Results<NoContent, ProblemHttpResult>>();
+                    }
+
+                    throw;
+                }
+
+                // After the membership is gone: a crash here leaves an index entry that readers ignore.
+                try
+                {
+                    await directory.UserOrgs.DeleteEntityAsync(userId, orgId, ETag.All, CancellationToken.None);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 404)
+                {
+                }
+
+                await audit.RecordAsync(context, orgId, new AuditEntry(leaving ? "member.left" : "member.removed", "member", userId,
+                    new Dictionary<string, AuditChange> { ["role"] = new(role.ToWire(), null) }));
+                return Attempt.Done<Results<NoContent, ProblemHttpResult>>(TypedResults.NoContent());
+            },
+            CancellationToken.None);
     }
 
     public static async Task<Results<Ok<MemberResponse>, ProblemHttpResult>> TransferOwnershipAsync(
@@ -249,37 +251,37 @@ public static class MembersApi
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["userId"] = ["The caller already owns the org; name another member."] });
         }
 
-        for (var attempt = 0; ; attempt++)
-        {
-            var orgTask = directory.FindAsync(orgId, CancellationToken.None);
-            var targetTask = directory.FindMemberAsync(orgId, targetId, CancellationToken.None);
-            var selfTask = directory.FindMemberAsync(orgId, caller.Id, CancellationToken.None);
-            var (org, target, self) = (await orgTask, await targetTask, await selfTask);
-            if (org is null || org.IsDeleted || self is null)
+        return await OptimisticConcurrency.RunAsync<Results<Ok<MemberResponse>, ProblemHttpResult>>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
             {
-                return OrganizationsApi.OrgNotFound();
-            }
+                var orgTask = directory.FindAsync(orgId, CancellationToken.None);
+                var targetTask = directory.FindMemberAsync(orgId, targetId, CancellationToken.None);
+                var selfTask = directory.FindMemberAsync(orgId, caller.Id, CancellationToken.None);
+                var (org, target, self) = (await orgTask, await targetTask, await selfTask);
+                if (org is null || org.IsDeleted || self is null)
+                {
+                    return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(OrganizationsApi.OrgNotFound());
+                }
 
-            if (target is null)
-            {
-                return MemberNotFound();
-            }
+                if (target is null)
+                {
+                    return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(MemberNotFound());
+                }
 
-            if (self.ParsedRole != Role.Owner)
-            {
-                return ApiProblem.Forbidden("member.owner_protected", "Only an owner can transfer ownership.");
-            }
+                if (self.ParsedRole != Role.Owner)
+                {
+                    return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(ApiProblem.Forbidden("member.owner_protected", "Only an owner can transfer ownership."));
+                }
 
-            var now = time.GetUtcNow();
-            var targetWasOwner = target.ParsedRole == Role.Owner;
-            var previousTargetRole = target.Role;
-            target.Role = Role.Owner.ToWire();
-            target.UpdatedAt = now;
-            self.Role = Role.Admin.ToWire();
-            self.UpdatedAt = now;
-            org.OwnerCount += targetWasOwner ? -1 : 0;
-            try
-            {
+                var now = time.GetUtcNow();
+                var targetWasOwner = target.ParsedRole == Role.Owner;
+                var previousTargetRole = target.Role;
+                target.Role = Role.Owner.ToWire();
+                target.UpdatedAt = now;
+                self.Role = Role.Admin.ToWire();
+                self.UpdatedAt = now;
+                org.OwnerCount += targetWasOwner ? -1 : 0;
                 var results = await directory.Orgs.SubmitTransactionAsync(
                 [
                     new(TableTransactionActionType.UpdateReplace, target, target.ETag),
@@ -287,21 +289,17 @@ public static class MembersApi
                     new(TableTransactionActionType.UpdateReplace, org, org.ETag),
                 ]);
                 target.ETag = results.Value[0].Headers.ETag ?? default;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status == 412 && attempt < MaxAttempts)
-            {
-                continue;
-            }
 
-            await audit.RecordAsync(context, orgId, new AuditEntry("org.ownership_transferred", "member", targetId,
-                new Dictionary<string, AuditChange>
-                {
-                    [$"role:{targetId}"] = new(previousTargetRole, Role.Owner.ToWire()),
-                    [$"role:{caller.Id}"] = new(Role.Owner.ToWire(), Role.Admin.ToWire()),
-                }));
-            context.SetETag(target.ETag);
-            return TypedResults.Ok(ToResponse(target));
-        }
+                await audit.RecordAsync(context, orgId, new AuditEntry("org.ownership_transferred", "member", targetId,
+                    new Dictionary<string, AuditChange>
+                    {
+                        [$"role:{targetId}"] = new(previousTargetRole, Role.Owner.ToWire()),
+                        [$"role:{caller.Id}"] = new(Role.Owner.ToWire(), Role.Admin.ToWire()),
+                    }));
+                context.SetETag(target.ETag);
+                return Attempt.Done<Results<Ok<MemberResponse>, ProblemHttpResult>>(TypedResults.Ok(ToResponse(target)));
+            },
+            CancellationToken.None);
     }
 
     /// <summary>A key has no role; with members:manage it acts as an admin (never as an owner).</summary>

@@ -7,6 +7,7 @@ using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Organizations;
 
@@ -67,24 +68,29 @@ public static partial class OrganizationsApi
         await directory.UserOrgs.UpsertEntityAsync(new UserOrgRow { PartitionKey = caller.Id, RowKey = orgId, AddedAt = now }, TableUpdateMode.Replace);
 
         var slug = explicitSlug ?? Slugs.FromName(name!);
-        for (var attempt = 0; ; attempt++)
+        // A taken generated slug is a lost race for the name: try another with a fresh suffix.
+        var slugTaken = await OptimisticConcurrency.RunAsync<ProblemHttpResult?>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
+            {
+                if (await TryClaimSlugAsync(directory, slug, orgId, now))
+                {
+                    return null;
+                }
+
+                if (explicitSlug is not null)
+                {
+                    return ApiProblem.Conflict("org.slug_taken", $"The slug '{slug}' is already taken.");
+                }
+
+                slug = Slugs.WithSuffix(Slugs.FromName(name!));
+                return Attempt.LostRace<ProblemHttpResult?>();
+            },
+            CancellationToken.None,
+            exhausted: () => ApiProblem.Conflict("org.slug_taken", "Could not find a free slug for this name; choose one."));
+        if (slugTaken is not null)
         {
-            if (await TryClaimSlugAsync(directory, slug, orgId, now))
-            {
-                break;
-            }
-
-            if (explicitSlug is not null)
-            {
-                return ApiProblem.Conflict("org.slug_taken", $"The slug '{slug}' is already taken.");
-            }
-
-            if (attempt >= 5)
-            {
-                return ApiProblem.Conflict("org.slug_taken", "Could not find a free slug for this name; choose one.");
-            }
-
-            slug = Slugs.WithSuffix(Slugs.FromName(name!));
+            return slugTaken;
         }
 
         var org = new OrgRow

@@ -3,6 +3,8 @@ using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Storage;
+using SubscriptionChange = Microsoft.AspNetCore.Http.HttpResults.Results<Microsoft.AspNetCore.Http.HttpResults.Ok<RaptorFlow.Functions.Plans.SubscriptionResponse>, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>;
 
 namespace RaptorFlow.Functions.Plans;
 
@@ -64,41 +66,43 @@ public static class PlansApi
         }
 
         // A lost race against another change or a webhook: read again and re-decide, a few times.
-        for (var attempt = 0; attempt < 5; attempt++)
-        {
-            var row = await store.FindAsync(orgId, CancellationToken.None);
-            var before = store.ToSubscription(orgId, row);
-            if (before.FeeCollectedByRazorpay)
+        return await OptimisticConcurrency.RunAsync<SubscriptionChange>(
+            ConcurrencyPolicy.Claim,
+            async _ =>
             {
-                return ApiProblem.Conflict("subscription.managed_by_razorpay",
-                    $"A Razorpay subscription ({before.RazorpaySubscriptionId}) collects this org's fee; cancel it in Razorpay before changing the plan here.");
-            }
+                var row = await store.FindAsync(orgId, CancellationToken.None);
+                var before = store.ToSubscription(orgId, row);
+                if (before.FeeCollectedByRazorpay)
+                {
+                    return Attempt.Done<SubscriptionChange>(ApiProblem.Conflict("subscription.managed_by_razorpay",
+                        $"A Razorpay subscription ({before.RazorpaySubscriptionId}) collects this org's fee; cancel it in Razorpay before changing the plan here."));
+                }
 
-            if (before.PlanId == plan.Id && before.Status == SubscriptionStatus.Active)
-            {
-                return TypedResults.Ok(ToResponse(before, catalog));
-            }
+                if (before.PlanId == plan.Id && before.Status == SubscriptionStatus.Active)
+                {
+                    return Attempt.Done<SubscriptionChange>(TypedResults.Ok(ToResponse(before, catalog)));
+                }
 
-            row ??= new SubscriptionRow { PartitionKey = orgId };
-            row.PlanId = plan.Id;
-            row.Status = SubscriptionStatus.Active;
-            row.RazorpaySubscriptionId = null;
-            row.ChangedAt = time.GetUtcNow();
-            row.ChangedBy = context.GetCaller().Reference;
-            if (!await store.TrySaveAsync(row, CancellationToken.None))
-            {
-                continue;
-            }
+                row ??= new SubscriptionRow { PartitionKey = orgId };
+                row.PlanId = plan.Id;
+                row.Status = SubscriptionStatus.Active;
+                row.RazorpaySubscriptionId = null;
+                row.ChangedAt = time.GetUtcNow();
+                row.ChangedBy = context.GetCaller().Reference;
+                if (!await store.TrySaveAsync(row, CancellationToken.None))
+                {
+                    return Attempt.LostRace<SubscriptionChange>();
+                }
 
-            await audit.RecordAsync(context, orgId, new AuditEntry("subscription.changed", "subscription", orgId, new Dictionary<string, AuditChange>
-            {
-                ["planId"] = new(before.PlanId, plan.Id),
-                ["status"] = new(before.Status, SubscriptionStatus.Active),
-            }));
-            return TypedResults.Ok(ToResponse(store.ToSubscription(orgId, row), catalog));
-        }
-
-        return ApiProblem.Conflict("subscription.concurrent_change", "The subscription kept changing while we tried to update it; retry.");
+                await audit.RecordAsync(context, orgId, new AuditEntry("subscription.changed", "subscription", orgId, new Dictionary<string, AuditChange>
+                {
+                    ["planId"] = new(before.PlanId, plan.Id),
+                    ["status"] = new(before.Status, SubscriptionStatus.Active),
+                }));
+                return Attempt.Done<SubscriptionChange>(TypedResults.Ok(ToResponse(store.ToSubscription(orgId, row), catalog)));
+            },
+            CancellationToken.None,
+            exhausted: () => ApiProblem.Conflict("subscription.concurrent_change", "The subscription kept changing while we tried to update it; retry."));
     }
 
     private static PlanResponse ToResponse(Plan plan) => new(

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions.Plans;
@@ -65,51 +66,53 @@ public sealed partial class SubscriptionEventConsumer(
             ? seconds
             : time.GetUtcNow().ToUnixTimeSeconds();
 
-        for (var attempt = 0; attempt < 5; attempt++)
-        {
-            var row = await store.FindAsync(orgId, cancellationToken);
-            if (row is not null && IsStale(row, subscriptionId, createdAt, rank))
+        return await OptimisticConcurrency.RunAsync<ConsumerOutcome>(
+            ConcurrencyPolicy.Claim,
+            async _ =>
             {
-                return new ConsumerOutcome(true, $"Subscription {subscriptionId} already has a newer state; nothing to change.");
-            }
+                var row = await store.FindAsync(orgId, cancellationToken);
+                if (row is not null && IsStale(row, subscriptionId, createdAt, rank))
+                {
+                    return new ConsumerOutcome(true, $"Subscription {subscriptionId} already has a newer state; nothing to change.");
+                }
 
-            var before = store.ToSubscription(orgId, row);
-            row ??= new SubscriptionRow { PartitionKey = orgId };
-            var ended = rank >= Ranks["cancelled"];
-            row.RazorpaySubscriptionId = subscriptionId;
-            row.RazorpayStatus = status;
-            row.PlanId = ended ? catalog.Default.Id : plan.Id;
-            row.Status = status switch
-            {
-                "pending" or "paused" => SubscriptionStatus.PastDue,
-                "halted" => SubscriptionStatus.Halted,
-                _ when ended => SubscriptionStatus.Cancelled,
-                _ => SubscriptionStatus.Active,
-            };
-            row.RazorpayPeriodStart = UnixTime(entity, "current_start") ?? row.RazorpayPeriodStart;
-            row.RazorpayPeriodEnd = UnixTime(entity, "current_end") ?? row.RazorpayPeriodEnd;
-            row.LastEventCreatedAt = createdAt;
-            row.LastEventRank = rank;
-            row.LastEventId = razorpayEvent.Id;
-            row.ChangedAt = time.GetUtcNow();
-            row.ChangedBy = "razorpay:" + razorpayEvent.Id;
-            if (!await store.TrySaveAsync(row, cancellationToken))
-            {
-                continue;
-            }
+                var before = store.ToSubscription(orgId, row);
+                row ??= new SubscriptionRow { PartitionKey = orgId };
+                var ended = rank >= Ranks["cancelled"];
+                row.RazorpaySubscriptionId = subscriptionId;
+                row.RazorpayStatus = status;
+                row.PlanId = ended ? catalog.Default.Id : plan.Id;
+                row.Status = status switch
+                {
+                    "pending" or "paused" => SubscriptionStatus.PastDue,
+                    "halted" => SubscriptionStatus.Halted,
+                    _ when ended => SubscriptionStatus.Cancelled,
+                    _ => SubscriptionStatus.Active,
+                };
+                row.RazorpayPeriodStart = UnixTime(entity, "current_start") ?? row.RazorpayPeriodStart;
+                row.RazorpayPeriodEnd = UnixTime(entity, "current_end") ?? row.RazorpayPeriodEnd;
+                row.LastEventCreatedAt = createdAt;
+                row.LastEventRank = rank;
+                row.LastEventId = razorpayEvent.Id;
+                row.ChangedAt = time.GetUtcNow();
+                row.ChangedBy = "razorpay:" + razorpayEvent.Id;
+                if (!await store.TrySaveAsync(row, cancellationToken))
+                {
+                    return Attempt.LostRace<ConsumerOutcome>();
+                }
 
-            var after = store.ToSubscription(orgId, row);
-            await audit.RecordAsync(orgId, AuditActor.System("razorpay"), new AuditEntry("subscription.changed", "subscription", orgId, new Dictionary<string, AuditChange>
-            {
-                ["planId"] = new(before.PlanId, after.PlanId),
-                ["status"] = new(before.Status, after.Status),
-                ["razorpaySubscriptionId"] = new(before.RazorpaySubscriptionId, subscriptionId),
-            }));
-            return new ConsumerOutcome(true, $"Subscription {subscriptionId} is {after.Status} on plan {after.PlanId}.");
-        }
-
-        // Thrown so the queue retries the event later.
-        throw new InvalidOperationException($"The subscription of {orgId} kept changing while applying event {razorpayEvent.Id}.");
+                var after = store.ToSubscription(orgId, row);
+                await audit.RecordAsync(orgId, AuditActor.System("razorpay"), new AuditEntry("subscription.changed", "subscription", orgId, new Dictionary<string, AuditChange>
+                {
+                    ["planId"] = new(before.PlanId, after.PlanId),
+                    ["status"] = new(before.Status, after.Status),
+                    ["razorpaySubscriptionId"] = new(before.RazorpaySubscriptionId, subscriptionId),
+                }));
+                return new ConsumerOutcome(true, $"Subscription {subscriptionId} is {after.Status} on plan {after.PlanId}.");
+            },
+            cancellationToken,
+            // Thrown so the queue retries the event later.
+            exhausted: () => throw new InvalidOperationException($"The subscription of {orgId} kept changing while applying event {razorpayEvent.Id}."));
     }
 
     private static bool IsStale(SubscriptionRow row, string subscriptionId, long createdAt, int rank)

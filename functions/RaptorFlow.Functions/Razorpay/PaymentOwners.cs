@@ -59,8 +59,6 @@ public sealed class PaymentOwnerRow : ITableEntity
 /// </summary>
 public sealed class PaymentOwners(StorageAccount storage)
 {
-    private const int MaxAttempts = 10;
-
     private TableClient Table => storage.Table(PaymentOwnerRow.TableName);
 
     public async Task<PaymentOwner?> FindAsync(string paymentId, CancellationToken cancellationToken)
@@ -77,26 +75,26 @@ public sealed class PaymentOwners(StorageAccount storage)
     /// </summary>
     public async Task<OwnerClaim> ClaimAsync(string paymentId, PaymentOwner owner, string eventId, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            if (await TryAddAsync(new PaymentOwnerRow { PartitionKey = paymentId, OrgId = owner.OrgId, InvoiceId = owner.InvoiceId, SourceEventId = eventId }, cancellationToken))
+        return await OptimisticConcurrency.RunAsync<OwnerClaim>(
+            ConcurrencyPolicy.Shared,
+            async _ =>
             {
-                return new OwnerClaim(owner, false);
-            }
+                if (await TryAddAsync(new PaymentOwnerRow { PartitionKey = paymentId, OrgId = owner.OrgId, InvoiceId = owner.InvoiceId, SourceEventId = eventId }, cancellationToken))
+                {
+                    return new OwnerClaim(owner, false);
+                }
 
-            var row = await ReadAsync(paymentId, cancellationToken);
-            if (row is null)
-            {
-                continue;
-            }
+                var row = await ReadAsync(paymentId, cancellationToken);
+                if (row is null)
+                {
+                    return Attempt.LostRace<OwnerClaim>();
+                }
 
-            if (row.OrgId.Length > 0)
-            {
-                return new OwnerClaim(new PaymentOwner(row.OrgId, row.InvoiceId), row.Parked);
-            }
+                if (row.OrgId.Length > 0)
+                {
+                    return new OwnerClaim(new PaymentOwner(row.OrgId, row.InvoiceId), row.Parked);
+                }
 
-            try
-            {
                 var update = new TableEntity(paymentId, PaymentOwnerRow.OwnerRowKey)
                 {
                     [nameof(PaymentOwnerRow.OrgId)] = owner.OrgId,
@@ -104,11 +102,8 @@ public sealed class PaymentOwners(StorageAccount storage)
                 };
                 await Table.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, cancellationToken);
                 return new OwnerClaim(owner, true);
-            }
-            catch (RequestFailedException e) when (e.Status == 412 && attempt < MaxAttempts)
-            {
-            }
-        }
+            },
+            cancellationToken);
     }
 
     /// <summary>For an event naming no org: the org another event named, or null once the payment is marked parked.</summary>

@@ -187,43 +187,40 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
     /// </summary>
     internal async Task MarkAsync(string eventId, InboxStatus status, string detail, int attempts, CancellationToken cancellationToken, InboxRow? lastRead = null)
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var current = attempt == 0 && lastRead is not null ? lastRead : await FindAsync(eventId, cancellationToken);
-            if (current is null)
+        await OptimisticConcurrency.RunAsync(
+            ConcurrencyPolicy.Edit,
+            async attempt =>
             {
-                return;
-            }
+                var current = attempt == 1 && lastRead is not null ? lastRead : await FindAsync(eventId, cancellationToken);
+                if (current is null)
+                {
+                    return true;
+                }
 
-            if (status is InboxStatus.Failed or InboxStatus.Poison
-                && current.ParsedStatus is InboxStatus.Processed or InboxStatus.Ignored or InboxStatus.Poison
-                && !(status == InboxStatus.Poison && current.ParsedStatus == InboxStatus.Poison))
-            {
-                return;
-            }
+                if (status is InboxStatus.Failed or InboxStatus.Poison
+                    && current.ParsedStatus is InboxStatus.Processed or InboxStatus.Ignored or InboxStatus.Poison
+                    && !(status == InboxStatus.Poison && current.ParsedStatus == InboxStatus.Poison))
+                {
+                    return true;
+                }
 
-            var update = new TableEntity(eventId, InboxKeys.Row)
-            {
-                [nameof(InboxRow.Status)] = InboxKeys.StatusText(status),
-                [nameof(InboxRow.Detail)] = detail.Length > 1000 ? detail[..1000] : detail,
-                [nameof(InboxRow.Attempts)] = Math.Max(attempts, current.Attempts),
-            };
-            if (status is InboxStatus.Processed or InboxStatus.Ignored)
-            {
-                update[nameof(InboxRow.ProcessedAt)] = time.GetUtcNow();
-            }
+                var update = new TableEntity(eventId, InboxKeys.Row)
+                {
+                    [nameof(InboxRow.Status)] = InboxKeys.StatusText(status),
+                    [nameof(InboxRow.Detail)] = detail.Length > 1000 ? detail[..1000] : detail,
+                    [nameof(InboxRow.Attempts)] = Math.Max(attempts, current.Attempts),
+                };
+                if (status is InboxStatus.Processed or InboxStatus.Ignored)
+                {
+                    update[nameof(InboxRow.ProcessedAt)] = time.GetUtcNow();
+                }
 
-            try
-            {
+                // 412: changed meanwhile (another delivery, a replay): decide again on the fresh row.
                 await Table.UpdateEntityAsync(update, current.ETag, TableUpdateMode.Merge, cancellationToken);
                 await IndexAsync(eventId, status, current.EnqueuedAt, cancellationToken);
-                return;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 5)
-            {
-                // Changed meanwhile (another delivery, a replay): decide again on the fresh row.
-            }
-        }
+                return true;
+            },
+            cancellationToken);
     }
 
     /// <summary>

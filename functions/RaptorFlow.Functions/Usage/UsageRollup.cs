@@ -16,7 +16,6 @@ public sealed partial class UsageRollup(StorageAccount storage, TimeProvider tim
     public TableClient Events => storage.Table(UsageEventRow.TableName);
     public TableClient PendingHours => storage.Table(PendingHourRow.TableName);
 
-    private const int MaxWriteAttempts = 10;
 
     public sealed record RollupResult(int Hours, int Days, int Months);
 
@@ -127,28 +126,22 @@ public sealed partial class UsageRollup(StorageAccount storage, TimeProvider tim
     private async Task RecomputeAsync(
         string orgId, UsageGranularity level, DateTimeOffset periodStart, Func<CancellationToken, Task<Dictionary<string, long>>> sum, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var current = new Dictionary<string, ETag>(StringComparer.Ordinal);
-            await foreach (var row in TotalsOfAsync(orgId, level, periodStart, UsageKeys.Next(periodStart, level), cancellationToken))
+        await OptimisticConcurrency.RunAsync(
+            ConcurrencyPolicy.Shared,
+            async _ =>
             {
-                current[row.Meter] = row.ETag;
-            }
+                var current = new Dictionary<string, ETag>(StringComparer.Ordinal);
+                await foreach (var row in TotalsOfAsync(orgId, level, periodStart, UsageKeys.Next(periodStart, level), cancellationToken))
+                {
+                    current[row.Meter] = row.ETag;
+                }
 
-            var sums = await sum(cancellationToken);
-            if (await TryWriteTotalsAsync(orgId, level, periodStart, sums, current, cancellationToken))
-            {
-                return;
-            }
-
-            if (attempt >= MaxWriteAttempts)
-            {
-                throw new InvalidOperationException($"The {level} total of {orgId} from {periodStart:O} kept changing under {MaxWriteAttempts} attempts to recompute it.");
-            }
-
-            LogLostRace(logger, orgId, UsageKeys.TotalRowKey(level, periodStart, "*"));
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken);
-        }
+                var sums = await sum(cancellationToken);
+                return await TryWriteTotalsAsync(orgId, level, periodStart, sums, current, cancellationToken);
+            },
+            cancellationToken,
+            exhausted: () => throw new InvalidOperationException($"The {level} total of {orgId} from {periodStart:O} kept changing under {ConcurrencyPolicy.Shared.MaxAttempts} attempts to recompute it."),
+            onRetry: (_, _) => LogLostRace(logger, orgId, UsageKeys.TotalRowKey(level, periodStart, "*")));
     }
 
     private IAsyncEnumerable<UsageTotalRow> TotalsOfAsync(string orgId, UsageGranularity granularity, DateTimeOffset fromPeriod, DateTimeOffset toPeriod, CancellationToken cancellationToken)

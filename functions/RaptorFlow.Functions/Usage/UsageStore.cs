@@ -21,7 +21,6 @@ public enum RecordOutcome
 public sealed partial class UsageStore(StorageAccount storage, TimeProvider time, ILogger<UsageStore> logger)
 {
     private const int MaxBatch = 100;
-    private const int MaxClaimRounds = 8;
 
     public TableClient EventIds => storage.Table(UsageEventIdRow.TableName);
     public TableClient Events => storage.Table(UsageEventRow.TableName);
@@ -54,58 +53,58 @@ public sealed partial class UsageStore(StorageAccount storage, TimeProvider time
         RecordOutcome[] outcomes, List<UsageEventIdRow> toPlace, CancellationToken cancellationToken)
     {
         var remaining = indexes;
-        for (var round = 0; remaining.Count > 0; round++)
-        {
-            if (round >= MaxClaimRounds)
+        await OptimisticConcurrency.RunAsync(
+            ConcurrencyPolicy.Batch,
+            async _ =>
             {
-                throw new InvalidOperationException($"Could not claim {remaining.Count} usage event ids for {orgId} after {MaxClaimRounds} rounds of concurrent writes.");
-            }
-
-            var rows = remaining.Select(i => new UsageEventIdRow
-            {
-                PartitionKey = orgId,
-                RowKey = events[i].Id,
-                Meter = events[i].Meter,
-                Quantity = events[i].Quantity,
-                OccurredAt = events[i].OccurredAt,
-                ReceivedAt = now,
-            }).ToList();
-
-            try
-            {
-                // One transaction: all ids are new, or none is written (409) and we sort them out below.
-                await EventIds.SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)), cancellationToken);
-                foreach (var (index, row) in remaining.Zip(rows))
+                var rows = remaining.Select(i => new UsageEventIdRow
                 {
-                    outcomes[index] = RecordOutcome.Accepted;
-                    toPlace.Add(row);
+                    PartitionKey = orgId,
+                    RowKey = events[i].Id,
+                    Meter = events[i].Meter,
+                    Quantity = events[i].Quantity,
+                    OccurredAt = events[i].OccurredAt,
+                    ReceivedAt = now,
+                }).ToList();
+
+                try
+                {
+                    // One transaction: all ids are new, or none is written (409) and we sort them out below.
+                    await EventIds.SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)), cancellationToken);
+                    foreach (var (index, row) in remaining.Zip(rows))
+                    {
+                        outcomes[index] = RecordOutcome.Accepted;
+                        toPlace.Add(row);
+                    }
+
+                    return true;
+                }
+                catch (TableTransactionFailedException e) when (e.Status == 409)
+                {
+                    // Some id exists: look each one up, settle the known ones and retry the rest.
                 }
 
-                return;
-            }
-            catch (TableTransactionFailedException e) when (e.Status == 409)
-            {
-                // Some id exists: look each one up, settle the known ones and retry the rest.
-            }
-
-            var existing = await Task.WhenAll(remaining.Select(i =>
-                EventIds.GetEntityIfExistsAsync<UsageEventIdRow>(orgId, events[i].Id, cancellationToken: cancellationToken)));
-            var next = new List<int>();
-            for (var k = 0; k < remaining.Count; k++)
-            {
-                if (existing[k].HasValue)
+                var existing = await Task.WhenAll(remaining.Select(i =>
+                    EventIds.GetEntityIfExistsAsync<UsageEventIdRow>(orgId, events[i].Id, cancellationToken: cancellationToken)));
+                var next = new List<int>();
+                for (var k = 0; k < remaining.Count; k++)
                 {
-                    outcomes[remaining[k]] = RecordOutcome.Duplicate;
-                    toPlace.Add(existing[k].Value!);
+                    if (existing[k].HasValue)
+                    {
+                        outcomes[remaining[k]] = RecordOutcome.Duplicate;
+                        toPlace.Add(existing[k].Value!);
+                    }
+                    else
+                    {
+                        next.Add(remaining[k]);
+                    }
                 }
-                else
-                {
-                    next.Add(remaining[k]);
-                }
-            }
 
-            remaining = next;
-        }
+                remaining = next;
+                return remaining.Count == 0;
+            },
+            cancellationToken,
+            exhausted: () => throw new InvalidOperationException($"Could not claim {remaining.Count} usage event ids for {orgId} after {ConcurrencyPolicy.Batch.MaxAttempts} rounds of concurrent writes."));
     }
 
     private async Task PlaceAsync(string orgId, List<UsageEventIdRow> claims, CancellationToken cancellationToken)
