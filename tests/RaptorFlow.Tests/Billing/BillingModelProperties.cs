@@ -170,16 +170,7 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         JsonNode Notes(NotesOn on) => story.NotesOn == on ? new JsonObject { ["org_id"] = orgId, ["invoice_id"] = invoice } : new JsonArray();
         JsonObject Payment(string status, bool withFee) => RazorpayTestKit.Payment(payment.Id, payment.Amount, story.NotesOn == NotesOn.Payment ? orgId : null, invoice,
             fee: withFee && payment.Fee > 0 ? payment.Fee : null, tax: withFee && payment.Fee > 0 ? payment.Fee * 18 / 118 : null, status: status);
-        var order = new JsonObject
-        {
-            ["id"] = "order_" + payment.Id[4..],
-            ["entity"] = "order",
-            ["amount"] = payment.Amount,
-            ["amount_paid"] = payment.Amount,
-            ["currency"] = "INR",
-            ["status"] = "paid",
-            ["notes"] = Notes(NotesOn.Order),
-        };
+        var order = RazorpayTestKit.PaidOrder(payment.Id, payment.Amount, Notes(NotesOn.Order));
         var link = new JsonObject
         {
             ["id"] = "plink_" + payment.Id[4..],

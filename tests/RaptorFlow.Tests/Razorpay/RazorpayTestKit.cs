@@ -60,6 +60,18 @@ public static class RazorpayTestKit
         ["notes"] = orgId is null ? new JsonArray() : new JsonObject { ["org_id"] = orgId, ["invoice_id"] = invoiceId },
     };
 
+    /// <summary>The paid order of <paramref name="paymentId"/> (id <c>order_</c> + the payment's suffix), with <paramref name="notes"/> as Razorpay sends them (an empty array for none).</summary>
+    public static JsonObject PaidOrder(string paymentId, long amount, JsonNode notes) => new()
+    {
+        ["id"] = "order_" + paymentId[4..],
+        ["entity"] = "order",
+        ["amount"] = amount,
+        ["amount_paid"] = amount,
+        ["currency"] = "INR",
+        ["status"] = "paid",
+        ["notes"] = notes,
+    };
+
     public static JsonObject Refund(string refundId, string paymentId, long amount, string status = "processed") => new()
     {
         ["id"] = refundId,

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -13,14 +12,7 @@ public sealed class WebhookStorageOutageTests
     [Fact]
     public async Task A_webhook_arriving_while_storage_is_unreachable_answers_503_with_retry_after_so_Razorpay_delivers_it_again()
     {
-        // A storage account on a port where nothing listens.
-        using var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
-        var connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-            $"AccountKey={Azurite.DevelopmentAccountKey};" +
-            $"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        var connection = UnreachableStorage.ConnectionString();
 
         await using var app = Program.Build([
             "--urls=http://127.0.0.1:0", "--environment=Testing", $"--AzureWebJobsStorage={connection}",

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Tests.Razorpay;
 
 namespace RaptorFlow.Benchmarks.Load;
 
@@ -305,16 +306,7 @@ public sealed class SoakScenario : ILoadScenario
             ["tax"] = fee * 18 / 118,
             ["created_at"] = 1_700_000_000,
         };
-        var order = new JsonObject
-        {
-            ["id"] = "order_" + payment.Id[4..],
-            ["entity"] = "order",
-            ["amount"] = payment.Amount,
-            ["amount_paid"] = payment.Amount,
-            ["currency"] = "INR",
-            ["status"] = "paid",
-            ["notes"] = Notes("order"),
-        };
+        var order = RazorpayTestKit.PaidOrder(payment.Id, payment.Amount, Notes("order"));
         yield return Event("payment.captured", ("payment", Entity(null)));
         yield return Event("order.paid", ("payment", Entity(payment.Fee)), ("order", order));
         if (payment.Refund > 0)
