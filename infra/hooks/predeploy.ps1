@@ -19,6 +19,13 @@ if (-not (Get-Command az -ErrorAction SilentlyContinue)) {
   exit 0
 }
 
+# azd signs in on its own; an az that is not signed in could never be let in, however long it waited.
+az account show -o none 2>$null | Out-Null
+if ($LASTEXITCODE -ne 0) {
+  Write-Host "predeploy: the Azure CLI is not signed in ('az login'), so storage access cannot be checked; deploying anyway."
+  exit 0
+}
+
 for ($attempt = 1; ; $attempt++) {
   az storage blob list --account-name $account --container-name $container --auth-mode login --num-results 1 -o none 2>$null | Out-Null
   if ($LASTEXITCODE -eq 0) {

@@ -22,6 +22,12 @@ if ! command -v az >/dev/null 2>&1; then
   exit 0
 fi
 
+# azd signs in on its own; an az that is not signed in could never be let in, however long it waited.
+if ! az account show -o none >/dev/null 2>&1; then
+  echo "predeploy: the Azure CLI is not signed in ('az login'), so storage access cannot be checked; deploying anyway."
+  exit 0
+fi
+
 attempt=1
 while :; do
   if az storage blob list --account-name "$account" --container-name "$container" --auth-mode login --num-results 1 -o none >/dev/null 2>&1; then

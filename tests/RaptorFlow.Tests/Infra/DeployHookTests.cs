@@ -53,6 +53,17 @@ public sealed class DeployHookTests
     }
 
     [Fact]
+    public async Task Predeploy_with_an_az_that_is_not_signed_in_goes_ahead_without_waiting()
+    {
+        using var stubs = new Stubs(azFailures: int.MaxValue, azSignedIn: false);
+        var run = await stubs.RunAsync("predeploy.sh", ("PREDEPLOY_INTERVAL_SECONDS", "0"), ("PREDEPLOY_MAX_ATTEMPTS", "3"));
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Equal(0, stubs.AzCalls);
+        Assert.Contains("az login", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Predeploy_without_the_provisioned_outputs_fails_at_once()
     {
         using var stubs = new Stubs(azFailures: 0);
@@ -110,10 +121,11 @@ public sealed class DeployHookTests
     {
         private readonly string _folder = Directory.CreateTempSubdirectory("raptorflow-hook-").FullName;
 
-        public Stubs(int azFailures, string azdVersion = "1.23.4")
+        public Stubs(int azFailures, string azdVersion = "1.23.4", bool azSignedIn = true)
         {
             Write("az", $"""
                 #!/bin/sh
+                if [ "$1" = "account" ]; then {(azSignedIn ? "exit 0" : "exit 1")}; fi
                 n=$(cat "{_folder}/az.count" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "{_folder}/az.count"
                 echo "$*" >> "{_folder}/az.args"
                 [ "$n" -gt {Math.Min(azFailures, 1_000_000)} ]
