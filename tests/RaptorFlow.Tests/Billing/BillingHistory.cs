@@ -25,9 +25,10 @@ public enum Pays
 /// <summary>
 /// One Razorpay payment: its amount, where its notes sit, its fee (on the first capture event or
 /// only on later ones), up to two refunds (percent of the amount, second one of what is left),
-/// and how many times Razorpay delivers each of its events (1 to <see cref="Deliveries"/>).
+/// and how many times Razorpay delivers each of its events (1 to <see cref="Deliveries"/>). With
+/// <see cref="Refund2Fails"/> the second refund is reported processed and then reversed.
 /// </summary>
-public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool ViaLink, long Fee, bool FeeLate, int Refund1, int Refund2, int Deliveries)
+public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool ViaLink, long Fee, bool FeeLate, int Refund1, int Refund2, int Deliveries, bool Refund2Fails = false)
 {
     public bool LinkFlow => ViaLink || NotesOn == NotesOn.Link;
 
@@ -42,7 +43,7 @@ public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool V
         text.Append(CultureInfo.InvariantCulture, $" notes on {NotesOn}, {(LinkFlow ? "link" : "order")} flow, fee {Fee}{(FeeLate ? " late" : "")}");
         if (Refund1 > 0)
         {
-            text.Append(CultureInfo.InvariantCulture, $", refund {Refund1}%{(Refund2 > 0 ? $" then {Refund2}% of the rest" : "")}");
+            text.Append(CultureInfo.InvariantCulture, $", refund {Refund1}%{(Refund2 > 0 ? $" then {Refund2}% of the rest{(Refund2Fails ? ", reversed" : "")}" : "")}");
         }
 
         return text.Append(CultureInfo.InvariantCulture, $", each event ×1–{Deliveries}").ToString();
@@ -112,9 +113,9 @@ public sealed record BillingHistory(IReadOnlyList<OrgStory> Orgs, long Settlemen
     private static readonly Gen<PaymentStory> PaymentGen =
         Gen.Select(Gen.Enum<Pays>(), Gen.Long[1, 50_000], Gen.Enum<NotesOn>(), Gen.Bool, Gen.Long[0, 3_000], Gen.Bool,
                 Gen.Frequency((2, Gen.Const(0)), (1, Gen.Int[1, 100])), Gen.Int[0, 100],
-                (pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund2) => (Func<int, PaymentStory>)(deliveries =>
-                    new PaymentStory(pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund1 is > 0 and < 100 ? refund2 : 0, deliveries)))
-            .SelectMany(story => Gen.Int[1, 5].Select(story));
+                (pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund2) => (Func<int, bool, PaymentStory>)((deliveries, refund2Fails) =>
+                    new PaymentStory(pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund1 is > 0 and < 100 ? refund2 : 0, deliveries, refund2Fails && refund1 is > 0 and < 100 && refund2 > 0)))
+            .SelectMany(story => Gen.Select(Gen.Int[1, 5], Gen.Bool, story));
 
     private static readonly Gen<OrgStory> OrgGen =
         Gen.Select(PlanGen, PlanGen.Null(), PlanGen.Null(), Gen.Int[0, 40], Gen.Frequency((1, Gen.Const(0)), (1, Gen.Int[1, 30])),

@@ -10,6 +10,9 @@ public sealed class ModelPayment(int org, PaymentStory story, string id, long am
     public bool NamesInvoice { get; } = namesInvoice;
     public List<(string Id, long Amount)> Refunds { get; } = [];
 
+    /// <summary>Refunds Razorpay reported processed and then reversed: no money returned.</summary>
+    public List<string> ReversedRefunds { get; } = [];
+
     /// <summary>Some delivery names the org, so the payment is the org's; otherwise it stays in suspense.</summary>
     public bool Owned => Story.NotesOn != NotesOn.None;
 

@@ -199,7 +199,7 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         }
 
         var left = payment.Amount;
-        foreach (var percent in new[] { story.Refund1, story.Refund2 }.Where(p => p > 0))
+        foreach (var (percent, reversed) in new[] { (story.Refund1, false), (story.Refund2, story.Refund2Fails) }.Where(r => r.Item1 > 0))
         {
             var amount = Math.Max(1, left * percent / 100);
             if (amount > left)
@@ -207,9 +207,17 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
                 break;
             }
 
-            left -= amount;
             var refundId = RazorpayTestKit.NewId("rfnd");
-            payment.Refunds.Add((refundId, amount));
+            if (reversed)
+            {
+                payment.ReversedRefunds.Add(refundId);
+            }
+            else
+            {
+                left -= amount;
+                payment.Refunds.Add((refundId, amount));
+            }
+
             var refund = new JsonObject
             {
                 ["id"] = refundId,
@@ -221,6 +229,10 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
                 ["status"] = "processed",
             };
             yield return (RazorpayTestKit.Event("refund.processed", ("refund", refund), ("payment", Payment("refunded", false))), false);
+            if (reversed)
+            {
+                yield return (RazorpayTestKit.Event("refund.reversed", ("refund", refund), ("payment", Payment("captured", false))), false);
+            }
         }
     }
 
@@ -388,6 +400,15 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
                     Assert.True(!await PostedAsync(PlatformLedger, $"refund:{refundId}") || await PostedAsync(PlatformLedger, $"refund:{refundId}:unparked"),
                         $"{what}: refund {refundId} is not left in suspense");
                 }
+            }
+
+            // A reversed refund returns nothing: never posted, or posted and reversed, in every ledger.
+            foreach (var refundId in payment.ReversedRefunds)
+            {
+                Assert.True(!await PostedAsync(ledger, $"refund:{refundId}") || await PostedAsync(ledger, ledger == PlatformLedger ? $"refund:{refundId}:unparked" : $"refund:{refundId}:failed"),
+                    $"{what}: reversed refund {refundId} is undone in {ledger}");
+                Assert.True(!await PostedAsync(PlatformLedger, $"refund:{refundId}") || await PostedAsync(PlatformLedger, $"refund:{refundId}:unparked"),
+                    $"{what}: reversed refund {refundId} is not left in suspense");
             }
         }
 
