@@ -22,6 +22,8 @@ public static class Capability
     public const string UsageRead = "usage:read";
     public const string UsageWrite = "usage:write";
     public const string AuditRead = "audit:read";
+    public const string EventsRead = "events:read";
+    public const string WebhooksManage = "webhooks:manage";
 
     // Personal: what any signed-in user may do outside an org.
     public const string ProfileRead = "profile:read";
@@ -34,7 +36,7 @@ public static class Capability
     public static IReadOnlySet<string> OrgScoped { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         OrgRead, OrgWrite, OrgDelete, OrgTransfer, MembersRead, MembersManage, MembersLeave, InvitationsManage,
-        ApiKeysManage, BillingRead, BillingManage, LedgerRead, UsageRead, UsageWrite, AuditRead,
+        ApiKeysManage, BillingRead, BillingManage, LedgerRead, UsageRead, UsageWrite, AuditRead, EventsRead, WebhooksManage,
     };
 
     public static IReadOnlySet<string> Personal { get; } = new HashSet<string>(StringComparer.Ordinal)
@@ -60,7 +62,7 @@ public static class RoleCatalog
     private static readonly string[] ViewerCapabilities =
     [
         Capability.OrgRead, Capability.MembersRead, Capability.MembersLeave, Capability.BillingRead,
-        Capability.LedgerRead, Capability.UsageRead,
+        Capability.LedgerRead, Capability.UsageRead, Capability.EventsRead,
     ];
 
     private static readonly string[] MemberCapabilities = [.. ViewerCapabilities, Capability.UsageWrite];
@@ -68,7 +70,7 @@ public static class RoleCatalog
     private static readonly string[] AdminCapabilities =
     [
         .. MemberCapabilities, Capability.OrgWrite, Capability.MembersManage, Capability.InvitationsManage,
-        Capability.ApiKeysManage, Capability.BillingManage, Capability.AuditRead,
+        Capability.ApiKeysManage, Capability.BillingManage, Capability.AuditRead, Capability.WebhooksManage,
     ];
 
     private static readonly string[] OwnerCapabilities = [.. AdminCapabilities, Capability.OrgDelete, Capability.OrgTransfer];
