@@ -8,52 +8,6 @@ using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Audit;
 
-/// <summary>A field's value before and after a change.</summary>
-public sealed record AuditChange(string? Before, string? After);
-
-/// <summary>What happened: an action in the domain's words (<c>org.updated</c>) to a target.</summary>
-public sealed record AuditEntry(
-    string Action,
-    string TargetType,
-    string TargetId,
-    IReadOnlyDictionary<string, AuditChange>? Changes = null);
-
-/// <summary>Who did it: a user, an API key, or the platform itself (background work).</summary>
-public sealed record AuditActor(string Kind, string Id, string? Email = null)
-{
-    public const string SystemKind = "system";
-
-    public static AuditActor From(Caller caller) =>
-        new(caller.IsUser ? CallerClaims.UserKind : CallerClaims.ApiKeyKind, caller.Id, caller.Email);
-
-    public static AuditActor System(string component) => new(SystemKind, component);
-
-    public string Reference => $"{Kind}:{Id}";
-}
-
-/// <summary>One stored audit event. Row key = inverted time + id, so a partition reads newest first.</summary>
-public sealed class AuditEventRow : ITableEntity
-{
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string EventId { get; set; } = "";
-    public string Action { get; set; } = "";
-    public string ActorKind { get; set; } = "";
-    public string ActorId { get; set; } = "";
-    public string ActorRef { get; set; } = "";
-    public string? ActorEmail { get; set; }
-    public string TargetType { get; set; } = "";
-    public string TargetId { get; set; } = "";
-    public DateTimeOffset OccurredAt { get; set; }
-    public string? Ip { get; set; }
-    public string? UserAgent { get; set; }
-    public string? RequestId { get; set; }
-    public string? Changes { get; set; }
-}
-
 /// <summary>
 /// Records audit events in the <c>AuditEvents</c> table, one partition per org. A mutation
 /// records its event after it commits and before it answers, so a success the client sees
@@ -118,9 +72,4 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
     }
 
     private static string? Clip(string? value, int max) => value is not null && value.Length > max ? value[..max] + "…" : value;
-}
-
-internal static class AuditJson
-{
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ApiJsonContext.WithReflectionFallback };
 }

@@ -10,12 +10,6 @@ using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Members;
 
-public sealed record MemberResponse(string UserId, Role Role, string? Email, string? Name, DateTimeOffset JoinedAt, DateTimeOffset UpdatedAt);
-
-public sealed record ChangeRoleRequest(Role? Role);
-
-public sealed record TransferOwnershipRequest(string? UserId);
-
 /// <summary>
 /// Members and roles. Rules: an org always keeps an owner (<c>member.last_owner</c>); only an owner
 /// grants or revokes owner; an admin cannot change an owner. The owner count lives on the org row,

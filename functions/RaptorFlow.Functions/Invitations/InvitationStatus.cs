@@ -1,0 +1,9 @@
+namespace RaptorFlow.Functions.Invitations;
+
+public enum InvitationStatus
+{
+    Pending,
+    Accepted,
+    Revoked,
+    Replaced,
+}

@@ -1,0 +1,25 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace RaptorFlow.Functions.Organizations;
+
+public sealed class OrgRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = OrgTable.OrgRowKey;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string Name { get; set; } = "";
+    public string Slug { get; set; } = "";
+    public string CreatedBy { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? DeletedAt { get; set; }
+
+    /// <summary>Kept beside the members so "at least one owner" is checked atomically with the org row's ETag.</summary>
+    public int OwnerCount { get; set; }
+
+    public string OrgId => PartitionKey;
+    public bool IsDeleted => DeletedAt is not null;
+}
