@@ -42,6 +42,7 @@ public static class Program
         builder.AddAccess();
         builder.AddIdempotency();
         builder.AddOrganizations();
+        builder.AddMembers();
         builder.AddInvitations();
         builder.AddAudit();
         builder.AddApiKeys();

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Paging;
@@ -50,14 +49,7 @@ public static partial class AuditApi
             return ApiProblem.Validation(errors);
         }
 
-        var filter = (action, actor) switch
-        {
-            (null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition}"),
-            (not null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Action eq {action}"),
-            (null, not null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and ActorRef eq {actor}"),
-            _ => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Action eq {action} and ActorRef eq {actor}"),
-        };
-        var (rows, next) = await audit.Table.ReadPageAsync<AuditEventRow>(filter, page, cancellationToken);
+        var (rows, next) = await audit.ReadPageAsync(partition, action, actor, page, cancellationToken);
         return TypedResults.Ok(new CursorPage<AuditEventResponse>([.. rows.Select(ToResponse)], next));
     }
 

@@ -1,9 +1,9 @@
 using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Audit;
@@ -25,7 +25,7 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
     private const int MaxValueChars = 1_000;
     private const int MaxUserAgentChars = 512;
 
-    public TableClient Table => storage.Table(TableName);
+    internal TableClient Table => storage.Table(TableName);
 
     /// <summary>Records an event done by the request's caller, with its client address, user agent and request id.</summary>
     public Task RecordAsync(HttpContext context, string orgId, AuditEntry entry) =>
@@ -55,6 +55,20 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
             Changes = SerializeChanges(entry.Changes),
         };
         await Table.AddEntityAsync(row, CancellationToken.None);
+    }
+
+    /// <summary>A page of a partition's events, newest first, narrowed to an action and/or an actor reference when given.</summary>
+    public Task<(IReadOnlyList<AuditEventRow> Items, string? NextCursor)> ReadPageAsync(
+        string partition, string? action, string? actor, PageRequest page, CancellationToken cancellationToken)
+    {
+        var filter = (action, actor) switch
+        {
+            (null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition}"),
+            (not null, null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Action eq {action}"),
+            (null, not null) => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and ActorRef eq {actor}"),
+            _ => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Action eq {action} and ActorRef eq {actor}"),
+        };
+        return Table.ReadPageAsync<AuditEventRow>(filter, page, cancellationToken);
     }
 
     public static string RowKeyFor(DateTimeOffset at, string id) => $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}_{id}";

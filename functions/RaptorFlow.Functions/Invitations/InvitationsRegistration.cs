@@ -7,6 +7,7 @@ public static class InvitationsRegistration
     public static WebApplicationBuilder AddInvitations(this WebApplicationBuilder builder)
     {
         builder.Services.AddStorageTable(InvitationTokenRow.TableName);
+        builder.Services.AddSingleton<InvitationBook>();
         return builder;
     }
 }

@@ -4,6 +4,7 @@ using RaptorFlow.Functions.Platform.Access;
 
 namespace RaptorFlow.Functions.Organizations;
 
+/// <summary>A membership: in its org's partition of the <c>Orgs</c> table, row key <c>member|{userId}</c>.</summary>
 public sealed class MemberRow : ITableEntity
 {
     public string PartitionKey { get; set; } = "";
@@ -19,4 +20,17 @@ public sealed class MemberRow : ITableEntity
     public DateTimeOffset UpdatedAt { get; set; }
 
     public Role ParsedRole => RoleCatalog.TryParse(Role, out var role) ? role : Platform.Access.Role.Viewer;
+
+    /// <summary>A user's membership as they join, named as their sign-in names them.</summary>
+    public static MemberRow Joining(string orgId, Caller user, Role role, DateTimeOffset now) => new()
+    {
+        PartitionKey = orgId,
+        RowKey = OrgTable.MemberRowKey(user.Id),
+        UserId = user.Id,
+        Role = role.ToWire(),
+        Email = user.Email,
+        Name = user.Name,
+        JoinedAt = now,
+        UpdatedAt = now,
+    };
 }

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
@@ -13,9 +12,7 @@ namespace RaptorFlow.Functions.Organizations;
 /// </summary>
 public sealed partial class OrgDirectory(StorageAccount storage) : IOrgAccessResolver
 {
-    public TableClient Orgs => storage.Table(OrgTable.Name);
-    public TableClient UserOrgs => storage.Table(UserOrgRow.TableName);
-    public TableClient Slugs => storage.Table(OrgSlugRow.TableName);
+    private TableClient Orgs => storage.Table(OrgTable.Name);
 
     /// <summary>The org row, deleted or not; null when there is no such org.</summary>
     public async Task<OrgRow?> FindAsync(string orgId, CancellationToken cancellationToken)
@@ -84,10 +81,6 @@ public sealed partial class OrgDirectory(StorageAccount storage) : IOrgAccessRes
 
     /// <summary>User ids become partition and row keys: only characters those allow, and no more than an id needs.</summary>
     public static bool IsWellFormedUserId(string? userId) => userId is not null && UserIdPattern().IsMatch(userId);
-
-    internal static bool IsConflict(RequestFailedException ex) => ex.Status == 409;
-
-    internal static bool IsStale(RequestFailedException ex) => ex.Status == 412;
 
     [GeneratedRegex("^[A-Za-z0-9._:@-]{1,128}$")]
     private static partial Regex UserIdPattern();

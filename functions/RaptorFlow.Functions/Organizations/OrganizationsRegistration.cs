@@ -13,6 +13,9 @@ public static class OrganizationsRegistration
         services.AddStorageTable(UserOrgRow.TableName);
         services.AddStorageTable(OrgSlugRow.TableName);
         services.AddSingleton<OrgDirectory>();
+        services.AddSingleton<OrgPartition>();
+        services.AddSingleton<UserOrgIndex>();
+        services.AddSingleton<OrgBook>();
         services.AddSingleton<IOrgAccessResolver>(sp => sp.GetRequiredService<OrgDirectory>());
         return builder;
     }

@@ -1,0 +1,212 @@
+using Azure;
+using Azure.Data.Tables;
+using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Paging;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Members;
+
+/// <summary>
+/// An org's members and their roles. Rules: an org always keeps an owner (<see cref="MemberOutcome.LastOwner"/>);
+/// only an owner grants or revokes owner; an admin cannot change an owner. The owner count lives on
+/// the org row, and every change that moves it commits with the org row's ETag in one transaction,
+/// so two concurrent demotions cannot leave the org ownerless.
+/// </summary>
+public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory, UserOrgIndex index, TimeProvider time)
+{
+    public Task<(IReadOnlyList<MemberRow> Items, string? NextCursor)> ListAsync(string orgId, PageRequest page, CancellationToken cancellationToken) =>
+        partition.ReadPageAsync<MemberRow>(orgId, OrgTable.MemberPrefix, page, cancellationToken);
+
+    /// <summary>Gives the member <paramref name="newRole"/>, as an actor of <paramref name="actorRole"/>.</summary>
+    public Task<MemberResult> ChangeRoleAsync(string orgId, string userId, Role newRole, Role actorRole, ETag? ifMatch) =>
+        OptimisticConcurrency.RunAsync<MemberResult>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
+            {
+                var (org, member) = await ReadAsync(orgId, userId);
+                if (Refusal(org, member, ifMatch) is { } refused)
+                {
+                    return new MemberResult(refused);
+                }
+
+                var oldRole = member!.ParsedRole;
+                if ((oldRole == Role.Owner || newRole == Role.Owner) && actorRole != Role.Owner)
+                {
+                    return new MemberResult(MemberOutcome.OwnerProtected);
+                }
+
+                if (oldRole == newRole)
+                {
+                    return new MemberResult(MemberOutcome.Unchanged, member);
+                }
+
+                var ownerDelta = (newRole == Role.Owner ? 1 : 0) - (oldRole == Role.Owner ? 1 : 0);
+                if (org!.OwnerCount + ownerDelta < 1)
+                {
+                    return new MemberResult(MemberOutcome.LastOwner);
+                }
+
+                member.Role = newRole.ToWire();
+                member.UpdatedAt = time.GetUtcNow();
+                var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, member, member.ETag) };
+                if (ownerDelta != 0)
+                {
+                    org.OwnerCount += ownerDelta;
+                    actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
+                }
+
+                try
+                {
+                    var results = await partition.CommitAsync(actions);
+                    member.ETag = results[0].Headers.ETag ?? default;
+                }
+                catch (TableTransactionFailedException ex) when (ex.Status == 412 && ifMatch is not null && ex.FailedTransactionActionIndex == 0)
+                {
+                    return new MemberResult(MemberOutcome.Stale);
+                }
+
+                return new MemberResult(MemberOutcome.RoleChanged, member, RoleChange(oldRole.ToWire(), newRole.ToWire()));
+            },
+            CancellationToken.None);
+
+    /// <summary>Removes another member, as an actor of <paramref name="actorRole"/>.</summary>
+    public Task<MemberResult> RemoveAsync(string orgId, string userId, ETag? ifMatch, Role actorRole) =>
+        RemoveAsync(orgId, userId, ifMatch, mayRemoveOwner: actorRole == Role.Owner);
+
+    /// <summary>The member leaves; an owner may, while another owner stays.</summary>
+    public Task<MemberResult> LeaveAsync(string orgId, string userId, ETag? ifMatch) =>
+        RemoveAsync(orgId, userId, ifMatch, mayRemoveOwner: true);
+
+    /// <summary>Makes <paramref name="newOwnerId"/> an owner and the owner <paramref name="ownerId"/> an admin, in one transaction.</summary>
+    public Task<MemberResult> TransferOwnershipAsync(string orgId, string ownerId, string newOwnerId) =>
+        OptimisticConcurrency.RunAsync<MemberResult>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
+            {
+                var orgTask = directory.FindAsync(orgId, CancellationToken.None);
+                var targetTask = directory.FindMemberAsync(orgId, newOwnerId, CancellationToken.None);
+                var selfTask = directory.FindMemberAsync(orgId, ownerId, CancellationToken.None);
+                var (org, target, self) = (await orgTask, await targetTask, await selfTask);
+                var refused = org is null || org.IsDeleted || self is null ? MemberOutcome.OrgNotFound
+                    : target is null ? MemberOutcome.NotFound
+                    : self.ParsedRole != Role.Owner ? MemberOutcome.OwnerProtected
+                    : (MemberOutcome?)null;
+                if (refused is not null)
+                {
+                    return new MemberResult(refused.Value);
+                }
+
+                var now = time.GetUtcNow();
+                var previousTargetRole = target!.Role;
+                org!.OwnerCount += target.ParsedRole == Role.Owner ? -1 : 0;
+                target.Role = Role.Owner.ToWire();
+                target.UpdatedAt = now;
+                self!.Role = Role.Admin.ToWire();
+                self.UpdatedAt = now;
+                var results = await partition.CommitAsync(
+                [
+                    new(TableTransactionActionType.UpdateReplace, target, target.ETag),
+                    new(TableTransactionActionType.UpdateReplace, self, self.ETag),
+                    new(TableTransactionActionType.UpdateReplace, org, org.ETag),
+                ]);
+                target.ETag = results[0].Headers.ETag ?? default;
+                return new MemberResult(MemberOutcome.OwnershipTransferred, target, new Dictionary<string, AuditChange>
+                {
+                    [$"role:{newOwnerId}"] = new(previousTargetRole, Role.Owner.ToWire()),
+                    [$"role:{ownerId}"] = new(Role.Owner.ToWire(), Role.Admin.ToWire()),
+                });
+            },
+            CancellationToken.None);
+
+    /// <summary>
+    /// The actions that admit <paramref name="user"/> to <paramref name="org"/> with <paramref name="role"/>,
+    /// for the caller's transaction in the org's partition. The user's index entry is written first:
+    /// alone it is ignored by readers, and the transaction makes it true.
+    /// </summary>
+    public async Task<IReadOnlyList<TableTransactionAction>> PrepareJoinAsync(OrgRow org, Caller user, Role role, DateTimeOffset now)
+    {
+        await index.AddAsync(user.Id, org.OrgId, now);
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, MemberRow.Joining(org.OrgId, user, role, now)) };
+        if (role == Role.Owner)
+        {
+            org.OwnerCount++;
+            actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
+        }
+
+        return actions;
+    }
+
+    private Task<MemberResult> RemoveAsync(string orgId, string userId, ETag? ifMatch, bool mayRemoveOwner) =>
+        OptimisticConcurrency.RunAsync<MemberResult>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
+            {
+                var (org, member) = await ReadAsync(orgId, userId);
+                if (Refusal(org, member, ifMatch) is { } refused)
+                {
+                    return new MemberResult(refused);
+                }
+
+                var role = member!.ParsedRole;
+                if (role == Role.Owner && !mayRemoveOwner)
+                {
+                    return new MemberResult(MemberOutcome.OwnerProtected);
+                }
+
+                var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, member, member.ETag) };
+                if (role == Role.Owner)
+                {
+                    if (org!.OwnerCount <= 1)
+                    {
+                        return new MemberResult(MemberOutcome.LastOwner);
+                    }
+
+                    org.OwnerCount--;
+                    actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
+                }
+
+                try
+                {
+                    await partition.CommitAsync(actions);
+                }
+                catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)
+                {
+                    if (ifMatch is not null && ex.FailedTransactionActionIndex == 0)
+                    {
+                        return new MemberResult(MemberOutcome.Stale);
+                    }
+
+                    // 404: the member went meanwhile; read again.
+                    if (ex.Status == 404)
+                    {
+                        return Attempt.LostRace<MemberResult>();
+                    }
+
+                    throw;
+                }
+
+                // After the membership is gone: a crash here leaves an index entry that readers ignore.
+                await index.RemoveAsync(userId, orgId);
+                return new MemberResult(MemberOutcome.Removed, member, RoleChange(role.ToWire(), null));
+            },
+            CancellationToken.None);
+
+    private async Task<(OrgRow? Org, MemberRow? Member)> ReadAsync(string orgId, string userId)
+    {
+        var orgTask = directory.FindAsync(orgId, CancellationToken.None);
+        var memberTask = directory.FindMemberAsync(orgId, userId, CancellationToken.None);
+        var (org, member) = (await orgTask, await memberTask);
+        return (org is { IsDeleted: false } ? org : null, member);
+    }
+
+    private static MemberOutcome? Refusal(OrgRow? org, MemberRow? member, ETag? ifMatch) =>
+        org is null ? MemberOutcome.OrgNotFound
+        : member is null ? MemberOutcome.NotFound
+        : !ifMatch.Matches(member.ETag) ? MemberOutcome.Stale
+        : null;
+
+    private static Dictionary<string, AuditChange> RoleChange(string? before, string? after) =>
+        new() { ["role"] = new(before, after) };
+}

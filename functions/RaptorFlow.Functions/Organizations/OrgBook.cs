@@ -1,0 +1,252 @@
+using Azure;
+using Azure.Data.Tables;
+using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Paging;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Organizations;
+
+/// <summary>Orgs as their owners change them: created with a unique slug, renamed, re-slugged, soft-deleted.</summary>
+public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, UserOrgIndex index, StorageAccount storage, IdGenerator ids, TimeProvider time)
+{
+    // A slug row whose org never appeared is the leftover of a create that crashed midway; after this long it may be reclaimed.
+    private static readonly TimeSpan OrphanSlugAge = TimeSpan.FromMinutes(5);
+
+    private TableClient SlugTable => storage.Table(OrgSlugRow.TableName);
+
+    /// <summary>
+    /// The org row the access check read moments ago in this same request, else a fresh read. It is
+    /// as current as a second read would be (both precede any write of this request), and its ETag
+    /// still guards PATCH and DELETE against a concurrent change.
+    /// </summary>
+    public async ValueTask<OrgRow?> FindAsync(string orgId, OrgRow? readByAccessCheck, CancellationToken cancellationToken) =>
+        readByAccessCheck is { } org && org.OrgId == orgId ? org : await directory.FindAsync(orgId, cancellationToken);
+
+    /// <summary>A new org with <paramref name="founder"/> its owner; without a slug, one is made from the name.</summary>
+    public async Task<OrgResult> CreateAsync(Caller founder, string name, string? slug)
+    {
+        var now = time.GetUtcNow();
+        var orgId = ids.New("org");
+
+        // Order: the user's index entry (harmless alone), then the slug claim, then the org and its
+        // owner in one transaction. A crash leaves at most an index entry readers ignore and a slug
+        // row that a later create may reclaim.
+        await index.AddAsync(founder.Id, orgId, now);
+        var (claimed, claimedSlug) = await ClaimNewSlugAsync(orgId, name, slug, now);
+        if (claimed != OrgOutcome.Created)
+        {
+            return new OrgResult(claimed);
+        }
+
+        var org = new OrgRow
+        {
+            PartitionKey = orgId,
+            Name = name,
+            Slug = claimedSlug,
+            CreatedBy = founder.Reference,
+            CreatedAt = now,
+            UpdatedAt = now,
+            OwnerCount = 1,
+        };
+        var results = await partition.CommitAsync(
+            [new(TableTransactionActionType.Add, org), new(TableTransactionActionType.Add, MemberRow.Joining(orgId, founder, Role.Owner, now))]);
+        org.ETag = results[0].Headers.ETag ?? default;
+        return new OrgResult(OrgOutcome.Created, org, new Dictionary<string, AuditChange>
+        {
+            ["name"] = new(null, org.Name),
+            ["slug"] = new(null, org.Slug),
+        });
+    }
+
+    /// <summary>Renames the org and/or changes its slug; the new slug is claimed first and the old one released after.</summary>
+    public async Task<OrgResult> UpdateAsync(OrgRow? org, ETag? ifMatch, string? name, string? slug)
+    {
+        if (Refusal(org, ifMatch) is { } refused)
+        {
+            return new OrgResult(refused);
+        }
+
+        var now = time.GetUtcNow();
+        var oldSlug = org!.Slug;
+        var newSlug = slug is not null && slug != org.Slug ? slug : null;
+        if (newSlug is not null && !await TryClaimSlugAsync(newSlug, org.OrgId, now))
+        {
+            return new OrgResult(OrgOutcome.SlugTaken);
+        }
+
+        var changes = Apply(org, name, newSlug);
+        if (changes.Count == 0)
+        {
+            return new OrgResult(OrgOutcome.Unchanged, org);
+        }
+
+        org.UpdatedAt = now;
+        if (!await TryReplaceAsync(org))
+        {
+            if (newSlug is not null)
+            {
+                await ReleaseSlugAsync(newSlug, org.OrgId);
+            }
+
+            return new OrgResult(OrgOutcome.Stale);
+        }
+
+        if (newSlug is not null)
+        {
+            await ReleaseSlugAsync(oldSlug, org.OrgId);
+        }
+
+        return new OrgResult(OrgOutcome.Updated, org, changes);
+    }
+
+    /// <summary>Soft-deletes the org: it then reads as gone, and its keys stop working.</summary>
+    public async Task<OrgOutcome> DeleteAsync(OrgRow? org, ETag? ifMatch)
+    {
+        if (Refusal(org, ifMatch) is { } refused)
+        {
+            return refused;
+        }
+
+        org!.DeletedAt = time.GetUtcNow();
+        org.UpdatedAt = org.DeletedAt.Value;
+        // The slug stays reserved: links and integrations that name it must not reach a new org.
+        return await TryReplaceAsync(org) ? OrgOutcome.Deleted : OrgOutcome.Stale;
+    }
+
+    /// <summary>
+    /// A page of the user's index partition, each entry verified against its member row and org
+    /// row (an entry whose membership is gone or whose org is deleted is skipped).
+    /// </summary>
+    public async Task<(IReadOnlyList<(OrgRow Org, Role Role)> Orgs, string? Next)> ListOfUserAsync(
+        string userId, PageRequest page, CancellationToken cancellationToken)
+    {
+        var (entries, next) = await index.ReadPageAsync(userId, page, cancellationToken);
+        var verified = await Task.WhenAll(entries.Select(async entry =>
+        {
+            var orgTask = directory.FindAsync(entry.RowKey, cancellationToken);
+            var memberTask = directory.FindMemberAsync(entry.RowKey, userId, cancellationToken);
+            var (org, member) = (await orgTask, await memberTask);
+            return org is { IsDeleted: false } && member is not null ? (org, member.ParsedRole) : ((OrgRow, Role)?)null;
+        }));
+        return ([.. verified.OfType<(OrgRow, Role)>()], next);
+    }
+
+    private static OrgOutcome? Refusal(OrgRow? org, ETag? ifMatch) =>
+        org is null || org.IsDeleted ? OrgOutcome.NotFound : !ifMatch.Matches(org.ETag) ? OrgOutcome.Stale : null;
+
+    private static Dictionary<string, AuditChange> Apply(OrgRow org, string? name, string? newSlug)
+    {
+        var changes = new Dictionary<string, AuditChange>();
+        if (name is not null && name != org.Name)
+        {
+            changes["name"] = new(org.Name, name);
+            org.Name = name;
+        }
+
+        if (newSlug is not null)
+        {
+            changes["slug"] = new(org.Slug, newSlug);
+            org.Slug = newSlug;
+        }
+
+        return changes;
+    }
+
+    /// <summary>Writes the org row with the ETag it was read with; false when it changed meanwhile.</summary>
+    private async Task<bool> TryReplaceAsync(OrgRow org)
+    {
+        try
+        {
+            var results = await partition.CommitAsync([new(TableTransactionActionType.UpdateReplace, org, org.ETag)]);
+            org.ETag = results[0].Headers.ETag ?? default;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The slug asked for, or one made from the name; a taken generated slug is a lost race for the name, so another with a fresh suffix is tried.</summary>
+    private async Task<(OrgOutcome Outcome, string Slug)> ClaimNewSlugAsync(string orgId, string name, string? explicitSlug, DateTimeOffset now)
+    {
+        var slug = explicitSlug ?? Slugs.FromName(name);
+        var outcome = await OptimisticConcurrency.RunAsync<OrgOutcome>(
+            ConcurrencyPolicy.Edit,
+            async _ =>
+            {
+                if (await TryClaimSlugAsync(slug, orgId, now))
+                {
+                    return OrgOutcome.Created;
+                }
+
+                if (explicitSlug is not null)
+                {
+                    return OrgOutcome.SlugTaken;
+                }
+
+                slug = Slugs.WithSuffix(Slugs.FromName(name));
+                return Attempt.LostRace<OrgOutcome>();
+            },
+            CancellationToken.None,
+            exhausted: () => OrgOutcome.NoFreeSlug);
+        return (outcome, slug);
+    }
+
+    private async Task<bool> TryClaimSlugAsync(string slug, string orgId, DateTimeOffset now)
+    {
+        var row = new OrgSlugRow { PartitionKey = slug, RowKey = "", OrgId = orgId, ClaimedAt = now };
+        try
+        {
+            await SlugTable.AddEntityAsync(row);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+        }
+
+        var existing = await SlugTable.GetEntityIfExistsAsync<OrgSlugRow>(slug, "");
+        if (!existing.HasValue)
+        {
+            return false;
+        }
+
+        var holder = existing.Value!;
+        if (holder.OrgId == orgId)
+        {
+            return true;
+        }
+
+        if (holder.ClaimedAt + OrphanSlugAge > now || await directory.FindAsync(holder.OrgId, CancellationToken.None) is not null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await SlugTable.UpdateEntityAsync(row, holder.ETag, TableUpdateMode.Replace);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    private async Task ReleaseSlugAsync(string slug, string orgId)
+    {
+        var existing = await SlugTable.GetEntityIfExistsAsync<OrgSlugRow>(slug, "");
+        if (existing.HasValue && existing.Value!.OrgId == orgId)
+        {
+            try
+            {
+                await SlugTable.DeleteEntityAsync(slug, "", existing.Value.ETag);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+            {
+            }
+        }
+    }
+}
