@@ -19,19 +19,7 @@ public sealed class InvitationBook(
     {
         var now = time.GetUtcNow();
         var token = InvitationTokens.New();
-        var invitation = new InvitationRow
-        {
-            PartitionKey = orgId,
-            InvitationId = ids.New("inv"),
-            Email = email,
-            Role = role.ToWire(),
-            Status = Wire(InvitationStatus.Pending),
-            InvitedBy = inviter.Reference,
-            CreatedAt = now,
-            ExpiresAt = now.AddDays(expiresInDays),
-            TokenHash = InvitationTokens.Hash(token),
-        };
-        invitation.RowKey = InvitationRow.RowKeyFor(invitation.InvitationId);
+        var invitation = NewInvitation(orgId, email, role, expiresInDays, inviter, InvitationTokens.Hash(token), now);
 
         // The token's lookup row first: alone it points at an invitation that does not exist yet, which accept treats as unknown.
         await Tokens.AddEntityAsync(new InvitationTokenRow
@@ -108,40 +96,57 @@ public sealed class InvitationBook(
         }
 
         var (orgId, invitationId) = (pointer.Value!.OrgId, pointer.Value.InvitationId);
-        return await OptimisticConcurrency.RunAsync<Acceptance>(
-            ConcurrencyPolicy.Edit,
-            async _ =>
-            {
-                var orgTask = directory.FindAsync(orgId, CancellationToken.None);
-                var invitationTask = partition.FindAsync<InvitationRow>(orgId, InvitationRow.RowKeyFor(invitationId));
-                var memberTask = directory.FindMemberAsync(orgId, user.Id, CancellationToken.None);
-                var (org, invitation, member) = (await orgTask, await invitationTask, await memberTask);
-                var now = time.GetUtcNow();
-                if (org is null || org.IsDeleted || invitation is null)
-                {
-                    return new Acceptance(InvitationOutcome.NotFound);
-                }
+        return await OptimisticConcurrency.RunAsync<Acceptance>(ConcurrencyPolicy.Edit, _ => TryAcceptAsync(orgId, invitationId, user), CancellationToken.None);
+    }
 
-                if (Refusal(invitation, user, now) is { } refused)
-                {
-                    return new Acceptance(refused);
-                }
+    private async Task<Attempt<Acceptance>> TryAcceptAsync(string orgId, string invitationId, Caller user)
+    {
+        var orgTask = directory.FindAsync(orgId, CancellationToken.None);
+        var invitationTask = partition.FindAsync<InvitationRow>(orgId, InvitationRow.RowKeyFor(invitationId));
+        var memberTask = directory.FindMemberAsync(orgId, user.Id, CancellationToken.None);
+        var (org, invitation, member) = (await orgTask, await invitationTask, await memberTask);
+        var now = time.GetUtcNow();
+        if (org is null || org.IsDeleted || invitation is null)
+        {
+            return new Acceptance(InvitationOutcome.NotFound);
+        }
 
-                invitation.Status = Wire(InvitationStatus.Accepted);
-                invitation.AcceptedBy = user.Id;
-                invitation.ClosedAt = now;
-                var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, invitation, invitation.ETag) };
-                var role = RoleCatalog.TryParse(invitation.Role, out var invited) ? invited : Role.Viewer;
-                if (member is null)
-                {
-                    actions.AddRange(await roster.PrepareJoinAsync(org, user, role, now));
-                }
+        if (Refusal(invitation, user, now) is { } refused)
+        {
+            return new Acceptance(refused);
+        }
 
-                // 409/412: another accept (or membership change) won the race: decide again on fresh rows.
-                await partition.CommitAsync(actions);
-                return new Acceptance(InvitationOutcome.Done, orgId, invitationId, member?.ParsedRole ?? role, member is not null);
-            },
-            CancellationToken.None);
+        invitation.Status = Wire(InvitationStatus.Accepted);
+        invitation.AcceptedBy = user.Id;
+        invitation.ClosedAt = now;
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, invitation, invitation.ETag) };
+        var role = RoleCatalog.TryParse(invitation.Role, out var invited) ? invited : Role.Viewer;
+        if (member is null)
+        {
+            actions.AddRange(await roster.PrepareJoinAsync(org, user, role, now));
+        }
+
+        // 409/412: another accept (or membership change) won the race: decide again on fresh rows.
+        await partition.CommitAsync(actions);
+        return new Acceptance(InvitationOutcome.Done, orgId, invitationId, member?.ParsedRole ?? role, member is not null);
+    }
+
+    private InvitationRow NewInvitation(string orgId, string email, Role role, int expiresInDays, Caller inviter, string tokenHash, DateTimeOffset now)
+    {
+        var invitationId = ids.New("inv");
+        return new InvitationRow
+        {
+            PartitionKey = orgId,
+            RowKey = InvitationRow.RowKeyFor(invitationId),
+            InvitationId = invitationId,
+            Email = email,
+            Role = role.ToWire(),
+            Status = Wire(InvitationStatus.Pending),
+            InvitedBy = inviter.Reference,
+            CreatedAt = now,
+            ExpiresAt = now.AddDays(expiresInDays),
+            TokenHash = tokenHash,
+        };
     }
 
     internal static string Wire(InvitationStatus status) => status.ToString().ToLowerInvariant();

@@ -32,20 +32,14 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
                 }
 
                 var oldRole = member!.ParsedRole;
-                if ((oldRole == Role.Owner || newRole == Role.Owner) && actorRole != Role.Owner)
-                {
-                    return new MemberResult(MemberOutcome.OwnerProtected);
-                }
-
-                if (oldRole == newRole)
-                {
-                    return new MemberResult(MemberOutcome.Unchanged, member);
-                }
-
                 var ownerDelta = (newRole == Role.Owner ? 1 : 0) - (oldRole == Role.Owner ? 1 : 0);
-                if (org!.OwnerCount + ownerDelta < 1)
+                var outcome = (oldRole == Role.Owner || newRole == Role.Owner) && actorRole != Role.Owner ? MemberOutcome.OwnerProtected
+                    : oldRole == newRole ? MemberOutcome.Unchanged
+                    : org!.OwnerCount + ownerDelta < 1 ? MemberOutcome.LastOwner
+                    : MemberOutcome.RoleChanged;
+                if (outcome != MemberOutcome.RoleChanged)
                 {
-                    return new MemberResult(MemberOutcome.LastOwner);
+                    return new MemberResult(outcome, outcome == MemberOutcome.Unchanged ? member : null);
                 }
 
                 member.Role = newRole.ToWire();
@@ -53,21 +47,15 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
                 var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, member, member.ETag) };
                 if (ownerDelta != 0)
                 {
-                    org.OwnerCount += ownerDelta;
+                    org!.OwnerCount += ownerDelta;
                     actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
                 }
 
-                try
+                return await CommitAsync(actions, ifMatch, retryWhenGone: false, results =>
                 {
-                    var results = await partition.CommitAsync(actions);
                     member.ETag = results[0].Headers.ETag ?? default;
-                }
-                catch (TableTransactionFailedException ex) when (ex.Status == 412 && ifMatch is not null && ex.FailedTransactionActionIndex == 0)
-                {
-                    return new MemberResult(MemberOutcome.Stale);
-                }
-
-                return new MemberResult(MemberOutcome.RoleChanged, member, RoleChange(oldRole.ToWire(), newRole.ToWire()));
+                    return new MemberResult(MemberOutcome.RoleChanged, member, RoleChange(oldRole.ToWire(), newRole.ToWire()));
+                });
             },
             CancellationToken.None);
 
@@ -138,60 +126,74 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
         return actions;
     }
 
-    private Task<MemberResult> RemoveAsync(string orgId, string userId, ETag? ifMatch, bool mayRemoveOwner) =>
-        OptimisticConcurrency.RunAsync<MemberResult>(
-            ConcurrencyPolicy.Edit,
-            async _ =>
+    private async Task<MemberResult> RemoveAsync(string orgId, string userId, ETag? ifMatch, bool mayRemoveOwner)
+    {
+        var result = await OptimisticConcurrency.RunAsync<MemberResult>(
+            ConcurrencyPolicy.Edit, _ => TryRemoveAsync(orgId, userId, ifMatch, mayRemoveOwner), CancellationToken.None);
+        if (result.Outcome == MemberOutcome.Removed)
+        {
+            // After the membership is gone: a crash here leaves an index entry that readers ignore.
+            await index.RemoveAsync(userId, orgId);
+        }
+
+        return result;
+    }
+
+    private async Task<Attempt<MemberResult>> TryRemoveAsync(string orgId, string userId, ETag? ifMatch, bool mayRemoveOwner)
+    {
+        var (org, member) = await ReadAsync(orgId, userId);
+        if (Refusal(org, member, ifMatch) is { } refused)
+        {
+            return new MemberResult(refused);
+        }
+
+        var role = member!.ParsedRole;
+        var outcome = role != Role.Owner ? MemberOutcome.Removed
+            : !mayRemoveOwner ? MemberOutcome.OwnerProtected
+            : org!.OwnerCount <= 1 ? MemberOutcome.LastOwner
+            : MemberOutcome.Removed;
+        if (outcome != MemberOutcome.Removed)
+        {
+            return new MemberResult(outcome);
+        }
+
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, member, member.ETag) };
+        if (role == Role.Owner)
+        {
+            org!.OwnerCount--;
+            actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
+        }
+
+        return await CommitAsync(actions, ifMatch, retryWhenGone: true, results => new MemberResult(MemberOutcome.Removed, member, RoleChange(role.ToWire(), null)));
+    }
+
+    /// <summary>
+    /// Commits a change to a member row (the first action). A 412 on that row, when the client named
+    /// its version with If-Match, is the client's stale precondition; any other 412 is a lost race,
+    /// read again. <paramref name="retryWhenGone"/>: a 404 (the member went meanwhile) is one too.
+    /// </summary>
+    private async Task<Attempt<MemberResult>> CommitAsync(
+        IReadOnlyList<TableTransactionAction> actions, ETag? ifMatch, bool retryWhenGone, Func<IReadOnlyList<Response>, MemberResult> committed)
+    {
+        try
+        {
+            return committed(await partition.CommitAsync(actions));
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 412 || (retryWhenGone && ex.Status == 404))
+        {
+            if (ifMatch is not null && ex.FailedTransactionActionIndex == 0)
             {
-                var (org, member) = await ReadAsync(orgId, userId);
-                if (Refusal(org, member, ifMatch) is { } refused)
-                {
-                    return new MemberResult(refused);
-                }
+                return new MemberResult(MemberOutcome.Stale);
+            }
 
-                var role = member!.ParsedRole;
-                if (role == Role.Owner && !mayRemoveOwner)
-                {
-                    return new MemberResult(MemberOutcome.OwnerProtected);
-                }
+            if (ex.Status == 404)
+            {
+                return Attempt.LostRace<MemberResult>();
+            }
 
-                var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, member, member.ETag) };
-                if (role == Role.Owner)
-                {
-                    if (org!.OwnerCount <= 1)
-                    {
-                        return new MemberResult(MemberOutcome.LastOwner);
-                    }
-
-                    org.OwnerCount--;
-                    actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
-                }
-
-                try
-                {
-                    await partition.CommitAsync(actions);
-                }
-                catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)
-                {
-                    if (ifMatch is not null && ex.FailedTransactionActionIndex == 0)
-                    {
-                        return new MemberResult(MemberOutcome.Stale);
-                    }
-
-                    // 404: the member went meanwhile; read again.
-                    if (ex.Status == 404)
-                    {
-                        return Attempt.LostRace<MemberResult>();
-                    }
-
-                    throw;
-                }
-
-                // After the membership is gone: a crash here leaves an index entry that readers ignore.
-                await index.RemoveAsync(userId, orgId);
-                return new MemberResult(MemberOutcome.Removed, member, RoleChange(role.ToWire(), null));
-            },
-            CancellationToken.None);
+            throw;
+        }
+    }
 
     private async Task<(OrgRow? Org, MemberRow? Member)> ReadAsync(string orgId, string userId)
     {
