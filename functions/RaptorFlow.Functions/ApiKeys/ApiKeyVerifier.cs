@@ -33,7 +33,7 @@ public sealed record VerifiedKey(
     internal string KeyBucket { get; } = "key:" + KeyId;
     internal string OrgBucket { get; } = "org:" + OrgId;
 
-    /// <summary>The caller this key authenticates as, built once rather than parsed back out of claims per request.</summary>
+    /// <summary>The caller this key authenticates as, built once per verified key rather than per request.</summary>
     internal Caller Caller { get; } = new(
         CallerKind.ApiKey, KeyId, OrgId, null, Name, null,
         Capabilities.Where(Capability.OrgScoped.Contains).ToFrozenSet(StringComparer.Ordinal));

@@ -23,7 +23,7 @@ public static class OrgTable
     public static string MemberRowKey(string userId) => MemberPrefix + userId;
 }
 
-public sealed class OrgRow : ITableEntity
+public sealed class OrgRow : ITableEntity, IOrgRecord
 {
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = OrgTable.OrgRowKey;

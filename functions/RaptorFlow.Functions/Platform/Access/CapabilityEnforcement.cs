@@ -14,11 +14,11 @@ public sealed record PublicEndpoint(string Reason);
 public sealed record OrgAccess(string OrgId, Role? Role, IReadOnlySet<string> Capabilities)
 {
     /// <summary>
-    /// The org's record as the resolver read it for this request (of the resolver's own type), so an
-    /// endpoint about the org itself answers from it instead of reading the same row again. It lives
-    /// as long as the request; nothing keeps it beyond.
+    /// The org's record as the resolver read it for this request, so an endpoint about the org
+    /// itself answers from it instead of reading the same row again. It lives as long as the
+    /// request; nothing keeps it beyond.
     /// </summary>
-    public object? Org { get; init; }
+    public IOrgRecord? Org { get; init; }
 }
 
 /// <summary>
@@ -70,17 +70,24 @@ public static class CapabilityEndpointExtensions
     /// <typeparamref name="TOrg"/>; null on routes without <c>{orgId}</c>.
     /// </summary>
     public static TOrg? OrgReadByAccessCheck<TOrg>(this HttpContext context)
-        where TOrg : class =>
+        where TOrg : class, IOrgRecord =>
         context.Items.TryGetValue(OrgAccessKey, out var value) && value is OrgAccess { Org: TOrg org } ? org : null;
 
     internal static void SetOrgAccess(this HttpContext context, OrgAccess access) => context.Items[OrgAccessKey] = access;
 }
 
-/// <summary>Enforces <see cref="RequiredCapability"/>; runs after authentication and authorization.</summary>
-/// <remarks>Both collaborators are singletons, taken in the constructor: services as parameters of
+/// <summary>
+/// Enforces <see cref="RequiredCapability"/>; runs after authentication and authorization. A caller
+/// who holds the capability then passes each <see cref="IRequestAdmission"/>, so limits and
+/// metering see only requests that were otherwise allowed.
+/// </summary>
+/// <remarks>The collaborators are singletons, taken in the constructor: services as parameters of
 /// <c>InvokeAsync</c> make the pipeline compile an expression for this middleware at every start.</remarks>
-public sealed class CapabilityEnforcement(RequestDelegate next, IOrgAccessResolver resolver, PlatformAdmins admins)
+public sealed class CapabilityEnforcement(
+    RequestDelegate next, IOrgAccessResolver resolver, PlatformAdmins admins, IEnumerable<IRequestAdmission> admissions)
 {
+    private readonly IRequestAdmission[] _admissions = [.. admissions];
+
     public async Task InvokeAsync(HttpContext context)
     {
         var required = context.GetEndpoint()?.Metadata.GetMetadata<RequiredCapability>();
@@ -98,10 +105,11 @@ public sealed class CapabilityEnforcement(RequestDelegate next, IOrgAccessResolv
             return;
         }
 
+        OrgAccess? access = null;
         IReadOnlySet<string> capabilities;
         if (context.Request.RouteValues.TryGetValue(CapabilityEndpointExtensions.OrgIdRouteValue, out var raw) && raw is string orgId)
         {
-            var access = IdGenerator.IsWellFormed(orgId, "org")
+            access = IdGenerator.IsWellFormed(orgId, "org")
                 ? await resolver.ResolveAsync(caller, orgId, context.RequestAborted)
                 : null;
             if (access is null)
@@ -124,6 +132,14 @@ public sealed class CapabilityEnforcement(RequestDelegate next, IOrgAccessResolv
             await ApiProblem.WriteAsync(context, StatusCodes.Status403Forbidden, "auth.capability_missing", "Forbidden.",
                 $"This operation needs the '{required.Name}' capability, which the caller does not have here.");
             return;
+        }
+
+        foreach (var admission in _admissions)
+        {
+            if (!await admission.AdmitAsync(context, caller, access))
+            {
+                return;
+            }
         }
 
         await next(context);
