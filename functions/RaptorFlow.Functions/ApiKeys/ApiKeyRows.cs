@@ -66,6 +66,12 @@ public sealed class ApiKeyRow : ITableEntity
     [IgnoreDataMember]
     public IReadOnlyList<string> CidrList => Split(AllowedCidrs);
 
+    /// <summary>Revoked, expired at <paramref name="now"/>, or active.</summary>
+    public ApiKeyState StateAt(DateTimeOffset now) =>
+        ParsedStatus == ApiKeyStatus.Revoked ? ApiKeyState.Revoked
+        : ExpiresAt is { } expires && now >= expires ? ApiKeyState.Expired
+        : ApiKeyState.Active;
+
     private static string[] Split(string value) => value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }
 

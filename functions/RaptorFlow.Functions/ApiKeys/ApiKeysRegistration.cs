@@ -18,6 +18,7 @@ public static class ApiKeysRegistration
         services.AddStorageTable(ApiKeyLastUseRow.TableName);
         services.TryAddSingleton<ClientAddressResolver>();
         services.AddSingleton<ApiKeyVerifier>();
+        services.AddSingleton<ApiKeyRing>();
         services.AddSingleton<KeyLastUse>();
         services.AddSingleton<TokenBuckets>();
         services.AddSingleton<IOrgRateLimits, PlanRateLimits>();
