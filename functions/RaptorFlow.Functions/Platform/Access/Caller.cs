@@ -3,29 +3,6 @@ using System.Text;
 
 namespace RaptorFlow.Functions.Platform.Access;
 
-/// <summary>Claim types of a user's token, and the kinds of caller as audit and idempotency name them.</summary>
-public static class CallerClaims
-{
-    public const string Kind = "rf:caller_kind";
-    public const string ObjectId = "oid";
-    public const string TenantId = "tid";
-    public const string Upn = "upn";
-    public const string UniqueName = "unique_name";
-
-    public const string UserKind = "user";
-    public const string ApiKeyKind = "api_key";
-
-    // Microsoft.Identity.Web maps oid/tid to these long names unless inbound mapping is off.
-    internal const string LongObjectId = "http://schemas.microsoft.com/identity/claims/objectidentifier";
-    internal const string LongTenantId = "http://schemas.microsoft.com/identity/claims/tenantid";
-}
-
-public enum CallerKind
-{
-    User,
-    ApiKey,
-}
-
 /// <summary>
 /// Who is calling: a signed-in user (id = the token's <c>oid</c>) or an API key (id = key id, bound to
 /// <see cref="OrgId"/> and carrying <see cref="KeyCapabilities"/>).
@@ -101,30 +78,5 @@ public sealed record Caller(
         return at > 0 && at == trimmed.LastIndexOf('@') && at < trimmed.Length - 1 && !trimmed.Any(char.IsWhiteSpace)
             ? trimmed.ToLowerInvariant()
             : null;
-    }
-}
-
-public static class CallerHttpContextExtensions
-{
-    private static readonly object CallerKey = new();
-
-    /// <summary>The authenticated caller; endpoints that declare a capability always have one.</summary>
-    public static Caller GetCaller(this HttpContext context) =>
-        context.FindCaller() ?? throw new InvalidOperationException("The endpoint has no authenticated caller; declare a capability on it.");
-
-    public static Caller? FindCaller(this HttpContext context)
-    {
-        if (context.Items.TryGetValue(CallerKey, out var cached) && cached is Caller caller)
-        {
-            return caller;
-        }
-
-        var found = Caller.From(context.User);
-        if (found is not null)
-        {
-            context.Items[CallerKey] = found;
-        }
-
-        return found;
     }
 }

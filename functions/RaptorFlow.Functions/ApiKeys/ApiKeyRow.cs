@@ -4,12 +4,6 @@ using Azure.Data.Tables;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
-public enum ApiKeyStatus
-{
-    Active,
-    Revoked,
-}
-
 /// <summary>
 /// <c>ApiKeys</c>: the primary row of a key, partition = org id, row = key id. It holds the
 /// SHA-256 of the current secret and, while a roll's overlap lasts, of the previous one; it is
@@ -73,23 +67,4 @@ public sealed class ApiKeyRow : ITableEntity
         : ApiKeyState.Active;
 
     private static string[] Split(string value) => value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-}
-
-/// <summary>
-/// <c>ApiKeyHashes</c>: partition = hex SHA-256 of a secret, row = "". Only an index from a
-/// presented secret to its key's primary row: written before the primary row names the hash, and
-/// never trusted without that row agreeing, so an entry left by a crash or a finished roll
-/// authenticates nothing.
-/// </summary>
-public sealed class ApiKeyHashRow : ITableEntity
-{
-    public const string TableName = "ApiKeyHashes";
-
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string OrgId { get; set; } = "";
-    public string KeyId { get; set; } = "";
 }
