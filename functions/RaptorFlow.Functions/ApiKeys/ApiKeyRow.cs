@@ -37,7 +37,6 @@ public sealed class ApiKeyRow : ITableEntity
     public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
     public DateTimeOffset? RolledAt { get; set; }
-    public DateTimeOffset? LastUsedAt { get; set; }
 
     public string SecretHash { get; set; } = "";
     public string? PreviousSecretHash { get; set; }

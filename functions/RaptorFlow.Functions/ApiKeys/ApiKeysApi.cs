@@ -9,8 +9,9 @@ using RaptorFlow.Functions.Platform.Problems;
 namespace RaptorFlow.Functions.ApiKeys;
 
 /// <summary>
-/// Keys of an org. Create and roll are not replayed by <c>Idempotency-Key</c>: a replay would have
-/// to keep the secret at rest, and only its hash may be stored.
+/// Keys of an org: each handler validates, asks <see cref="ApiKeyRing"/>, and maps its outcome to a
+/// response. A replayed create or roll shows the secret again from the idempotency record, which is
+/// encrypted; the ring itself keeps only the secret's hash.
 /// </summary>
 public static class ApiKeysApi
 {

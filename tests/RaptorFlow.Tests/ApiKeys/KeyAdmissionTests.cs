@@ -1,30 +1,12 @@
 using System.Net;
-using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Usage;
 using RaptorFlow.Tests.Fixtures;
 using static RaptorFlow.Tests.ApiKeys.ApiKeyTestKit;
 
 namespace RaptorFlow.Tests.ApiKeys;
 
-/// <summary>One app whose fake clock never moves, so no token refills and the meter never flushes while a test counts.</summary>
-public sealed class KeyAdmissionAppFixture : IAsyncLifetime
-{
-    private TestApp? _app;
-
-    public TestApp App => _app ?? throw new InvalidOperationException("The app has not started.");
-
-    public async Task InitializeAsync() => _app = await StartAsync(new FakeTimeProvider(DateTimeOffset.UtcNow));
-
-    public async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-    }
-}
-
-public sealed class KeyAdmissionTests(KeyAdmissionAppFixture fixture) : IClassFixture<KeyAdmissionAppFixture>
+/// <summary>The fixture's clock never moves here, so no token refills and the meter never flushes while a test counts.</summary>
+public sealed class KeyAdmissionTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKeyAppFixture>
 {
     private TestApp App => fixture.App;
 
@@ -34,17 +16,7 @@ public sealed class KeyAdmissionTests(KeyAdmissionAppFixture fixture) : IClassFi
     public async Task A_key_request_refused_for_a_capability_the_key_lacks_spends_no_token_and_is_not_metered()
     {
         var (owner, orgId) = await App.NewOrgAsync();
-        var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, rateLimitPerMinute = 2 });
-        using var client = App.KeyClient(key.Secret);
-        var before = Meter.PendingQuantity;
-
-        using (var refused = await client.GetAsync(Url($"/api/v1/orgs/{orgId}/members")))
-        {
-            await refused.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.capability_missing");
-        }
-
-        Assert.Equal(before, Meter.PendingQuantity);
-        await BothTokensAreLeftAsync(client, orgId);
+        await RefusalSpendsNothingAsync(owner, orgId, $"/api/v1/orgs/{orgId}/members", HttpStatusCode.Forbidden, "auth.capability_missing");
     }
 
     [Fact]
@@ -52,17 +24,7 @@ public sealed class KeyAdmissionTests(KeyAdmissionAppFixture fixture) : IClassFi
     {
         var (owner, orgId) = await App.NewOrgAsync();
         var otherOrg = await owner.CreateOrgAsync();
-        var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, rateLimitPerMinute = 2 });
-        using var client = App.KeyClient(key.Secret);
-        var before = Meter.PendingQuantity;
-
-        using (var refused = await client.GetAsync(Url($"/api/v1/orgs/{otherOrg}")))
-        {
-            await refused.ShouldBeProblemAsync(HttpStatusCode.NotFound, "org.not_found");
-        }
-
-        Assert.Equal(before, Meter.PendingQuantity);
-        await BothTokensAreLeftAsync(client, orgId);
+        await RefusalSpendsNothingAsync(owner, orgId, $"/api/v1/orgs/{otherOrg}", HttpStatusCode.NotFound, "org.not_found");
     }
 
     [Fact]
@@ -105,9 +67,22 @@ public sealed class KeyAdmissionTests(KeyAdmissionAppFixture fixture) : IClassFi
         Assert.Equal(before + 1, Meter.PendingQuantity);
     }
 
-    /// <summary>A key limited to 2 a minute answers twice more, with 1 and then 0 tokens remaining.</summary>
-    private static async Task BothTokensAreLeftAsync(HttpClient client, string orgId)
+    /// <summary>
+    /// A key of <paramref name="orgId"/> with <c>org:read</c> and 2 requests a minute is refused at
+    /// <paramref name="path"/>, is not metered for it, and then still answers twice, with 1 and 0 tokens left.
+    /// </summary>
+    private async Task RefusalSpendsNothingAsync(TestUser owner, string orgId, string path, HttpStatusCode status, string code)
     {
+        var key = await owner.CreateKeyAsync(orgId, new { name = "x", capabilities = new[] { "org:read" }, rateLimitPerMinute = 2 });
+        using var client = App.KeyClient(key.Secret);
+        var before = Meter.PendingQuantity;
+
+        using (var refused = await client.GetAsync(Url(path)))
+        {
+            await refused.ShouldBeProblemAsync(status, code);
+        }
+
+        Assert.Equal(before, Meter.PendingQuantity);
         foreach (var remaining in new[] { "1", "0" })
         {
             using var ok = await client.GetAsync(Url($"/api/v1/orgs/{orgId}"));

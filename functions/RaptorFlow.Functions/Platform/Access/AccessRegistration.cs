@@ -79,7 +79,7 @@ public static class AccessRegistration
         return builder;
     }
 
-    /// <summary>Authentication, authorization, then capability enforcement.</summary>
+    /// <summary>Authentication, authorization, then capability enforcement (with the request admissions after it).</summary>
     public static WebApplication UseAccess(this WebApplication app)
     {
         app.UseAuthentication();
