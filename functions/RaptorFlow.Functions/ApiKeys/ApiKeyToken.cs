@@ -4,13 +4,6 @@ using System.Text;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
-/// <summary>Whether a key works against live data or is for testing an integration.</summary>
-public enum ApiKeyMode
-{
-    Live,
-    Test,
-}
-
 /// <summary>
 /// The secret a machine presents: <c>rf_live_</c> (or <c>rf_test_</c>), the key id's 26 characters,
 /// <c>_</c>, 52 random characters (260 bits), then a 7-character CRC-32 of everything before it.

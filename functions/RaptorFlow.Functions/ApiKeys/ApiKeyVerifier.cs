@@ -1,48 +1,11 @@
 using System.Collections.Concurrent;
-using System.Collections.Frozen;
 using System.Security.Cryptography;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.ApiKeys;
-
-public enum ApiKeyOutcome
-{
-    Valid,
-    Malformed,
-    Unknown,
-    Revoked,
-    Expired,
-    OrgDeleted,
-}
-
-/// <summary>What a verified key may do: its org, capabilities, address rules and limits.</summary>
-public sealed record VerifiedKey(
-    string KeyId,
-    string OrgId,
-    string Name,
-    IReadOnlyList<string> Capabilities,
-    IReadOnlyList<CidrBlock> AllowedCidrs,
-    int KeyRateLimitPerMinute,
-    int OrgRateLimitPerMinute)
-{
-    // Built once per verified key, so the hot path does not concatenate names per request.
-    internal string KeyBucket { get; } = "key:" + KeyId;
-    internal string OrgBucket { get; } = "org:" + OrgId;
-
-    /// <summary>The caller this key authenticates as, built once rather than parsed back out of claims per request.</summary>
-    internal Caller Caller { get; } = new(
-        CallerKind.ApiKey, KeyId, OrgId, null, Name, null,
-        Capabilities.Where(Capability.OrgScoped.Contains).ToFrozenSet(StringComparer.Ordinal));
-}
-
-public readonly record struct ApiKeyCheck(ApiKeyOutcome Outcome, VerifiedKey? Key)
-{
-    public static ApiKeyCheck Rejected(ApiKeyOutcome outcome) => new(outcome, null);
-}
 
 /// <summary>
 /// Verifies presented keys. Shape and checksum first (no I/O); then the SHA-256 of the key is

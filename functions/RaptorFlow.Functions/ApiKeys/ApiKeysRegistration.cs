@@ -6,7 +6,7 @@ using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
-/// <summary>API keys: the endpoints, the <c>ApiKey</c> authentication scheme, rate limits and last-use tracking.</summary>
+/// <summary>API keys: the endpoints, the <c>ApiKey</c> authentication scheme, the admission of key requests (address rules, rate limits, metering) and last-use tracking.</summary>
 public static class ApiKeysRegistration
 {
     public static WebApplicationBuilder AddApiKeys(this WebApplicationBuilder builder)
@@ -18,9 +18,11 @@ public static class ApiKeysRegistration
         services.AddStorageTable(ApiKeyLastUseRow.TableName);
         services.TryAddSingleton<ClientAddressResolver>();
         services.AddSingleton<ApiKeyVerifier>();
+        services.AddSingleton<ApiKeyRing>();
         services.AddSingleton<KeyLastUse>();
         services.AddSingleton<TokenBuckets>();
         services.AddSingleton<IOrgRateLimits, PlanRateLimits>();
+        services.AddSingleton<IRequestAdmission, KeyAdmission>();
         services.AddHostedService<KeyUsageFlusher>();
         // The scheme joins the authentication AddAccess set up; AddAuthentication() again would bring
         // back the key-ring loading AddAccess keeps off the start path.

@@ -1,26 +1,9 @@
 using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
-using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.ApiKeys;
-
-/// <summary>
-/// <c>ApiKeyLastUse</c>: partition = org id, row = key id, one property <c>LastUsedAt</c>. Apart
-/// from the key's row so that recording use never changes the key's ETag under a client's If-Match.
-/// </summary>
-public sealed class ApiKeyLastUseRow : ITableEntity
-{
-    public const string TableName = "ApiKeyLastUse";
-
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public DateTimeOffset LastUsedAt { get; set; }
-}
 
 /// <summary>
 /// When each key was last used, kept in memory by every verification (one store of a number) and
@@ -111,46 +94,4 @@ public sealed partial class KeyLastUse(StorageAccount storage, TimeProvider time
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record last use of API key {KeyId} (status {Status}); retried at the next flush")]
     private static partial void LogFlushFailed(ILogger logger, string keyId, int status);
-}
-
-/// <summary>Writes last-used times and forgets full rate-limit buckets, on an interval and at shutdown.</summary>
-public sealed partial class KeyUsageFlusher(KeyLastUse lastUse, TokenBuckets buckets, TimeProvider time, IOptions<ApiKeySettings> settings, ILogger<KeyUsageFlusher> logger)
-    : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(settings.Value.LastUsedFlushSeconds), time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushOnceAsync(stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushOnceAsync(cancellationToken);
-    }
-
-    private async Task FlushOnceAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await lastUse.FlushAsync(cancellationToken);
-            buckets.ForgetIdle();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogFlushError(logger, ex);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Flushing API key last-use times failed")]
-    private static partial void LogFlushError(ILogger logger, Exception exception);
 }

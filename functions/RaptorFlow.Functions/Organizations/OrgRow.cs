@@ -1,9 +1,10 @@
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Access;
 
 namespace RaptorFlow.Functions.Organizations;
 
-public sealed class OrgRow : ITableEntity
+public sealed class OrgRow : ITableEntity, IOrgRecord
 {
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = OrgTable.OrgRowKey;

@@ -79,7 +79,7 @@ public static class AccessRegistration
         return builder;
     }
 
-    /// <summary>Authentication, authorization, then capability enforcement.</summary>
+    /// <summary>Authentication, authorization, then capability enforcement (with the request admissions after it).</summary>
     public static WebApplication UseAccess(this WebApplication app)
     {
         app.UseAuthentication();
@@ -94,9 +94,9 @@ public static class AccessRegistration
         var authorization = headers.Authorization.ToString();
         if (headers.ContainsKey(ApiKeyHeader) || authorization.StartsWith("Bearer " + ApiKeyBearerPrefix, StringComparison.Ordinal))
         {
-            var schemes = context.RequestServices.GetRequiredService<IAuthenticationSchemeProvider>();
             // The API-keys feature registers this scheme; until it does, keys are simply not credentials.
-            return schemes.GetSchemeAsync(ApiKeyScheme).GetAwaiter().GetResult() is null ? NoCredentialsScheme : ApiKeyScheme;
+            var schemes = context.RequestServices.GetRequiredService<IOptions<AuthenticationOptions>>().Value.SchemeMap;
+            return schemes.ContainsKey(ApiKeyScheme) ? ApiKeyScheme : NoCredentialsScheme;
         }
 
         if (devIssuer.Enabled && (!entraConfigured || IssuedBy(authorization, devIssuer.Issuer)))

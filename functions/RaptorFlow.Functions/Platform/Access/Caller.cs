@@ -3,32 +3,6 @@ using System.Text;
 
 namespace RaptorFlow.Functions.Platform.Access;
 
-/// <summary>Claim types on an authenticated principal; the API-key scheme sets the same ones.</summary>
-public static class CallerClaims
-{
-    public const string Kind = "rf:caller_kind";
-    public const string KeyId = "rf:key_id";
-    public const string OrgId = "rf:org_id";
-    public const string Capability = "rf:cap";
-    public const string ObjectId = "oid";
-    public const string TenantId = "tid";
-    public const string Upn = "upn";
-    public const string UniqueName = "unique_name";
-
-    public const string UserKind = "user";
-    public const string ApiKeyKind = "api_key";
-
-    // Microsoft.Identity.Web maps oid/tid to these long names unless inbound mapping is off.
-    internal const string LongObjectId = "http://schemas.microsoft.com/identity/claims/objectidentifier";
-    internal const string LongTenantId = "http://schemas.microsoft.com/identity/claims/tenantid";
-}
-
-public enum CallerKind
-{
-    User,
-    ApiKey,
-}
-
 /// <summary>
 /// Who is calling: a signed-in user (id = the token's <c>oid</c>) or an API key (id = key id, bound to
 /// <see cref="OrgId"/> and carrying <see cref="KeyCapabilities"/>).
@@ -49,27 +23,12 @@ public sealed record Caller(
 
     public static Caller? From(ClaimsPrincipal principal)
     {
-        if (principal.Identity?.IsAuthenticated != true)
+        if (principal.Identity is CallerIdentity { IsAuthenticated: true } known)
         {
-            return null;
+            return known.Caller;
         }
 
-        var kind = principal.FindFirst(CallerClaims.Kind)?.Value;
-        if (kind == CallerClaims.ApiKeyKind)
-        {
-            var keyId = principal.FindFirst(CallerClaims.KeyId)?.Value;
-            var orgId = principal.FindFirst(CallerClaims.OrgId)?.Value;
-            if (string.IsNullOrEmpty(keyId) || string.IsNullOrEmpty(orgId))
-            {
-                return null;
-            }
-
-            var caps = principal.FindAll(CallerClaims.Capability).Select(c => c.Value)
-                .Where(Capability.OrgScoped.Contains).ToHashSet(StringComparer.Ordinal);
-            return new Caller(CallerKind.ApiKey, keyId, orgId, null, principal.FindFirst("name")?.Value, null, caps);
-        }
-
-        if (kind != CallerClaims.UserKind)
+        if (principal.Identity?.IsAuthenticated != true || principal.FindFirst(CallerClaims.Kind)?.Value != CallerClaims.UserKind)
         {
             return null;
         }
@@ -119,36 +78,5 @@ public sealed record Caller(
         return at > 0 && at == trimmed.LastIndexOf('@') && at < trimmed.Length - 1 && !trimmed.Any(char.IsWhiteSpace)
             ? trimmed.ToLowerInvariant()
             : null;
-    }
-}
-
-public static class CallerHttpContextExtensions
-{
-    private static readonly object CallerKey = new();
-
-    /// <summary>The authenticated caller; endpoints that declare a capability always have one.</summary>
-    public static Caller GetCaller(this HttpContext context) =>
-        context.FindCaller() ?? throw new InvalidOperationException("The endpoint has no authenticated caller; declare a capability on it.");
-
-    /// <summary>
-    /// For an authentication scheme that already knows the caller its principal stands for (an API
-    /// key), so the claims need not be parsed back per request.
-    /// </summary>
-    public static void SetCaller(this HttpContext context, Caller caller) => context.Items[CallerKey] = caller;
-
-    public static Caller? FindCaller(this HttpContext context)
-    {
-        if (context.Items.TryGetValue(CallerKey, out var cached) && cached is Caller caller)
-        {
-            return caller;
-        }
-
-        var found = Caller.From(context.User);
-        if (found is not null)
-        {
-            context.Items[CallerKey] = found;
-        }
-
-        return found;
     }
 }

@@ -14,7 +14,7 @@ namespace RaptorFlow.Tests.Platform.Access;
 
 /// <summary>
 /// Key callers through the <c>ApiKey</c> scheme contract: a stand-in handler (the API-keys feature
-/// supplies the real one) turns <c>X-Api-Key: rf_test;{orgId};{cap,cap}</c> into the documented claims.
+/// supplies the real one) turns <c>X-Api-Key: rf_test;{orgId};{cap,cap}</c> into a principal carrying its caller.
 /// </summary>
 public sealed class ApiKeyCallerTests : IAsyncLifetime
 {
@@ -135,14 +135,9 @@ public sealed class ApiKeyCallerTests : IAsyncLifetime
                 return Task.FromResult(AuthenticateResult.Fail("Not a test key."));
             }
 
-            var claims = new List<Claim>
-            {
-                new(CallerClaims.Kind, CallerClaims.ApiKeyKind),
-                new(CallerClaims.KeyId, $"key_for_{orgId}"),
-                new(CallerClaims.OrgId, orgId),
-            };
-            claims.AddRange(caps.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(c => new Claim(CallerClaims.Capability, c)));
-            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
+            var capabilities = caps.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(Capability.OrgScoped.Contains).ToHashSet(StringComparer.Ordinal);
+            var caller = new Caller(CallerKind.ApiKey, $"key_for_{orgId}", orgId, null, null, null, capabilities);
+            var principal = new ClaimsPrincipal(new CallerIdentity(caller, Scheme.Name));
             return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));
         }
     }

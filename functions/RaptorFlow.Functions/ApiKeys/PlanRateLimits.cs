@@ -2,15 +2,6 @@ using RaptorFlow.Functions.Plans;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
-/// <summary>
-/// An org's API requests per minute: the limit of its plan. Read when a key is verified from
-/// storage and cached with it, so it costs nothing on the hot path.
-/// </summary>
-public interface IOrgRateLimits
-{
-    Task<int> PerMinuteAsync(string orgId, CancellationToken cancellationToken);
-}
-
 /// <summary>The limit of the plan the org is subscribed to; an org that never chose one is on the default plan.</summary>
 public sealed class PlanRateLimits(ISubscriptions subscriptions, PlanCatalog plans) : IOrgRateLimits
 {

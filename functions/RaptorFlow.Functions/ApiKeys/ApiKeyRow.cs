@@ -4,12 +4,6 @@ using Azure.Data.Tables;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
-public enum ApiKeyStatus
-{
-    Active,
-    Revoked,
-}
-
 /// <summary>
 /// <c>ApiKeys</c>: the primary row of a key, partition = org id, row = key id. It holds the
 /// SHA-256 of the current secret and, while a roll's overlap lasts, of the previous one; it is
@@ -43,7 +37,6 @@ public sealed class ApiKeyRow : ITableEntity
     public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
     public DateTimeOffset? RolledAt { get; set; }
-    public DateTimeOffset? LastUsedAt { get; set; }
 
     public string SecretHash { get; set; } = "";
     public string? PreviousSecretHash { get; set; }
@@ -66,24 +59,11 @@ public sealed class ApiKeyRow : ITableEntity
     [IgnoreDataMember]
     public IReadOnlyList<string> CidrList => Split(AllowedCidrs);
 
+    /// <summary>Revoked, expired at <paramref name="now"/>, or active.</summary>
+    public ApiKeyState StateAt(DateTimeOffset now) =>
+        ParsedStatus == ApiKeyStatus.Revoked ? ApiKeyState.Revoked
+        : ExpiresAt is { } expires && now >= expires ? ApiKeyState.Expired
+        : ApiKeyState.Active;
+
     private static string[] Split(string value) => value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-}
-
-/// <summary>
-/// <c>ApiKeyHashes</c>: partition = hex SHA-256 of a secret, row = "". Only an index from a
-/// presented secret to its key's primary row: written before the primary row names the hash, and
-/// never trusted without that row agreeing, so an entry left by a crash or a finished roll
-/// authenticates nothing.
-/// </summary>
-public sealed class ApiKeyHashRow : ITableEntity
-{
-    public const string TableName = "ApiKeyHashes";
-
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string OrgId { get; set; } = "";
-    public string KeyId { get; set; } = "";
 }

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Options;
-using RaptorFlow.Functions.Hosting;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
@@ -85,54 +83,5 @@ public sealed class CidrBlock
             var keep = Math.Clamp(prefix - (i * 8), 0, 8);
             bytes[i] &= (byte)(0xFF << (8 - keep));
         }
-    }
-}
-
-/// <summary>
-/// Where a request comes from. Directly connected callers are judged by the socket's address.
-/// Behind the Functions host (which forwards from loopback) the client is the last entry of
-/// <c>X-Forwarded-For</c>, the one the platform's front end appended; it is trusted only under the
-/// host (<c>FUNCTIONS_CUSTOMHANDLER_PORT</c> set), with <see cref="ApiKeySettings.TrustForwardedFor"/>
-/// on and a loopback peer, so a caller can choose its own address neither by writing the header
-/// (the front end appends after it) nor by reaching a standalone app on loopback.
-/// </summary>
-public sealed class ClientAddressResolver(IOptions<ApiKeySettings> settings, IConfiguration configuration)
-{
-    private readonly bool _trustForwardedFor = settings.Value.TrustForwardedFor && FunctionHost.IsUnderFunctionsHost(configuration);
-
-    public IPAddress? Of(HttpContext context) => ClientAddress.Of(context, _trustForwardedFor);
-}
-
-public static class ClientAddress
-{
-    public const string ForwardedForHeader = "X-Forwarded-For";
-
-    public static IPAddress? Of(HttpContext context, bool trustForwardedFor)
-    {
-        var peer = context.Connection.RemoteIpAddress;
-        if (trustForwardedFor && peer is not null && IPAddress.IsLoopback(peer)
-            && context.Request.Headers[ForwardedForHeader] is { Count: > 0 } forwarded)
-        {
-            var last = forwarded[^1]!.Split(',')[^1].Trim();
-            return ParseForwarded(last);
-        }
-
-        return peer is { IsIPv4MappedToIPv6: true } ? peer.MapToIPv4() : peer;
-    }
-
-    /// <summary>An address as front ends write it: <c>203.0.113.7</c>, <c>203.0.113.7:51234</c>, <c>2001:db8::1</c> or <c>[2001:db8::1]:51234</c>.</summary>
-    internal static IPAddress? ParseForwarded(string value)
-    {
-        if (IPAddress.TryParse(value, out var address))
-        {
-            return address;
-        }
-
-        if (IPEndPoint.TryParse(value, out var endpoint))
-        {
-            return endpoint.Address;
-        }
-
-        return null;
     }
 }

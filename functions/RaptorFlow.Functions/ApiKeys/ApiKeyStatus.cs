@@ -1,0 +1,7 @@
+namespace RaptorFlow.Functions.ApiKeys;
+
+public enum ApiKeyStatus
+{
+    Active,
+    Revoked,
+}

@@ -1,0 +1,7 @@
+namespace RaptorFlow.Functions.Platform.Access;
+
+public enum CallerKind
+{
+    User,
+    ApiKey,
+}
