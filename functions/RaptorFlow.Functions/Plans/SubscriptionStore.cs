@@ -54,6 +54,35 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
     /// inserted in the same transaction, effective at <see cref="SubscriptionRow.ChangedAt"/> (or a tick
     /// after the previous entry), so the history can never disagree with the row.
     /// </summary>
+    /// <summary>
+    /// Moves the org to <paramref name="plan"/>, active, re-reading and re-deciding on a lost race
+    /// (another change or a webhook). Null when it kept losing.
+    /// </summary>
+    public async Task<PlanChangeOutcome?> ChangePlanAsync(string orgId, Plan plan, string changedBy, CancellationToken cancellationToken) =>
+        await OptimisticConcurrency.RunAsync<PlanChangeOutcome?>(
+            ConcurrencyPolicy.Claim,
+            async _ =>
+            {
+                var row = await FindAsync(orgId, cancellationToken);
+                var before = ToSubscription(orgId, row);
+                if (before.FeeCollectedByRazorpay || (before.PlanId == plan.Id && before.Status == SubscriptionStatus.Active))
+                {
+                    return new PlanChangeOutcome(before, before);
+                }
+
+                row ??= new SubscriptionRow { PartitionKey = orgId };
+                row.PlanId = plan.Id;
+                row.Status = SubscriptionStatus.Active;
+                row.RazorpaySubscriptionId = null;
+                row.ChangedAt = time.GetUtcNow();
+                row.ChangedBy = changedBy;
+                return await TrySaveAsync(row, cancellationToken)
+                    ? new PlanChangeOutcome(before, ToSubscription(orgId, row))
+                    : Attempt.LostRace<PlanChangeOutcome?>();
+            },
+            cancellationToken,
+            exhausted: () => null);
+
     public async Task<bool> TrySaveAsync(SubscriptionRow row, CancellationToken cancellationToken)
     {
         if (row.HistoryPlanId != row.PlanId || row.HistoryFeeCollectedByRazorpay != row.FeeCollectedByRazorpay || row.HistoryMissing)

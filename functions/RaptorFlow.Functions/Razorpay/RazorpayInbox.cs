@@ -85,6 +85,28 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
         }
     }
 
+    /// <summary>Stores the event once and queues it for posting; false when it was stored before (a redelivery).</summary>
+    public async Task<bool> AcceptAsync(string eventId, string eventName, ReadOnlyMemory<byte> body, string sha256, CancellationToken cancellationToken)
+    {
+        var (stored, row) = await StoreAsync(eventId, eventName, body, sha256, cancellationToken);
+        if (stored || row.ParsedStatus == InboxStatus.Received)
+        {
+            // A redelivery of an event never processed is enqueued again: the earlier attempt may have
+            // stored it and crashed before enqueueing. Processing is idempotent either way.
+            try
+            {
+                await EnqueueAsync(eventId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
+            {
+                // Stored durably: the sweeper enqueues it; Razorpay must not be told to retry.
+                LogEnqueueFailed(logger, ex, eventId);
+            }
+        }
+
+        return stored;
+    }
+
     public async Task EnqueueAsync(string eventId, CancellationToken cancellationToken) =>
         await storage.Queue(queue.Name).SendMessageAsync(JsonSerializer.Serialize(new InboxMessage(eventId), MessageJson), cancellationToken);
 
@@ -273,6 +295,9 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook event {EventId} was delivered again with a different body; the first one is kept")]
     private static partial void LogDifferentBody(ILogger logger, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Razorpay webhook {EventId} stored but not enqueued; the sweeper will enqueue it")]
+    private static partial void LogEnqueueFailed(ILogger logger, Exception exception, string eventId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Webhook event {EventId} replayed")]
     private static partial void LogReplayed(ILogger logger, string eventId);
