@@ -44,64 +44,77 @@ public static class FunctionInvocationApi
             return ApiProblem.NotFound("route.not_found", "No resource matches this path.");
         }
 
-        JsonDocument envelope;
-        try
+        var (value, metadata, invalid) = await ReadEnvelopeAsync(function, context.Request, cancellationToken);
+        if (invalid is not null)
         {
-            envelope = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: cancellationToken);
-        }
-        catch (JsonException)
-        {
-            return InvalidEnvelope("The invocation body is not JSON.");
+            return invalid;
         }
 
-        using (envelope)
+        var invocationId = Platform.Http.RequestCorrelation.InvocationId(context.Request);
+        if (string.IsNullOrEmpty(invocationId))
         {
+            invocationId = context.TraceIdentifier;
+        }
+
+        try
+        {
+            await RunAsync(function, value, metadata, invocationId, invoker, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The failure is logged by the invoker; the host sees a non-2xx and retries.
+            return ApiProblem.Create(StatusCodes.Status500InternalServerError, "function.failed",
+                "The function invocation failed.", $"{function.Name} failed; the trigger will retry it.");
+        }
+
+        return TypedResults.Content(SuccessBody, "application/json");
+    }
+
+    /// <summary>The trigger value under the binding's name and the trigger metadata, or why the envelope is not one.</summary>
+    private static async Task<(JsonElement Value, JsonElement Metadata, ProblemHttpResult? Invalid)> ReadEnvelopeAsync(
+        FunctionDeclaration function, HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var envelope = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
             var root = envelope.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !TryGet(root, "Data", out var data) || data.ValueKind != JsonValueKind.Object
                 || !TryGet(data, function.BindingName, out var value))
             {
-                return InvalidEnvelope($"Expected {{\"Data\": {{\"{function.BindingName}\": ...}}, \"Metadata\": {{...}}}}.");
+                return (default, default, InvalidEnvelope($"Expected {{\"Data\": {{\"{function.BindingName}\": ...}}, \"Metadata\": {{...}}}}."));
             }
 
-            var metadata = TryGet(root, "Metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
-            var invocationId = Platform.Http.RequestCorrelation.InvocationId(context.Request);
-            if (string.IsNullOrEmpty(invocationId))
-            {
-                invocationId = context.TraceIdentifier;
-            }
+            var metadata = TryGet(root, "Metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m.Clone() : default;
+            return (value.Clone(), metadata, null);
+        }
+        catch (JsonException)
+        {
+            return (default, default, InvalidEnvelope("The invocation body is not JSON."));
+        }
+    }
 
-            try
-            {
-                if (function.Kind == FunctionTriggerKind.Queue)
-                {
-                    var message = new QueueTriggerMessage(
-                        QueueMessageText(value),
-                        ReadLong(metadata, "DequeueCount") ?? 1,
-                        ReadString(metadata, "Id"),
-                        ReadTime(metadata, "InsertionTime"),
-                        invocationId);
-                    await invoker.InvokeQueueAsync(function, message, cancellationToken);
-                }
-                else
-                {
-                    var status = TryGet(value, "ScheduleStatus", out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
-                    var timer = new TimerTriggerInfo(
-                        TryGet(value, "IsPastDue", out var pastDue) && pastDue.ValueKind == JsonValueKind.True,
-                        ReadTime(status, "Last"),
-                        ReadTime(status, "Next"),
-                        invocationId);
-                    await invoker.InvokeTimerAsync(function, timer, cancellationToken);
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                // The failure is logged by the invoker; the host sees a non-2xx and retries.
-                return ApiProblem.Create(StatusCodes.Status500InternalServerError, "function.failed",
-                    "The function invocation failed.", $"{function.Name} failed; the trigger will retry it.");
-            }
+    private static async Task RunAsync(
+        FunctionDeclaration function, JsonElement value, JsonElement metadata, string invocationId, FunctionInvoker invoker, CancellationToken cancellationToken)
+    {
+        if (function.Kind == FunctionTriggerKind.Queue)
+        {
+            var message = new QueueTriggerMessage(
+                QueueMessageText(value),
+                ReadLong(metadata, "DequeueCount") ?? 1,
+                ReadString(metadata, "Id"),
+                ReadTime(metadata, "InsertionTime"),
+                invocationId);
+            await invoker.InvokeQueueAsync(function, message, cancellationToken);
+            return;
         }
 
-        return TypedResults.Content(SuccessBody, "application/json");
+        var status = TryGet(value, "ScheduleStatus", out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
+        var timer = new TimerTriggerInfo(
+            TryGet(value, "IsPastDue", out var pastDue) && pastDue.ValueKind == JsonValueKind.True,
+            ReadTime(status, "Last"),
+            ReadTime(status, "Next"),
+            invocationId);
+        await invoker.InvokeTimerAsync(function, timer, cancellationToken);
     }
 
     /// <summary>What the host expects back from a successful invocation.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using Azure;
-using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Storage;
 
@@ -27,59 +24,6 @@ public static class Heartbeat
         services.AddQueueFunction<RecordHeartbeat>(QueueFunctionName, QueueName);
         services.AddSingleton<IReadinessProbe, HeartbeatReadiness>();
         return builder;
-    }
-}
-
-public sealed class HeartbeatRow : ITableEntity
-{
-    public const string Key = "latest";
-
-    public string PartitionKey { get; set; } = Key;
-    public string RowKey { get; set; } = Key;
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-    public DateTimeOffset? TimerFiredAt { get; set; }
-    public DateTimeOffset? BeatSentAt { get; set; }
-    public DateTimeOffset? BeatReceivedAt { get; set; }
-}
-
-public sealed class HeartbeatTimer(StorageAccount storage, TimeProvider time) : ITimerFunction
-{
-    public async Task RunAsync(TimerTriggerInfo timer, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        await storage.Table(Heartbeat.TableName).UpsertEntityAsync(
-            new HeartbeatRow { TimerFiredAt = now }, TableUpdateMode.Merge, cancellationToken);
-        await storage.Queue(Heartbeat.QueueName).SendMessageAsync(now.ToString("O", CultureInfo.InvariantCulture), cancellationToken);
-    }
-}
-
-public sealed class RecordHeartbeat(StorageAccount storage, TimeProvider time) : IQueueFunction
-{
-    public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
-    {
-        var sentAt = DateTimeOffset.Parse(message.Text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        await storage.Table(Heartbeat.TableName).UpsertEntityAsync(
-            new HeartbeatRow { BeatSentAt = sentAt, BeatReceivedAt = time.GetUtcNow() }, TableUpdateMode.Merge, cancellationToken);
-    }
-}
-
-/// <summary>Reports the last beat; informational, it never makes the app unready.</summary>
-public sealed class HeartbeatReadiness(StorageAccount storage, TimeProvider time) : IReadinessProbe
-{
-    public string Name => "heartbeat";
-
-    public async Task<ReadinessResult> CheckAsync(CancellationToken cancellationToken)
-    {
-        var row = await storage.Table(Heartbeat.TableName).GetEntityIfExistsAsync<HeartbeatRow>(HeartbeatRow.Key, HeartbeatRow.Key, cancellationToken: cancellationToken);
-        if (!row.HasValue || row.Value is null)
-        {
-            return new ReadinessResult(true, "pending");
-        }
-
-        var beat = row.Value;
-        var fresh = beat.BeatReceivedAt is { } received && time.GetUtcNow() - received < TimeSpan.FromMinutes(3);
-        return new ReadinessResult(true, fresh ? "ok" : "stale", new HeartbeatDetails(beat.TimerFiredAt, beat.BeatSentAt, beat.BeatReceivedAt));
     }
 }
 

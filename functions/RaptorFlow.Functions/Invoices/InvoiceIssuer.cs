@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Audit;
@@ -13,12 +12,6 @@ using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
 
 namespace RaptorFlow.Functions.Invoices;
-
-/// <summary>Why an invoice cannot be voided.</summary>
-public sealed class InvoiceNotVoidableException(string code, string message) : Exception(message)
-{
-    public string Code { get; } = code;
-}
 
 /// <summary>
 /// Closes an org's billing period into one invoice and carries it through its steps, each safe to

@@ -1,24 +1,8 @@
 using System.Globalization;
-using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Invoices;
-
-/// <summary>India's financial year, April to March, decided by a moment's date in IST.</summary>
-public static class FinancialYear
-{
-    /// <summary>IST has no daylight saving; a fixed offset needs no time-zone database (the container runs with invariant globalization).</summary>
-    public static readonly TimeSpan Ist = new(5, 30, 0);
-
-    /// <summary>The year label of <paramref name="at"/>, e.g. <c>2026-27</c> for any moment from 1 April 2026 00:00 IST to 31 March 2027 23:59 IST.</summary>
-    public static string Of(DateTimeOffset at)
-    {
-        var local = at.ToOffset(Ist);
-        var startYear = local.Month >= 4 ? local.Year : local.Year - 1;
-        return string.Create(CultureInfo.InvariantCulture, $"{startYear}-{(startYear + 1) % 100:D2}");
-    }
-}
 
 /// <summary>
 /// Gap-free invoice numbers per series and financial year. A series' year is one partition of
@@ -97,36 +81,4 @@ public sealed partial class InvoiceNumbering(StorageAccount storage, ILogger<Inv
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invoice {InvoiceId} numbered {Number} (attempt {Attempt})")]
     private static partial void LogNumbered(ILogger logger, string invoiceId, string number, int attempt);
-}
-
-public sealed class NumberCounterRow : ITableEntity
-{
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public long LastSequence { get; set; }
-}
-
-public sealed class NumberReservationRow : ITableEntity
-{
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string Number { get; set; } = "";
-    public long Sequence { get; set; }
-}
-
-public sealed class NumberUseRow : ITableEntity
-{
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string InvoiceId { get; set; } = "";
-    public string OrgId { get; set; } = "";
 }

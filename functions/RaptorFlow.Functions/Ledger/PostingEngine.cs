@@ -9,40 +9,6 @@ using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Ledger;
 
-/// <summary>One side of a posting: a debit or a credit of one account, in minor units of one currency.</summary>
-public sealed record PostingLine(string Account, string Currency, long Debit, long Credit, string? Memo = null)
-{
-    public static PostingLine Dr(string account, string currency, long amount, string? memo = null) => new(account, currency, amount, 0, memo);
-
-    public static PostingLine Cr(string account, string currency, long amount, string? memo = null) => new(account, currency, 0, amount, memo);
-}
-
-/// <summary>
-/// A balanced set of lines posted to one ledger (an org id, or <see cref="ChartOfAccounts.PlatformLedger"/>)
-/// exactly once per <see cref="IdempotencyKey"/>.
-/// </summary>
-public sealed record PostingBatch(
-    string LedgerId,
-    string IdempotencyKey,
-    string Description,
-    IReadOnlyList<PostingLine> Lines,
-    string? SourceEventId = null,
-    string? Reverses = null);
-
-public enum PostingOutcome
-{
-    Posted,
-    AlreadyPosted,
-}
-
-public sealed record PostingResult(string TransactionId, PostingOutcome Outcome);
-
-/// <summary>The batch breaks a ledger rule (unbalanced, unknown account, bad amount); nothing was written.</summary>
-public sealed class InvalidPostingException(string message) : Exception(message);
-
-/// <summary>The idempotency key was already used for different lines; nothing was written.</summary>
-public sealed class PostingConflictException(string message) : Exception(message);
-
 /// <summary>
 /// Posts balanced transactions into a ledger partition. Each posting is one entity-group
 /// transaction: the idempotency row first (a duplicate fails the whole batch with 409), the

@@ -4,7 +4,6 @@ using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
 using RaptorFlow.Functions.Platform.Storage;
-using SubscriptionChange = Microsoft.AspNetCore.Http.HttpResults.Results<Microsoft.AspNetCore.Http.HttpResults.Ok<RaptorFlow.Functions.Plans.SubscriptionResponse>, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>;
 
 namespace RaptorFlow.Functions.Plans;
 
@@ -54,7 +53,7 @@ public static class PlansApi
         TypedResults.Ok(ToResponse(await store.GetAsync(orgId, cancellationToken), catalog));
 
     public static async Task<Results<Ok<SubscriptionResponse>, ProblemHttpResult>> ChangeSubscriptionAsync(
-        string orgId, ChangeSubscriptionRequest request, HttpContext context, SubscriptionStore store, PlanCatalog catalog, AuditLog audit, TimeProvider time)
+        string orgId, ChangeSubscriptionRequest request, HttpContext context, SubscriptionStore store, PlanCatalog catalog, AuditLog audit)
     {
         var planId = request.PlanId?.Trim();
         if (string.IsNullOrEmpty(planId) || !catalog.TryGet(planId, out var plan))
@@ -65,44 +64,24 @@ public static class PlansApi
             });
         }
 
-        // A lost race against another change or a webhook: read again and re-decide, a few times.
-        return await OptimisticConcurrency.RunAsync<SubscriptionChange>(
-            ConcurrencyPolicy.Claim,
-            async _ =>
-            {
-                var row = await store.FindAsync(orgId, CancellationToken.None);
-                var before = store.ToSubscription(orgId, row);
-                if (before.FeeCollectedByRazorpay)
-                {
-                    return Attempt.Done<SubscriptionChange>(ApiProblem.Conflict("subscription.managed_by_razorpay",
-                        $"A Razorpay subscription ({before.RazorpaySubscriptionId}) collects this org's fee; cancel it in Razorpay before changing the plan here."));
-                }
-
-                if (before.PlanId == plan.Id && before.Status == SubscriptionStatus.Active)
-                {
-                    return Attempt.Done<SubscriptionChange>(TypedResults.Ok(ToResponse(before, catalog)));
-                }
-
-                row ??= new SubscriptionRow { PartitionKey = orgId };
-                row.PlanId = plan.Id;
-                row.Status = SubscriptionStatus.Active;
-                row.RazorpaySubscriptionId = null;
-                row.ChangedAt = time.GetUtcNow();
-                row.ChangedBy = context.GetCaller().Reference;
-                if (!await store.TrySaveAsync(row, CancellationToken.None))
-                {
-                    return Attempt.LostRace<SubscriptionChange>();
-                }
-
+        // Not cancelled by a client that goes away: the change and its audit entry go together.
+        switch (await store.ChangePlanAsync(orgId, plan, context.GetCaller().Reference, CancellationToken.None))
+        {
+            case null:
+                return ApiProblem.Conflict("subscription.concurrent_change", "The subscription kept changing while we tried to update it; retry.");
+            case { Changed: false, Before.FeeCollectedByRazorpay: true, Before: var managed }:
+                return ApiProblem.Conflict("subscription.managed_by_razorpay",
+                    $"A Razorpay subscription ({managed.RazorpaySubscriptionId}) collects this org's fee; cancel it in Razorpay before changing the plan here.");
+            case { Changed: false, Before: var unchanged }:
+                return TypedResults.Ok(ToResponse(unchanged, catalog));
+            case { Before: var before, After: var after }:
                 await audit.RecordAsync(context, orgId, new AuditEntry("subscription.changed", "subscription", orgId, new Dictionary<string, AuditChange>
                 {
-                    ["planId"] = new(before.PlanId, plan.Id),
-                    ["status"] = new(before.Status, SubscriptionStatus.Active),
+                    ["planId"] = new(before.PlanId, after.PlanId),
+                    ["status"] = new(before.Status, after.Status),
                 }));
-                return Attempt.Done<SubscriptionChange>(TypedResults.Ok(ToResponse(store.ToSubscription(orgId, row), catalog)));
-            },
-            CancellationToken.None,
-            exhausted: () => ApiProblem.Conflict("subscription.concurrent_change", "The subscription kept changing while we tried to update it; retry."));
+                return TypedResults.Ok(ToResponse(after, catalog));
+        }
     }
 
     private static PlanResponse ToResponse(Plan plan) => new(

@@ -1,53 +1,7 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Http.Resilience;
-using Microsoft.Extensions.Options;
-using Polly;
-using RaptorFlow.Functions.Platform.Secrets;
 
 namespace RaptorFlow.Functions.Razorpay;
-
-public sealed record CreateOrderRequest(long Amount, string Currency, string? Receipt = null, IReadOnlyDictionary<string, string>? Notes = null);
-
-public sealed record RazorpayOrder(string Id, long Amount, string Currency, string Status, string? Receipt);
-
-public sealed record RazorpayPayment(string Id, long Amount, string Currency, string Status, string? OrderId, long? Fee, long? Tax);
-
-public sealed record CreateRefundRequest(long? Amount = null, IReadOnlyDictionary<string, string>? Notes = null);
-
-public sealed record RazorpayRefund(string Id, string PaymentId, long Amount, string Currency, string Status);
-
-public sealed record CreatePaymentLinkRequest(
-    long Amount,
-    string Currency,
-    string Description,
-    string? ReferenceId = null,
-    IReadOnlyDictionary<string, string>? Notes = null,
-    long? ExpireBy = null);
-
-public sealed record RazorpayPaymentLink(string Id, long Amount, string Currency, string Status, string ShortUrl, string? ReferenceId);
-
-/// <summary>The page <c>GET /v1/payment_links</c> answers.</summary>
-public sealed record RazorpayPaymentLinks(IReadOnlyList<RazorpayPaymentLink>? PaymentLinks);
-
-public sealed record CreateSubscriptionRequest(string PlanId, int TotalCount, IReadOnlyDictionary<string, string>? Notes = null, bool CustomerNotify = true);
-
-public sealed record RazorpaySubscription(string Id, string PlanId, string Status);
-
-/// <summary>Razorpay's error body, <c>{"error": {...}}</c>, as an exception.</summary>
-public sealed class RazorpayApiException(HttpStatusCode status, string code, string description, string? field, string? reason)
-    : Exception($"Razorpay answered {(int)status} {code}: {description}")
-{
-    public HttpStatusCode Status { get; } = status;
-    public string Code { get; } = code;
-    public string Description { get; } = description;
-    public string? Field { get; } = field;
-    public string? Reason { get; } = reason;
-}
 
 /// <summary>
 /// Typed client for Razorpay's REST API. Amounts are paise. Authentication is HTTP basic with the
@@ -134,60 +88,4 @@ public sealed class RazorpayClient(HttpClient http)
     private sealed record ErrorEnvelope(ErrorBody? Error);
 
     private sealed record ErrorBody(string? Code, string? Description, string? Field, string? Reason, string? Source, string? Step);
-}
-
-/// <summary>Adds <c>Authorization: Basic keyId:keySecret</c> from the secret store to every call.</summary>
-internal sealed class RazorpayBasicAuth(SecretStore secrets) : DelegatingHandler
-{
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        var keyId = await secrets.GetRequiredAsync(RazorpaySecrets.KeyId, cancellationToken);
-        var keySecret = await secrets.GetRequiredAsync(RazorpaySecrets.KeySecret, cancellationToken);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{keyId}:{keySecret}")));
-        return await base.SendAsync(request, cancellationToken);
-    }
-}
-
-public static class RazorpayClientRegistration
-{
-    public static IServiceCollection AddRazorpayClient(this IServiceCollection services)
-    {
-        services.AddTransient<RazorpayBasicAuth>();
-        services.AddHttpClient<RazorpayClient>((sp, http) =>
-            {
-                var baseUrl = sp.GetRequiredService<IOptions<RazorpaySettings>>().Value.BaseUrl.ToString();
-                http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
-                http.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline owns timeouts
-            })
-            .AddHttpMessageHandler<RazorpayBasicAuth>()
-            .AddResilienceHandler("razorpay", (pipeline, context) =>
-            {
-                var settings = context.ServiceProvider.GetRequiredService<IOptions<RazorpaySettings>>().Value;
-                pipeline.AddTimeout(settings.TotalTimeout);
-                pipeline.AddRetry(new HttpRetryStrategyOptions
-                {
-                    MaxRetryAttempts = Math.Max(settings.MaxRetries, 1),
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    Delay = settings.RetryBaseDelay,
-                    ShouldRetryAfterHeader = true,
-                    ShouldHandle = args => ValueTask.FromResult(settings.MaxRetries > 0 && ShouldRetry(args.Outcome, args.Context)),
-                });
-                pipeline.AddTimeout(settings.AttemptTimeout);
-            });
-        return services;
-    }
-
-    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
-    {
-        if (outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests)
-        {
-            return true;
-        }
-
-        var serverError = outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError }
-            || outcome.Exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException;
-        var request = context.GetRequestMessage();
-        return serverError && request is not null && request.Options.TryGetValue(RazorpayClient.RetryOnServerError, out var retry) && retry;
-    }
 }

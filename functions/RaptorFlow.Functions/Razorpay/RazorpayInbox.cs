@@ -6,77 +6,6 @@ using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Razorpay;
 
-public enum InboxStatus
-{
-    /// <summary>Stored and enqueued (or about to be); not processed yet.</summary>
-    Received,
-    Processed,
-
-    /// <summary>Processed, and nothing in it concerns the ledger or any consumer.</summary>
-    Ignored,
-
-    /// <summary>Processing threw; the queue retries it.</summary>
-    Failed,
-
-    /// <summary>Failed on its last allowed dequeue; waits for an ops replay.</summary>
-    Poison,
-}
-
-/// <summary>One received webhook event; the partition key is the event id, so storing is insert-if-absent.</summary>
-internal sealed class InboxRow : ITableEntity
-{
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = InboxKeys.Row;
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-    public string Event { get; set; } = "";
-    public string Status { get; set; } = "";
-    public DateTimeOffset ReceivedAt { get; set; }
-    public DateTimeOffset EnqueuedAt { get; set; }
-    public DateTimeOffset? ProcessedAt { get; set; }
-    public int Attempts { get; set; }
-    public int Replays { get; set; }
-    public string? Detail { get; set; }
-
-    /// <summary>The raw body as received, when it fits in the row; larger bodies live in a blob.</summary>
-    public byte[]? Body { get; set; }
-    public string? BodyBlob { get; set; }
-    public string BodySha256 { get; set; } = "";
-    public int BodyLength { get; set; }
-
-    public InboxStatus ParsedStatus => Enum.Parse<InboxStatus>(Status, ignoreCase: true);
-}
-
-/// <summary>
-/// An unsettled event's entry in the index partition: row key = event id. Its status and enqueue
-/// time are copies the sweeper filters on; the event's own row decides.
-/// </summary>
-internal sealed class UnsettledRow : ITableEntity
-{
-    public string PartitionKey { get; set; } = InboxKeys.UnsettledPartition;
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-    public string Status { get; set; } = "";
-    public DateTimeOffset EnqueuedAt { get; set; }
-}
-
-internal static class InboxKeys
-{
-    public const string TableName = "RazorpayInbox";
-
-    /// <summary>The index of events not yet processed or ignored; '~' never occurs in an event id.</summary>
-    public const string UnsettledPartition = "~unsettled";
-    public const string Container = "razorpay-inbox";
-    public const string Queue = "razorpay-events";
-    public const string Row = "event";
-
-    /// <summary>Well under the 64 KiB binary property limit.</summary>
-    public const int InlineBodyLimit = 60 * 1024;
-
-    public static string StatusText(InboxStatus status) => status.ToString().ToLowerInvariant();
-}
-
 /// <summary>The queue the events go through (<c>Razorpay:EventsQueue</c>, default <c>razorpay-events</c>).</summary>
 public sealed record RazorpayEventsQueue(string Name);
 
@@ -154,6 +83,28 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
             await IndexAsync(eventId, existing.Value.ParsedStatus, existing.Value.EnqueuedAt, cancellationToken);
             return (false, existing.Value);
         }
+    }
+
+    /// <summary>Stores the event once and queues it for posting; false when it was stored before (a redelivery).</summary>
+    public async Task<bool> AcceptAsync(string eventId, string eventName, ReadOnlyMemory<byte> body, string sha256, CancellationToken cancellationToken)
+    {
+        var (stored, row) = await StoreAsync(eventId, eventName, body, sha256, cancellationToken);
+        if (stored || row.ParsedStatus == InboxStatus.Received)
+        {
+            // A redelivery of an event never processed is enqueued again: the earlier attempt may have
+            // stored it and crashed before enqueueing. Processing is idempotent either way.
+            try
+            {
+                await EnqueueAsync(eventId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
+            {
+                // Stored durably: the sweeper enqueues it; Razorpay must not be told to retry.
+                LogEnqueueFailed(logger, ex, eventId);
+            }
+        }
+
+        return stored;
     }
 
     public async Task EnqueueAsync(string eventId, CancellationToken cancellationToken) =>
@@ -344,6 +295,9 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook event {EventId} was delivered again with a different body; the first one is kept")]
     private static partial void LogDifferentBody(ILogger logger, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Razorpay webhook {EventId} stored but not enqueued; the sweeper will enqueue it")]
+    private static partial void LogEnqueueFailed(ILogger logger, Exception exception, string eventId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Webhook event {EventId} replayed")]
     private static partial void LogReplayed(ILogger logger, string eventId);

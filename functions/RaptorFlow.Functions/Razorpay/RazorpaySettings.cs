@@ -41,11 +41,3 @@ public sealed class RazorpaySettings : ISettingsSection
     [Required]
     public string EventsQueue { get; set; } = "razorpay-events";
 }
-
-/// <summary>Key Vault secret names; locally the configuration keys beside them.</summary>
-public static class RazorpaySecrets
-{
-    public const string KeyId = "razorpay-key-id";
-    public const string KeySecret = "razorpay-key-secret";
-    public const string WebhookSecret = "razorpay-webhook-secret";
-}

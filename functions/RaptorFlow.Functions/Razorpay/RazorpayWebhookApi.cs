@@ -46,19 +46,58 @@ public static partial class RazorpayWebhookApi
     {
         var logger = loggers.CreateLogger(typeof(RazorpayWebhookApi));
         var body = await ReadBodyAsync(request, cancellationToken);
+        var check = await signature.VerifyAsync(body, request.Headers["X-Razorpay-Signature"].FirstOrDefault(), cancellationToken);
+        if (Refusal(check, body.Length, logger) is { } refused)
+        {
+            return refused;
+        }
 
-        switch (await signature.VerifyAsync(body, request.Headers["X-Razorpay-Signature"].FirstOrDefault(), cancellationToken))
+        var (received, invalid) = Read(body, request.Headers["x-razorpay-event-id"].FirstOrDefault());
+        if (received is null)
+        {
+            return invalid!;
+        }
+
+        bool stored;
+        try
+        {
+            stored = await inbox.AcceptAsync(received.EventId, received.EventName, body, received.Sha256, cancellationToken);
+        }
+        catch (Exception ex) when (IsStorageUnavailable(ex))
+        {
+            // Nothing was stored: a 5xx makes Razorpay retry the delivery later; 503 says it is temporary.
+            LogStorageUnavailable(logger, ex, received.EventId);
+            request.HttpContext.Response.Headers.RetryAfter = "10";
+            return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "webhook.storage_unavailable",
+                "The webhook could not be stored.", "Storage is unavailable; deliver the event again later.");
+        }
+
+        LogReceived(logger, received.EventId, received.EventName, !stored);
+        return TypedResults.Ok(new WebhookAccepted(received.EventId, !stored));
+    }
+
+    private sealed record ReceivedEvent(string EventId, string EventName, string Sha256);
+
+    private static ProblemHttpResult? Refusal(SignatureCheck check, int length, ILogger logger)
+    {
+        switch (check)
         {
             case SignatureCheck.NotConfigured:
                 LogNotConfigured(logger);
                 return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "webhook.not_configured",
                     "Webhooks cannot be verified.", "No webhook secret is configured.");
             case SignatureCheck.Invalid:
-                LogRejected(logger, body.Length);
+                LogRejected(logger, length);
                 return ApiProblem.Create(StatusCodes.Status401Unauthorized, "webhook.signature_invalid",
                     "The webhook signature is missing or wrong.", "X-Razorpay-Signature must be the HMAC-SHA256 of the raw body under the webhook secret.");
+            default:
+                return null;
         }
+    }
 
+    /// <summary>The event's name and id (Razorpay's header, or a hash of the body), or why the body is not an event.</summary>
+    private static (ReceivedEvent? Event, ProblemHttpResult? Problem) Read(ReadOnlyMemory<byte> body, string? eventIdHeader)
+    {
         string? eventName;
         try
         {
@@ -67,66 +106,27 @@ public static partial class RazorpayWebhookApi
         }
         catch (JsonException)
         {
-            return ApiProblem.Create(StatusCodes.Status400BadRequest, "webhook.malformed_json", "The webhook body is not JSON.");
+            return (null, ApiProblem.Create(StatusCodes.Status400BadRequest, "webhook.malformed_json", "The webhook body is not JSON."));
         }
 
         if (eventName is null)
         {
-            return ApiProblem.Create(StatusCodes.Status400BadRequest, "webhook.invalid_event",
-                "The webhook is not a Razorpay event.", "The body must be a JSON object with an 'event' string and a 'payload' object.");
+            return (null, ApiProblem.Create(StatusCodes.Status400BadRequest, "webhook.invalid_event",
+                "The webhook is not a Razorpay event.", "The body must be a JSON object with an 'event' string and a 'payload' object."));
         }
 
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(body.Span));
-        var header = request.Headers["x-razorpay-event-id"].FirstOrDefault();
-        string eventId;
-        if (string.IsNullOrEmpty(header))
+        if (string.IsNullOrEmpty(eventIdHeader))
         {
-            eventId = "sha256_" + sha256;
+            return (new ReceivedEvent("sha256_" + sha256, eventName, sha256), null);
         }
-        else if (EventIdShape().IsMatch(header))
-        {
-            eventId = header;
-        }
-        else
-        {
-            return ApiProblem.Validation(new Dictionary<string, string[]>
+
+        return EventIdShape().IsMatch(eventIdHeader)
+            ? (new ReceivedEvent(eventIdHeader, eventName, sha256), null)
+            : (null, ApiProblem.Validation(new Dictionary<string, string[]>
             {
                 ["x-razorpay-event-id"] = ["An event id is 1-100 letters, digits, '_' or '-'."],
-            });
-        }
-
-        bool stored;
-        InboxRow row;
-        try
-        {
-            (stored, row) = await inbox.StoreAsync(eventId, eventName, body, sha256, cancellationToken);
-        }
-        catch (Exception ex) when (IsStorageUnavailable(ex))
-        {
-            // Nothing was stored: a 5xx makes Razorpay retry the delivery later; 503 says it is temporary.
-            LogStorageUnavailable(logger, ex, eventId);
-            request.HttpContext.Response.Headers.RetryAfter = "10";
-            return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "webhook.storage_unavailable",
-                "The webhook could not be stored.", "Storage is unavailable; deliver the event again later.");
-        }
-
-        if (stored || row.ParsedStatus == InboxStatus.Received)
-        {
-            // A redelivery of an event never processed is enqueued again: the earlier attempt may have
-            // stored it and crashed before enqueueing. Processing is idempotent either way.
-            try
-            {
-                await inbox.EnqueueAsync(eventId, cancellationToken);
-            }
-            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException)
-            {
-                // Stored durably: the sweeper enqueues it; Razorpay must not be told to retry.
-                LogEnqueueFailed(logger, ex, eventId);
-            }
-        }
-
-        LogReceived(logger, eventId, eventName, !stored);
-        return TypedResults.Ok(new WebhookAccepted(eventId, !stored));
+            }));
     }
 
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -164,7 +164,4 @@ public static partial class RazorpayWebhookApi
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Razorpay webhook {EventId} not stored: storage is unavailable; answered 503")]
     private static partial void LogStorageUnavailable(ILogger logger, Exception exception, string eventId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Razorpay webhook {EventId} stored but not enqueued; the sweeper will enqueue it")]
-    private static partial void LogEnqueueFailed(ILogger logger, Exception exception, string eventId);
 }

@@ -51,20 +51,24 @@ public sealed class TestApp : IAsyncDisposable
     /// would (<see cref="HostInvocations"/>) or runs them itself.
     /// </param>
     /// <param name="razorpay">A stub of Razorpay's API the app calls with test keys and no retries.</param>
+    /// <param name="storage">A storage connection string other than the shared Azurite's (a fresh or an unreachable account).</param>
+    /// <param name="waitUntilReady">False to get the app the moment it listens, before <c>/api/readyz</c> answers 200.</param>
     public static async Task<TestApp> StartAsync(
         IDictionary<string, string?>? settings = null,
         Action<WebApplicationBuilder>? customize = null,
         Action<WebApplication>? mapMore = null,
         TimeProvider? clock = null,
         bool hostDrivesTriggers = false,
-        WireMockServer? razorpay = null)
+        WireMockServer? razorpay = null,
+        string? storage = null,
+        bool waitUntilReady = true)
     {
         var azurite = await Azurite.Shared;
         var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["urls"] = "http://127.0.0.1:0",
             ["environment"] = "Testing",
-            [StorageAccount.SettingName] = azurite.ConnectionString,
+            [StorageAccount.SettingName] = storage ?? azurite.ConnectionString,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
             // Many tests fail on purpose (poison messages, Razorpay outages); their log lines would
@@ -110,7 +114,11 @@ public sealed class TestApp : IAsyncDisposable
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var testApp = new TestApp(app, azurite, new Uri(address));
-        await testApp.WaitUntilReadyAsync();
+        if (waitUntilReady)
+        {
+            await testApp.WaitUntilReadyAsync();
+        }
+
         return testApp;
     }
 

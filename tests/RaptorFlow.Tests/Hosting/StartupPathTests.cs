@@ -1,7 +1,5 @@
 using System.Net;
 using Azure.Data.Tables;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
@@ -25,7 +23,7 @@ public sealed class StartupPathTests
     [Fact]
     public async Task Without_Application_Insights_no_telemetry_pipeline_is_built()
     {
-        await using var app = await StartAsync();
+        await using var app = await TestApp.StartAsync(hostDrivesTriggers: true, waitUntilReady: false);
 
         Assert.Null(app.Services.GetService<TracerProvider>());
         Assert.Null(app.Services.GetService<MeterProvider>());
@@ -36,12 +34,12 @@ public sealed class StartupPathTests
     {
         // A well-formed connection string whose ingestion endpoint refuses connections: export fails quietly.
         var connection = "InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint=http://127.0.0.1:9/";
-        await using var app = await StartAsync($"--{Telemetry.ConnectionStringSetting}={connection}");
+        await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string?> { [Telemetry.ConnectionStringSetting] = connection }, hostDrivesTriggers: true, waitUntilReady: false);
 
         Assert.NotNull(app.Services.GetService<TracerProvider>());
         Assert.NotNull(app.Services.GetService<MeterProvider>());
-        using var client = new HttpClient { BaseAddress = Address(app) };
-        using var health = await client.GetAsync(new Uri("/api/healthz", UriKind.Relative));
+        using var health = await app.Client.GetAsync(new Uri("/api/healthz", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
@@ -145,25 +143,18 @@ public sealed class StartupPathTests
     public async Task Before_any_response_storage_is_not_provisioned_and_readiness_says_so()
     {
         var table = "FirstResponse" + Guid.NewGuid().ToString("N")[..12];
-        var azurite = await Azurite.Shared;
-        await using var app = Program.Build([
-            "--urls=http://127.0.0.1:0", "--environment=Testing", $"--AzureWebJobsStorage={azurite.ConnectionString}",
-            "--Hosting:Standalone:Enabled=false", "--Logging:LogLevel:Default=None",
-        ], builder =>
-        {
-            builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow));
-            builder.Services.AddStorageTable(table);
-        });
-        await app.StartAsync();
+        await using var app = await TestApp.StartAsync(
+            customize: builder => builder.Services.AddStorageTable(table),
+            clock: new FakeTimeProvider(DateTimeOffset.UtcNow), hostDrivesTriggers: true, waitUntilReady: false);
         var provisioner = app.Services.GetRequiredService<StorageProvisioner>();
 
         Assert.False(app.Services.GetRequiredService<FirstResponse>().IsAnswered);
         Assert.False(provisioner.IsProvisioned);
         // Looked at past the app's gate: a call through the app's own clients would start provisioning.
-        Assert.False(await ExistsAsync(new StorageAccount(app.Configuration).Tables, table));
+        Assert.False(await ExistsAsync(new StorageAccount(app.Services.GetRequiredService<IConfiguration>()).Tables, table));
         Assert.False(provisioner.IsProvisioned);
 
-        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        var client = app.Client;
         using (var first = await client.GetAsync(new Uri("/api/readyz", UriKind.Relative)))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
@@ -173,7 +164,6 @@ public sealed class StartupPathTests
         Assert.True(await ExistsAsync(app.Services.GetRequiredService<StorageAccount>().Tables, table));
         using var ready = await client.GetAsync(new Uri("/api/readyz", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        await app.StopAsync();
     }
 
     [Fact]
@@ -245,18 +235,4 @@ public sealed class StartupPathTests
 
         return false;
     }
-
-    private static async Task<WebApplication> StartAsync(params string[] more)
-    {
-        var azurite = await Azurite.Shared;
-        var app = Program.Build([
-            "--urls=http://127.0.0.1:0", "--environment=Testing", $"--AzureWebJobsStorage={azurite.ConnectionString}",
-            "--Hosting:Standalone:Enabled=false", "--Logging:LogLevel:Default=None", .. more,
-        ]);
-        await app.StartAsync();
-        return app;
-    }
-
-    private static Uri Address(WebApplication app) =>
-        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 }

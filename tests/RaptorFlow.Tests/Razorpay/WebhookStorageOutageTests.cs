@@ -1,8 +1,5 @@
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using RaptorFlow.Functions;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Razorpay;
@@ -14,20 +11,16 @@ public sealed class WebhookStorageOutageTests
     {
         var connection = UnreachableStorage.ConnectionString();
 
-        await using var app = Program.Build([
-            "--urls=http://127.0.0.1:0", "--environment=Testing", $"--AzureWebJobsStorage={connection}",
-            "--Hosting:Standalone:Enabled=false", "--Logging:LogLevel:Default=None",
-            $"--Razorpay:WebhookSecret={RazorpayTestKit.WebhookSecret}",
-        ]);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
+        await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string?> { ["Razorpay:WebhookSecret"] = RazorpayTestKit.WebhookSecret },
+            storage: connection, hostDrivesTriggers: true, waitUntilReady: false);
+        using var client = app.CreateClient();
+        client.Timeout = TimeSpan.FromMinutes(2);
 
         var body = Encoding.UTF8.GetBytes(RazorpayTestKit.Captured(RazorpayTestKit.NewId("pay"), 50_000, RazorpayTestKit.NewOrgId()));
         using var response = await client.PostAsync(new Uri("/api/v1/webhooks/razorpay", UriKind.Relative), RazorpayTestKit.SignedBody(body, eventId: RazorpayTestKit.NewId("evt")));
 
         await response.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "webhook.storage_unavailable");
         Assert.Equal(TimeSpan.FromSeconds(10), response.Headers.RetryAfter?.Delta);
-        await app.StopAsync();
     }
 }

@@ -3,16 +3,6 @@ using RaptorFlow.Functions.Platform.Problems;
 
 namespace RaptorFlow.Functions.Platform.Health;
 
-/// <summary>One dependency or background duty that readiness reports on.</summary>
-public interface IReadinessProbe
-{
-    string Name { get; }
-
-    Task<ReadinessResult> CheckAsync(CancellationToken cancellationToken);
-}
-
-public sealed record ReadinessResult(bool Ready, string Status, object? Details = null);
-
 public sealed record HealthResponse(string Status, DateTimeOffset Time);
 
 public sealed record ReadinessResponse(string Status, IReadOnlyDictionary<string, ReadinessResult> Checks);

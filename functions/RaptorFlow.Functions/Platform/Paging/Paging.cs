@@ -3,7 +3,6 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
-using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;

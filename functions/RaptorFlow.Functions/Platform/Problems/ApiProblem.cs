@@ -50,12 +50,3 @@ public static class ApiProblem
     public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail = null) =>
         Create(status, code, title, detail).ExecuteAsync(context);
 }
-
-/// <summary>Thrown where a problem is detected deep in a call chain; turned into problem+json at the edge.</summary>
-public sealed class ApiProblemException(int status, string code, string title, string? detail = null) : Exception(detail ?? title)
-{
-    public int Status { get; } = status;
-    public string Code { get; } = code;
-    public string Title { get; } = title;
-    public string? Detail { get; } = detail;
-}

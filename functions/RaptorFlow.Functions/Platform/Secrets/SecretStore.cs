@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
-using System.ComponentModel.DataAnnotations;
 using Azure;
 using Azure.Identity;
-using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Options;
-using RaptorFlow.Functions.Platform.Settings;
 
 namespace RaptorFlow.Functions.Platform.Secrets;
 
@@ -19,87 +16,6 @@ public sealed record SecretValue(string Current, string? Previous = null, DateTi
 
 /// <summary>A secret a feature needs: its Key Vault name and the configuration key used when no vault is configured.</summary>
 public sealed record SecretDeclaration(string Name, string ConfigurationKey, bool KeepPrevious = false);
-
-/// <summary>Where secret values come from: Key Vault in Azure, configuration locally.</summary>
-public interface ISecretProvider
-{
-    Task<SecretValue?> FetchAsync(SecretDeclaration secret, CancellationToken cancellationToken);
-}
-
-public sealed class SecretsSettings : ISettingsSection
-{
-    public static string SectionName => "Secrets";
-
-    /// <summary>How long a fetched value is served before it is fetched again, so a rotation is picked up without a restart.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>A forced refresh (after a signature mismatch) happens at most this often.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan MinimumForcedRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
-}
-
-public sealed class KeyVaultSettings : ISettingsSection
-{
-    public static string SectionName => "KeyVault";
-
-    /// <summary>The vault's URI; when empty, secrets come from configuration.</summary>
-    public Uri? Uri { get; set; }
-
-    /// <summary>The Key Vault key that wraps the Data Protection key ring; when empty, the ring is stored unwrapped (local work).</summary>
-    public Uri? KeyRingKeyUri { get; set; }
-}
-
-/// <summary>Reads a secret and its previous enabled version from Key Vault.</summary>
-public sealed class KeyVaultSecretProvider(SecretClient client) : ISecretProvider
-{
-    public async Task<SecretValue?> FetchAsync(SecretDeclaration secret, CancellationToken cancellationToken)
-    {
-        KeyVaultSecret current;
-        try
-        {
-            current = (await client.GetSecretAsync(secret.Name, null, cancellationToken)).Value;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return null;
-        }
-
-        if (!secret.KeepPrevious || current.Properties.CreatedOn is not { } rotatedAt)
-        {
-            return new SecretValue(current.Value);
-        }
-
-        // The newest enabled version older than the current one is the value it replaced.
-        SecretProperties? previous = null;
-        await foreach (var version in client.GetPropertiesOfSecretVersionsAsync(secret.Name, cancellationToken))
-        {
-            if (version.Enabled == true && version.Version != current.Properties.Version && version.CreatedOn < rotatedAt
-                && (previous is null || version.CreatedOn > previous.CreatedOn))
-            {
-                previous = version;
-            }
-        }
-
-        if (previous is null)
-        {
-            return new SecretValue(current.Value);
-        }
-
-        var old = await client.GetSecretAsync(secret.Name, previous.Version, cancellationToken);
-        return new SecretValue(current.Value, old.Value.Value, rotatedAt);
-    }
-}
-
-/// <summary>Reads secrets from configuration (user secrets, environment, local.settings.json).</summary>
-public sealed class ConfigurationSecretProvider(IConfiguration configuration) : ISecretProvider
-{
-    public Task<SecretValue?> FetchAsync(SecretDeclaration secret, CancellationToken cancellationToken)
-    {
-        var value = configuration[secret.ConfigurationKey];
-        return Task.FromResult(string.IsNullOrEmpty(value) ? null : new SecretValue(value));
-    }
-}
 
 /// <summary>
 /// Serves secrets from a cache refreshed every <see cref="SecretsSettings.RefreshInterval"/>. When a
@@ -195,38 +111,4 @@ public sealed partial class SecretStore(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Secret {Name} changed; the previous value stays valid for its overlap")]
     private static partial void LogRotated(ILogger logger, string name);
-}
-
-public static class SecretsRegistration
-{
-    /// <summary>Registers the secret store: Key Vault when <c>KeyVault:Uri</c> is set, configuration otherwise.</summary>
-    public static IServiceCollection AddSecrets(this IServiceCollection services, IConfiguration configuration)
-    {
-        if (services.Any(s => s.ServiceType == typeof(SecretStore)))
-        {
-            return services;
-        }
-
-        services.AddSettings<SecretsSettings>();
-        services.AddSettings<KeyVaultSettings>();
-        services.AddSingleton<SecretStore>();
-        var vault = configuration[$"{KeyVaultSettings.SectionName}:Uri"];
-        if (string.IsNullOrWhiteSpace(vault))
-        {
-            services.AddSingleton<ISecretProvider, ConfigurationSecretProvider>();
-        }
-        else
-        {
-            services.AddSingleton(_ => new SecretClient(new Uri(vault), new DefaultAzureCredential(new DefaultAzureCredentialOptions
-            {
-                ManagedIdentityClientId = configuration["AZURE_CLIENT_ID"],
-            })));
-            services.AddSingleton<ISecretProvider, KeyVaultSecretProvider>();
-        }
-
-        return services;
-    }
-
-    public static IServiceCollection AddSecret(this IServiceCollection services, string name, string configurationKey, bool keepPrevious = false) =>
-        services.AddSingleton(new SecretDeclaration(name, configurationKey, keepPrevious));
 }

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
-using RaptorFlow.Functions;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Tests.Fixtures;
@@ -20,14 +19,12 @@ public sealed class FreshStorageTests
     public async Task Requests_and_invocations_right_after_start_on_empty_storage_all_succeed()
     {
         using var azurite = await Azurite.StartFreshAsync();
-        await using var app = Program.Build([
-            "--urls=http://127.0.0.1:0", "--environment=Testing", $"--AzureWebJobsStorage={azurite.ConnectionString}",
-            "--Hosting:Standalone:Enabled=false", "--Auth:DevIssuer:Enabled=true", "--Logging:LogLevel:Default=None",
-        ]);
-        await app.StartAsync();
+        await using var app = await TestApp.StartAsync(
+            SignedInUsers.WithDevIssuer(), storage: azurite.ConnectionString, hostDrivesTriggers: true, waitUntilReady: false);
         var provisioner = app.Services.GetRequiredService<StorageProvisioner>();
         Assert.False(provisioner.IsProvisioned);
-        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(90) };
+        using var client = app.CreateClient();
+        client.Timeout = TimeSpan.FromSeconds(90);
 
         // No readiness wait: everything is sent at once, the moment the server listens.
         var timer = SendAsync(client, HostInvocations.Request(Heartbeat.TimerName, HostInvocations.TimerEnvelope()));
@@ -38,24 +35,16 @@ public sealed class FreshStorageTests
         Assert.Equal(HttpStatusCode.OK, await queue);
         Assert.All(await Task.WhenAll(orgs), status => Assert.Equal(HttpStatusCode.Created, status));
         Assert.True(provisioner.IsProvisioned);
-        await app.StopAsync();
     }
 
     [Fact]
     public async Task A_storage_call_before_any_response_starts_provisioning_and_waits_for_it()
     {
         var table = "Gate" + Guid.NewGuid().ToString("N")[..12];
-        var azurite = await Azurite.Shared;
         // Time stands still and nothing is requested: only the storage call itself can start provisioning.
-        await using var app = Program.Build([
-            "--urls=http://127.0.0.1:0", "--environment=Testing", $"--AzureWebJobsStorage={azurite.ConnectionString}",
-            "--Hosting:Standalone:Enabled=false", "--Logging:LogLevel:Default=None",
-        ], builder =>
-        {
-            builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow));
-            builder.Services.AddStorageTable(table);
-        });
-        await app.StartAsync();
+        await using var app = await TestApp.StartAsync(
+            customize: builder => builder.Services.AddStorageTable(table),
+            clock: new FakeTimeProvider(DateTimeOffset.UtcNow), hostDrivesTriggers: true, waitUntilReady: false);
         var provisioner = app.Services.GetRequiredService<StorageProvisioner>();
         Assert.False(provisioner.IsProvisioned);
 
@@ -63,7 +52,6 @@ public sealed class FreshStorageTests
         await storage.Table(table).AddEntityAsync(new Azure.Data.Tables.TableEntity("p", "r"));
 
         Assert.True(provisioner.IsProvisioned);
-        await app.StopAsync();
     }
 
     private static async Task<HttpStatusCode> SendAsync(HttpClient client, HttpRequestMessage request)

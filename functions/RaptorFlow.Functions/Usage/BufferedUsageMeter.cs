@@ -1,19 +1,7 @@
 using System.Collections.Concurrent;
-using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Platform.Ids;
-using RaptorFlow.Functions.Platform.Settings;
 
 namespace RaptorFlow.Functions.Usage;
-
-public sealed class UsageMeterSettings : ISettingsSection
-{
-    public static string SectionName => "Usage:Meter";
-
-    /// <summary>How often buffered counts are written. A crash loses at most this much metered traffic.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
-    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(15);
-}
 
 /// <summary>
 /// Counts in memory per (org, meter, hour) with one interlocked add and no lock; a background flush
@@ -92,40 +80,4 @@ public sealed partial class BufferedUsageMeter(TimeProvider time, IdGenerator id
     {
         public long Value;
     }
-}
-
-/// <summary>Flushes the meter on its interval and once more when the app stops.</summary>
-public sealed partial class UsageMeterFlusher(
-    BufferedUsageMeter meter, UsageStore store, IOptions<UsageMeterSettings> settings, TimeProvider time, ILogger<UsageMeterFlusher> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(settings.Value.FlushInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await meter.FlushAsync(store, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        try
-        {
-            await meter.FlushAsync(store, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogFinalFlushFailed(logger, e, meter.PendingQuantity);
-        }
-    }
-
-    [LoggerMessage(EventId = 6111, Level = LogLevel.Error, Message = "The final usage flush failed; {Quantity} metered units are lost.")]
-    private static partial void LogFinalFlushFailed(ILogger logger, Exception exception, long quantity);
 }

@@ -91,13 +91,3 @@ public sealed partial class ProcessRazorpayEvent(
     [LoggerMessage(Level = LogLevel.Error, Message = "Webhook event {EventId} ({EventName}) failed on dequeue {DequeueCount}; poison: {Poison}")]
     private static partial void LogFailed(ILogger logger, Exception exception, string eventId, string eventName, long dequeueCount, bool poison);
 }
-
-/// <summary>Timer: re-enqueues inbox rows left unprocessed, so a crash between storing and enqueueing loses nothing.</summary>
-public sealed class SweepWebhookInbox(RazorpayInbox inbox, IOptions<RazorpaySettings> settings) : ITimerFunction
-{
-    public const string FunctionName = "SweepWebhookInbox";
-    public const string Schedule = "0 */5 * * * *";
-
-    public Task RunAsync(TimerTriggerInfo timer, CancellationToken cancellationToken) =>
-        inbox.SweepAsync(settings.Value.SweepAfter, cancellationToken);
-}

@@ -1,93 +1,8 @@
-using System.Runtime.Serialization;
 using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Plans;
-
-/// <summary>
-/// An org's plan and where it stands. Billing periods are calendar months in UTC
-/// (<see cref="CurrentPeriodStart"/> inclusive, <see cref="CurrentPeriodEnd"/> exclusive) unless
-/// Razorpay collects the fee, in which case they are the Razorpay subscription's cycle.
-/// <see cref="Status"/> is one of <see cref="SubscriptionStatus"/>.
-/// </summary>
-public sealed record OrgSubscription(string OrgId, string PlanId, string Status, DateTimeOffset CurrentPeriodStart, DateTimeOffset CurrentPeriodEnd, string? RazorpaySubscriptionId)
-{
-    /// <summary>True when a live Razorpay subscription charges the plan fee, so an invoice must not charge it again.</summary>
-    public bool FeeCollectedByRazorpay => RazorpaySubscriptionId is not null && Status != SubscriptionStatus.Cancelled;
-}
-
-public static class SubscriptionStatus
-{
-    public const string Active = "active";
-
-    /// <summary>Razorpay failed to charge a renewal and is retrying.</summary>
-    public const string PastDue = "past_due";
-
-    /// <summary>Razorpay gave up retrying; the plan stays until ops or the customer act.</summary>
-    public const string Halted = "halted";
-
-    /// <summary>The Razorpay subscription ended; the org is back on the default plan.</summary>
-    public const string Cancelled = "cancelled";
-}
-
-public interface ISubscriptions
-{
-    /// <summary>The org's subscription; an org that never chose a plan is on the default (free) plan.</summary>
-    Task<OrgSubscription> GetAsync(string orgId, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Every change of the plan that bills the org, oldest first; before the first one the org was on
-    /// the default plan. Without a stored history: the current plan, since ever.
-    /// </summary>
-    async Task<IReadOnlyList<PlanChange>> GetPlanHistoryAsync(string orgId, CancellationToken cancellationToken)
-    {
-        var current = await GetAsync(orgId, cancellationToken);
-        return [new PlanChange(DateTimeOffset.MinValue, current.PlanId, current.FeeCollectedByRazorpay)];
-    }
-}
-
-/// <summary>The one subscription row of an org: partition = org id, row key <c>current</c>.</summary>
-public sealed class SubscriptionRow : ITableEntity
-{
-    public const string TableName = "Subscriptions";
-    public const string CurrentRowKey = "current";
-
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = CurrentRowKey;
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string PlanId { get; set; } = "";
-    public string Status { get; set; } = SubscriptionStatus.Active;
-    public string? RazorpaySubscriptionId { get; set; }
-
-    /// <summary>Razorpay's own status word for the subscription, as last applied.</summary>
-    public string? RazorpayStatus { get; set; }
-
-    /// <summary><c>created_at</c> (Unix seconds) and rank of the last Razorpay event applied; older events are ignored.</summary>
-    public long? LastEventCreatedAt { get; set; }
-
-    public int? LastEventRank { get; set; }
-    public string? LastEventId { get; set; }
-    public DateTimeOffset? RazorpayPeriodStart { get; set; }
-    public DateTimeOffset? RazorpayPeriodEnd { get; set; }
-    public DateTimeOffset ChangedAt { get; set; }
-    public string ChangedBy { get; set; } = "";
-
-    /// <summary>The last entry of the plan history (<see cref="PlanChangeRow"/>), so a save knows whether it starts a new one.</summary>
-    public string? HistoryPlanId { get; set; }
-
-    public bool HistoryFeeCollectedByRazorpay { get; set; }
-    public DateTimeOffset? HistoryEffectiveFrom { get; set; }
-
-    /// <summary>Read from a row written before plan history was kept: the next save records its plan as of its last change first.</summary>
-    [IgnoreDataMember]
-    public bool HistoryMissing { get; set; }
-
-    [IgnoreDataMember]
-    public bool FeeCollectedByRazorpay => RazorpaySubscriptionId is not null && Status != SubscriptionStatus.Cancelled;
-}
 
 /// <summary>Reads and writes subscription rows; every write is conditional on the ETag it read.</summary>
 public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans, TimeProvider time) : ISubscriptions
@@ -139,6 +54,35 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
     /// inserted in the same transaction, effective at <see cref="SubscriptionRow.ChangedAt"/> (or a tick
     /// after the previous entry), so the history can never disagree with the row.
     /// </summary>
+    /// <summary>
+    /// Moves the org to <paramref name="plan"/>, active, re-reading and re-deciding on a lost race
+    /// (another change or a webhook). Null when it kept losing.
+    /// </summary>
+    public async Task<PlanChangeOutcome?> ChangePlanAsync(string orgId, Plan plan, string changedBy, CancellationToken cancellationToken) =>
+        await OptimisticConcurrency.RunAsync<PlanChangeOutcome?>(
+            ConcurrencyPolicy.Claim,
+            async _ =>
+            {
+                var row = await FindAsync(orgId, cancellationToken);
+                var before = ToSubscription(orgId, row);
+                if (before.FeeCollectedByRazorpay || (before.PlanId == plan.Id && before.Status == SubscriptionStatus.Active))
+                {
+                    return new PlanChangeOutcome(before, before);
+                }
+
+                row ??= new SubscriptionRow { PartitionKey = orgId };
+                row.PlanId = plan.Id;
+                row.Status = SubscriptionStatus.Active;
+                row.RazorpaySubscriptionId = null;
+                row.ChangedAt = time.GetUtcNow();
+                row.ChangedBy = changedBy;
+                return await TrySaveAsync(row, cancellationToken)
+                    ? new PlanChangeOutcome(before, ToSubscription(orgId, row))
+                    : Attempt.LostRace<PlanChangeOutcome?>();
+            },
+            cancellationToken,
+            exhausted: () => null);
+
     public async Task<bool> TrySaveAsync(SubscriptionRow row, CancellationToken cancellationToken)
     {
         if (row.HistoryPlanId != row.PlanId || row.HistoryFeeCollectedByRazorpay != row.FeeCollectedByRazorpay || row.HistoryMissing)
@@ -228,16 +172,5 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
                 ? (rs, re)
                 : (monthStart, monthEnd);
         return new OrgSubscription(orgId, planId, row.Status, start, end, row.RazorpaySubscriptionId);
-    }
-}
-
-public static class BillingPeriods
-{
-    /// <summary>The calendar month (UTC) holding <paramref name="at"/>: [first of month 00:00Z, first of next month 00:00Z).</summary>
-    public static (DateTimeOffset Start, DateTimeOffset End) CalendarMonthOf(DateTimeOffset at)
-    {
-        var utc = at.ToUniversalTime();
-        var start = new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero);
-        return (start, start.AddMonths(1));
     }
 }
