@@ -1,5 +1,6 @@
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invitations;
@@ -44,6 +45,7 @@ public static class Program
         builder.AddOrganizations();
         builder.AddInvitations();
         builder.AddAudit();
+        builder.AddEvents();
         builder.AddApiKeys();
         builder.AddLedger();
         builder.AddRazorpay();
@@ -64,6 +66,7 @@ public static class Program
         app.MapMembers();
         app.MapInvitations();
         app.MapAudit();
+        app.MapEvents();
         app.MapApiKeys();
         app.MapLedger();
         app.MapRazorpay();

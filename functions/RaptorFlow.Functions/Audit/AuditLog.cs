@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Audit;
@@ -103,7 +104,7 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
         await Table.AddEntityAsync(row, CancellationToken.None);
     }
 
-    public static string RowKeyFor(DateTimeOffset at, string id) => $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}_{id}";
+    public static string RowKeyFor(DateTimeOffset at, string id) => NewestFirst.RowKey(at, id);
 
     private static string? SerializeChanges(IReadOnlyDictionary<string, AuditChange>? changes)
     {
