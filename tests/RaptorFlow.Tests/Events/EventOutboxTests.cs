@@ -35,13 +35,13 @@ public sealed class EventOutboxTests(EventsAppFixture fixture)
         await fixture.Outbox.PublishAsync(staged, default);
 
         // The host's envelope for one copy, the rest through the same invoker.
-        var message = (await App.Storage.Queue(EventsAppFixture.Queue).ReceiveMessageAsync()).Value;
+        var message = (await App.Storage.Queue(fixture.Queue).ReceiveMessageAsync()).Value;
         using (var response = await App.InvokeAsync(DispatchDomainEvent.FunctionName, HostInvocations.QueueTextEnvelope(message.Body.ToString())))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        await App.Storage.Queue(EventsAppFixture.Queue).DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        await App.Storage.Queue(fixture.Queue).DeleteMessageAsync(message.MessageId, message.PopReceipt);
         await fixture.DrainAsync();
 
         var feed = await FeedAsync(orgId);

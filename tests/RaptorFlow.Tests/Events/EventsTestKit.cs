@@ -4,7 +4,6 @@ using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Organizations;
-using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Events;
@@ -35,19 +34,18 @@ public sealed class RecordingSubscriber : IDomainEventSubscriber
 }
 
 /// <summary>
-/// One app for the events tests, on its own Azurite (the pending index is one partition for the
-/// whole account, and the sweeper reads all of it), with a clock the tests move and no in-process
-/// triggers: tests dispatch and sweep themselves, as the Functions host would.
+/// One app for the events tests, with its own dispatch queue, a clock the tests move and no
+/// in-process triggers: tests dispatch and sweep themselves, as the Functions host would. The
+/// events tests run one at a time (one collection), since the sweeper reads the whole pending index.
 /// </summary>
 public sealed class EventsAppFixture : IAsyncLifetime
 {
     /// <summary>A table of the tests' own that stands in for a feature's: the change and its outbox row are written here.</summary>
     public const string SourceTable = "EventsTestSource";
 
-    public const string Queue = "domain-events-tests";
-
-    private Azurite? _azurite;
     private TestApp? _app;
+
+    public string Queue { get; } = "domain-events-" + Guid.NewGuid().ToString("N")[..12];
 
     public TestApp App => _app ?? throw new InvalidOperationException("The app has not started.");
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
@@ -58,13 +56,8 @@ public sealed class EventsAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await Azurite.StartFreshAsync();
         _app = await TestApp.StartAsync(
-            SignedInUsers.WithDevIssuer(new Dictionary<string, string?>
-            {
-                [StorageAccount.SettingName] = _azurite.ConnectionString,
-                ["Events:DispatchQueue"] = Queue,
-            }),
+            SignedInUsers.WithDevIssuer(new Dictionary<string, string?> { ["Events:DispatchQueue"] = Queue }),
             builder => builder.Services.AddSingleton<IDomainEventSubscriber>(Subscriber),
             clock: Clock,
             hostDrivesTriggers: true);
@@ -77,8 +70,6 @@ public sealed class EventsAppFixture : IAsyncLifetime
         {
             await _app.DisposeAsync();
         }
-
-        _azurite?.Dispose();
     }
 
     /// <summary>A change in the tests' table and its event, as a store does it: stage, one transaction, publish.</summary>
