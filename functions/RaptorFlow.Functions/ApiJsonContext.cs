@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Invitations;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
@@ -63,6 +64,13 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(CursorPage<AuditEventResponse>))]
 [JsonSerializable(typeof(Dictionary<string, AuditChange>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+// Events: the feed, the catalogue, the dispatch queue's message and the event data not declared elsewhere
+[JsonSerializable(typeof(CursorPage<DomainEvent>))]
+[JsonSerializable(typeof(EventTypeCatalogResponse))]
+[JsonSerializable(typeof(DomainEventMessage))]
+[JsonSerializable(typeof(InvitationResponse))]
+[JsonSerializable(typeof(PingEventData))]
+[JsonSerializable(typeof(WebhookEndpointDisabledEventData))]
 // API keys
 [JsonSerializable(typeof(CreateApiKeyRequest))]
 [JsonSerializable(typeof(RollApiKeyRequest))]

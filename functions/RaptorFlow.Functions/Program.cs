@@ -1,5 +1,6 @@
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invitations;
@@ -45,6 +46,7 @@ public static class Program
         builder.AddMembers();
         builder.AddInvitations();
         builder.AddAudit();
+        builder.AddEvents();
         builder.AddApiKeys();
         builder.AddLedger();
         builder.AddRazorpay();
@@ -65,6 +67,7 @@ public static class Program
         app.MapMembers();
         app.MapInvitations();
         app.MapAudit();
+        app.MapEvents();
         app.MapApiKeys();
         app.MapLedger();
         app.MapRazorpay();

@@ -32,6 +32,8 @@ var tableNames = [
   'ApiKeyLastUse'
   'ApiKeys'
   'AuditEvents'
+  'EventFeed'
+  'EventOutbox'
   'IdempotencyKeys'
   'InvitationTokens'
   'InvoiceNumbers'
@@ -51,6 +53,8 @@ var tableNames = [
 ]
 
 var queueNames = [
+  'domain-events'
+  'domain-events-poison'
   'heartbeat'
   'heartbeat-poison'
   'razorpay-events'

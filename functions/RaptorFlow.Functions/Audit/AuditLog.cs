@@ -71,7 +71,7 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
         return Table.ReadPageAsync<AuditEventRow>(filter, page, cancellationToken);
     }
 
-    public static string RowKeyFor(DateTimeOffset at, string id) => $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}_{id}";
+    public static string RowKeyFor(DateTimeOffset at, string id) => NewestFirst.RowKey(at, id);
 
     private static string? SerializeChanges(IReadOnlyDictionary<string, AuditChange>? changes)
     {

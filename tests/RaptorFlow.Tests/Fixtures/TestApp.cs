@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using RaptorFlow.Functions;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Platform.Storage;
@@ -82,6 +83,7 @@ public sealed class TestApp : IAsyncDisposable
             [$"AzureWebJobs.{RollupUsage.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{GenerateInvoices.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{PurgeIdempotencyKeys.FunctionName}.Disabled"] = "true",
+            [$"AzureWebJobs.{SweepEventOutbox.FunctionName}.Disabled"] = "true",
         };
         if (hostDrivesTriggers)
         {
