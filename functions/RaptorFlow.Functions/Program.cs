@@ -12,6 +12,7 @@ using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
+using RaptorFlow.Functions.Webhooks;
 
 namespace RaptorFlow.Functions;
 
@@ -50,6 +51,7 @@ public static class Program
         builder.AddPlans();
         builder.AddUsage();
         builder.AddInvoices();
+        builder.AddWebhooks();
 
         customize?.Invoke(builder);
 
@@ -70,6 +72,7 @@ public static class Program
         app.MapPlans();
         app.MapUsage();
         app.MapInvoices();
+        app.MapWebhooks();
 
         mapMore?.Invoke(app);
 
