@@ -141,7 +141,7 @@ public sealed partial class WebhookDeliveries(
         row.InFlightSince = now;
         try
         {
-            var claimed = await Messages.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge, cancellationToken);
+            var claimed = await Messages.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
             row.ETag = claimed.Headers.ETag ?? default;
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
@@ -164,7 +164,7 @@ public sealed partial class WebhookDeliveries(
         row.NextAttemptAt = time.GetUtcNow();
         try
         {
-            var updated = await Messages.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge, cancellationToken);
+            var updated = await Messages.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
             row.ETag = updated.Headers.ETag ?? default;
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
@@ -274,7 +274,7 @@ public sealed partial class WebhookDeliveries(
         row.NextAttemptAt = at + retryIn;
         try
         {
-            await Messages.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge, CancellationToken.None);
+            await Messages.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, CancellationToken.None);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {

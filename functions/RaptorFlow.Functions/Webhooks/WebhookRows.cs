@@ -81,7 +81,7 @@ public sealed class WebhookMessageRow : ITableEntity
     /// <summary>The columns a delivery log reads: everything but the body.</summary>
     public static readonly IReadOnlyList<string> LogColumns =
     [
-        nameof(OrgId), nameof(EndpointId), nameof(EventId), nameof(EventType), nameof(EventCreatedAt), nameof(CreatedAt), nameof(Status),
+        nameof(RowKey), nameof(OrgId), nameof(EndpointId), nameof(EventId), nameof(EventType), nameof(EventCreatedAt), nameof(CreatedAt), nameof(Status),
         nameof(Round), nameof(AttemptCount), nameof(InFlightSince), nameof(NextAttemptAt), nameof(LastAttemptAt), nameof(Attempts),
     ];
 
