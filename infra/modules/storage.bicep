@@ -48,6 +48,8 @@ var tableNames = [
   'UsagePendingHours'
   'UsageTotals'
   'UserOrgs'
+  'WebhookEndpoints'
+  'WebhookMessages'
 ]
 
 var queueNames = [
@@ -55,6 +57,10 @@ var queueNames = [
   'heartbeat-poison'
   'razorpay-events'
   'razorpay-events-poison'
+  'webhook-deliveries'
+  'webhook-deliveries-poison'
+  'webhook-recoveries'
+  'webhook-recoveries-poison'
 ]
 
 var containerNames = [

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Settings;
 
 namespace RaptorFlow.Functions.Webhooks;
@@ -34,4 +36,13 @@ public sealed record WebhookQueues(string Deliveries, string Recoveries)
 {
     public const string DefaultDeliveries = "webhook-deliveries";
     public const string DefaultRecoveries = "webhook-recoveries";
+}
+
+/// <summary>Private networks are reachable only off Azure: in Azure they would open the SSRF guard.</summary>
+public sealed class WebhookSettingsValidation(IConfiguration configuration) : IValidateOptions<WebhookSettings>
+{
+    public ValidateOptionsResult Validate(string? name, WebhookSettings options) =>
+        options.AllowPrivateNetworks && !string.IsNullOrWhiteSpace(configuration[AccessRegistration.AzureWebsiteSetting])
+            ? ValidateOptionsResult.Fail($"Webhooks:AllowPrivateNetworks is true while running in Azure ({AccessRegistration.AzureWebsiteSetting} is set); it is for local work only.")
+            : ValidateOptionsResult.Success;
 }

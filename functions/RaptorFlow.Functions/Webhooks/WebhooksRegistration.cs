@@ -13,6 +13,7 @@ public static class WebhooksRegistration
     {
         var services = builder.Services;
         services.AddSettings<WebhookSettings>();
+        services.AddSingleton<IValidateOptions<WebhookSettings>, WebhookSettingsValidation>();
         services.AddStorageTable(WebhookEndpointRow.TableName);
         services.AddStorageTable(WebhookMessageRow.TableName);
         services.AddSingleton<WebhookAddresses>();

@@ -86,4 +86,14 @@ public sealed class WebhookAddressTests
         var delivery = await owner.SingleDeliveryAsync(orgId, endpoint.Id);
         Assert.Equal("blocked", delivery.GetProperty("attempts")[0].GetProperty("errorKind").GetString());
     }
+
+    [Fact]
+    public async Task The_app_refuses_to_start_in_Azure_with_private_networks_allowed()
+    {
+        var settings = SignedInUsers.WithDevIssuer(WebhookApp.Settings(allowPrivateNetworks: true));
+        settings["Auth:DevIssuer:Enabled"] = "false";
+        settings["WEBSITE_SITE_NAME"] = "raptorflow-test";
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () => await (await TestApp.StartAsync(settings, hostDrivesTriggers: true)).DisposeAsync());
+        Assert.Contains("Webhooks:AllowPrivateNetworks", error.ToString(), StringComparison.Ordinal);
+    }
 }
