@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Idempotency;
@@ -111,7 +112,7 @@ public static class WebhookEndpointsApi
 
     public static async Task<Results<Created<CreatedWebhookEndpointResponse>, ProblemHttpResult>> CreateAsync(
         string orgId, CreateWebhookEndpointRequest request, HttpContext context, WebhookDeliveries deliveries, WebhookAddresses addresses,
-        WebhookSecrets secrets, AuditLog audit, IdGenerator ids, TimeProvider time, Microsoft.Extensions.Options.IOptions<WebhookSettings> settings)
+        WebhookSecrets secrets, AuditLog audit, IdGenerator ids, TimeProvider time, IOptions<WebhookSettings> settings)
     {
         var now = time.GetUtcNow();
         var endpointId = ids.New("whe");
@@ -135,19 +136,19 @@ public static class WebhookEndpointsApi
         await audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.created", "webhook_endpoint", endpointId, Changes(null, row)));
         context.SetETag(row.ETag);
         return TypedResults.Created($"/api/v1/orgs/{orgId}/webhook-endpoints/{endpointId}",
-            new CreatedWebhookEndpointResponse(ToResponse(row, settings.Value), secret));
+            new CreatedWebhookEndpointResponse(ToResponse(row, settings.Value, now), secret));
     }
 
     public static async Task<Ok<CursorPage<WebhookEndpointResponse>>> ListAsync(
-        string orgId, PageRequest page, WebhookDeliveries deliveries, Microsoft.Extensions.Options.IOptions<WebhookSettings> settings, CancellationToken cancellationToken)
+        string orgId, PageRequest page, WebhookDeliveries deliveries, IOptions<WebhookSettings> settings, TimeProvider time, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {orgId}");
         var (rows, next) = await deliveries.Endpoints.ReadPageAsync<WebhookEndpointRow>(filter, page, cancellationToken);
-        return TypedResults.Ok(new CursorPage<WebhookEndpointResponse>([.. rows.Select(r => ToResponse(r, settings.Value))], next));
+        return TypedResults.Ok(new CursorPage<WebhookEndpointResponse>([.. rows.Select(r => ToResponse(r, settings.Value, time.GetUtcNow()))], next));
     }
 
     public static async Task<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>> GetAsync(
-        string orgId, string endpointId, HttpContext context, WebhookDeliveries deliveries, Microsoft.Extensions.Options.IOptions<WebhookSettings> settings, CancellationToken cancellationToken)
+        string orgId, string endpointId, HttpContext context, WebhookDeliveries deliveries, IOptions<WebhookSettings> settings, TimeProvider time, CancellationToken cancellationToken)
     {
         if (await deliveries.FindEndpointAsync(orgId, endpointId, cancellationToken) is not { } row)
         {
@@ -155,12 +156,12 @@ public static class WebhookEndpointsApi
         }
 
         context.SetETag(row.ETag);
-        return TypedResults.Ok(ToResponse(row, settings.Value));
+        return TypedResults.Ok(ToResponse(row, settings.Value, time.GetUtcNow()));
     }
 
     public static async Task<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>> UpdateAsync(
         string orgId, string endpointId, UpdateWebhookEndpointRequest request, HttpContext context, WebhookDeliveries deliveries, WebhookAddresses addresses,
-        AuditLog audit, TimeProvider time, Microsoft.Extensions.Options.IOptions<WebhookSettings> settings)
+        AuditLog audit, TimeProvider time, IOptions<WebhookSettings> settings)
     {
         var ifMatch = context.IfMatch();
         return await OptimisticConcurrency.RunAsync<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>(
@@ -197,7 +198,7 @@ public static class WebhookEndpointsApi
 
                 await audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.updated", "webhook_endpoint", endpointId, Changes(before, row)));
                 context.SetETag(row.ETag);
-                return Attempt.Done<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>(TypedResults.Ok(ToResponse(row, settings.Value)));
+                return Attempt.Done<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>(TypedResults.Ok(ToResponse(row, settings.Value, time.GetUtcNow())));
             },
             CancellationToken.None,
             exhausted: () => ApiProblem.PreconditionFailed());
@@ -463,10 +464,9 @@ public static class WebhookEndpointsApi
     private static DateTimeOffset? PreviousExpiry(WebhookEndpointRow row, DateTimeOffset now) =>
         row.ProtectedPreviousSecret is not null && row.PreviousSecretExpiresAt > now ? row.PreviousSecretExpiresAt : null;
 
-    private static WebhookEndpointResponse ToResponse(WebhookEndpointRow row, WebhookSettings settings) => new(
+    private static WebhookEndpointResponse ToResponse(WebhookEndpointRow row, WebhookSettings settings, DateTimeOffset now) => new(
         row.EndpointId, row.OrgId, row.Url, row.Description, row.EventTypeList, row.Enabled, row.DisabledReason, row.DisabledAt, row.Ordered,
-        row.RateLimitPerSecond ?? settings.DefaultRateLimitPerSecond, row.CreatedAt, row.UpdatedAt, row.FailingSince,
-        row.ProtectedPreviousSecret is not null ? row.PreviousSecretExpiresAt : null);
+        row.RateLimitPerSecond ?? settings.DefaultRateLimitPerSecond, row.CreatedAt, row.UpdatedAt, row.FailingSince, PreviousExpiry(row, now));
 
     private static WebhookDeliveryResponse ToResponse(WebhookMessageRow row) => new(
         row.DeliveryId, row.EndpointId, row.EventId, row.EventType, row.EventCreatedAt, row.Status, row.Round, row.AttemptCount, row.NextAttemptAt,

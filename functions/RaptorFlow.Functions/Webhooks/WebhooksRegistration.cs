@@ -41,6 +41,8 @@ public static class WebhooksRegistration
                 PreAuthenticate = false,
                 ConnectTimeout = provider.GetRequiredService<IOptions<WebhookSettings>>().Value.AttemptTimeout,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+                // Our trace ids are ours: no traceparent to customers.
+                ActivityHeadersPropagator = System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator(),
                 ConnectCallback = provider.GetRequiredService<WebhookAddresses>().ConnectAsync,
             });
         return builder;
