@@ -25,6 +25,8 @@ export Razorpay__WebhookSecret="${Razorpay__WebhookSecret:-local-webhook-secret}
 export Razorpay__KeyId="${Razorpay__KeyId:-rzp_local_key}"
 export Razorpay__KeySecret="${Razorpay__KeySecret:-local-key-secret}"
 export Razorpay__BaseUrl="${Razorpay__BaseUrl:-http://127.0.0.1:9/}"
+# Local receivers (http on loopback) are allowed here only; never in Azure.
+export Webhooks__AllowPrivateNetworks="${Webhooks__AllowPrivateNetworks:-true}"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 
 dotnet build functions/RaptorFlow.Functions -c Debug -nologo -v quiet

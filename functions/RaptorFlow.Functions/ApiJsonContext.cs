@@ -16,6 +16,7 @@ using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
+using RaptorFlow.Functions.Webhooks;
 
 namespace RaptorFlow.Functions;
 
@@ -109,6 +110,20 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(CursorPage<InvoiceResponse>))]
 [JsonSerializable(typeof(List<InvoiceLine>))]
 [JsonSerializable(typeof(List<BilledUsage>))]
+// Webhooks: endpoints, the delivery log, stored attempts and queue messages
+[JsonSerializable(typeof(CreateWebhookEndpointRequest))]
+[JsonSerializable(typeof(UpdateWebhookEndpointRequest))]
+[JsonSerializable(typeof(RecoverWebhookDeliveriesRequest))]
+[JsonSerializable(typeof(WebhookEndpointResponse))]
+[JsonSerializable(typeof(CreatedWebhookEndpointResponse))]
+[JsonSerializable(typeof(CursorPage<WebhookEndpointResponse>))]
+[JsonSerializable(typeof(WebhookSecretResponse))]
+[JsonSerializable(typeof(WebhookDeliveryResponse))]
+[JsonSerializable(typeof(CursorPage<WebhookDeliveryResponse>))]
+[JsonSerializable(typeof(WebhookRecoveryResponse))]
+[JsonSerializable(typeof(List<DeliveryAttempt>))]
+[JsonSerializable(typeof(WebhookDeliveryMessage))]
+[JsonSerializable(typeof(WebhookRecoveryMessage))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>The generated metadata first, reflection after it for anything not declared here.</summary>

@@ -9,6 +9,7 @@ using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
+using RaptorFlow.Functions.Webhooks;
 
 namespace RaptorFlow.Functions;
 
@@ -35,7 +36,8 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<RazorpaySettings>, IValidateOptions<RazorpaySettings>,
     ISettingsBinding<SecretsSettings>, IValidateOptions<SecretsSettings>,
     ISettingsBinding<StandaloneTriggerSettings>, IValidateOptions<StandaloneTriggerSettings>,
-    ISettingsBinding<UsageMeterSettings>, IValidateOptions<UsageMeterSettings>
+    ISettingsBinding<UsageMeterSettings>, IValidateOptions<UsageMeterSettings>,
+    ISettingsBinding<WebhookSettings>, IValidateOptions<WebhookSettings>
 {
     public static GeneratedSettings Instance { get; } = new();
 
@@ -58,4 +60,6 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     public void Bind(IConfiguration section, StandaloneTriggerSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, UsageMeterSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, WebhookSettings settings) => section.Bind(settings);
 }

@@ -13,6 +13,7 @@ using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
+using RaptorFlow.Functions.Webhooks;
 
 namespace RaptorFlow.Functions;
 
@@ -53,6 +54,7 @@ public static class Program
         builder.AddPlans();
         builder.AddUsage();
         builder.AddInvoices();
+        builder.AddWebhooks();
 
         customize?.Invoke(builder);
 
@@ -74,6 +76,7 @@ public static class Program
         app.MapPlans();
         app.MapUsage();
         app.MapInvoices();
+        app.MapWebhooks();
 
         mapMore?.Invoke(app);
 

@@ -50,6 +50,8 @@ var tableNames = [
   'UsagePendingHours'
   'UsageTotals'
   'UserOrgs'
+  'WebhookEndpoints'
+  'WebhookMessages'
 ]
 
 var queueNames = [
@@ -59,6 +61,10 @@ var queueNames = [
   'heartbeat-poison'
   'razorpay-events'
   'razorpay-events-poison'
+  'webhook-deliveries'
+  'webhook-deliveries-poison'
+  'webhook-recoveries'
+  'webhook-recoveries-poison'
 ]
 
 var containerNames = [

@@ -15,15 +15,21 @@ public sealed class IdGenerator(TimeProvider time)
     public static string NewSortableId(DateTimeOffset at)
     {
         Span<byte> bytes = stackalloc byte[16];
-        var ms = (ulong)at.ToUnixTimeMilliseconds();
-        for (var i = 5; i >= 0; i--)
-        {
-            bytes[i] = (byte)(ms & 0xFF);
-            ms >>= 8;
-        }
-
+        WriteTime(bytes, at);
         RandomNumberGenerator.Fill(bytes[6..]);
         return Encode(bytes);
+    }
+
+    /// <summary>
+    /// A sortable id fixed by <paramref name="seed"/>: the same time and seed always give the same id,
+    /// so a row keyed by it deduplicates repeated work (a webhook message per event).
+    /// </summary>
+    public static string Derived(string prefix, DateTimeOffset at, string seed)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        WriteTime(bytes, at);
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(seed)).AsSpan(0, 10).CopyTo(bytes[6..]);
+        return $"{prefix}_{Encode(bytes)}";
     }
 
     public static bool IsWellFormed(string? id, string prefix)
@@ -42,6 +48,17 @@ public sealed class IdGenerator(TimeProvider time)
         }
 
         return true;
+    }
+
+    /// <summary>The 48-bit millisecond timestamp, big-endian, in the first six bytes.</summary>
+    private static void WriteTime(Span<byte> bytes, DateTimeOffset at)
+    {
+        var ms = (ulong)at.ToUnixTimeMilliseconds();
+        for (var i = 5; i >= 0; i--)
+        {
+            bytes[i] = (byte)(ms & 0xFF);
+            ms >>= 8;
+        }
     }
 
     private static string Encode(ReadOnlySpan<byte> bytes)
