@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Schema;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Invitations;
@@ -10,20 +9,6 @@ using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Plans;
 
 namespace RaptorFlow.Functions.Events;
-
-/// <summary>The data of a <c>ping</c> event (a test message sent to an endpoint).</summary>
-public sealed record PingEventData(string Message);
-
-/// <summary>The data of a <c>webhook_endpoint.disabled</c> event.</summary>
-public sealed record WebhookEndpointDisabledEventData(string EndpointId, string Url, string Reason, DateTimeOffset DisabledAt);
-
-/// <summary>One event type: its wire name, what it means, and the record its <c>data</c> is (the resource as the API returns it).</summary>
-public sealed record EventTypeDefinition(string Type, string Description, Type DataType);
-
-/// <summary>An event type as <c>GET /api/v1/webhook-event-types</c> lists it.</summary>
-public sealed record EventTypeResponse(string Type, string Description, JsonNode DataSchema);
-
-public sealed record EventTypeCatalogResponse(IReadOnlyList<EventTypeResponse> Data);
 
 /// <summary>Every event type in <see cref="EventTypes"/> with its description and data type; a test fails when one is missing.</summary>
 public static class EventCatalog

@@ -166,6 +166,3 @@ public sealed class WebhookAddresses(IOptions<WebhookSettings> settings)
     private static CidrBlock[] Blocks(params string[] texts) =>
         [.. texts.Select(t => CidrBlock.TryParse(t, out var block) ? block! : throw new InvalidOperationException($"Not a CIDR block: {t}"))];
 }
-
-/// <summary>A delivery refused by the SSRF guard before any connection was made.</summary>
-public sealed class RefusedAddressException(string message) : Exception(message);

@@ -7,24 +7,6 @@ using Microsoft.Extensions.Options;
 
 namespace RaptorFlow.Functions.Webhooks;
 
-/// <summary>The outcome of one HTTP attempt.</summary>
-public sealed record AttemptOutcome(int? StatusCode, TimeSpan Duration, string? ResponseBody, string? ErrorKind, bool AbortRequested)
-{
-    public bool Succeeded => StatusCode is >= 200 and < 300;
-}
-
-/// <summary>Why an attempt got no HTTP response: the <c>errorKind</c> values of the delivery log.</summary>
-public static class AttemptErrorKind
-{
-    public const string Timeout = "timeout";
-    public const string Dns = "dns";
-    public const string Tls = "tls";
-    public const string Refused = "refused";
-    public const string Blocked = "blocked";
-    public const string Connection = "connection";
-    public const string EndpointDisabled = "endpoint_disabled";
-}
-
 /// <summary>
 /// Sends one signed webhook over the <c>webhooks</c> client (SSRF-guarded connections, no
 /// redirects, no cookies or credentials) and reads at most <see cref="ReadCapBytes"/> of the

@@ -1,6 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Options;
-using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Settings;
 
 namespace RaptorFlow.Functions.Webhooks;
@@ -26,23 +24,4 @@ public sealed class WebhookSettings : ISettingsSection
     /// <summary>The whole attempt: connect, send, and read the response head.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(15);
-}
-
-/// <summary>
-/// The queues of delivery attempts and of recoveries. Configurable (<c>Webhooks:DeliveryQueue</c>,
-/// <c>Webhooks:RecoveryQueue</c>) so each test app can use its own; in Azure they are always the defaults.
-/// </summary>
-public sealed record WebhookQueues(string Deliveries, string Recoveries)
-{
-    public const string DefaultDeliveries = "webhook-deliveries";
-    public const string DefaultRecoveries = "webhook-recoveries";
-}
-
-/// <summary>Private networks are reachable only off Azure: in Azure they would open the SSRF guard.</summary>
-public sealed class WebhookSettingsValidation(IConfiguration configuration) : IValidateOptions<WebhookSettings>
-{
-    public ValidateOptionsResult Validate(string? name, WebhookSettings options) =>
-        options.AllowPrivateNetworks && !string.IsNullOrWhiteSpace(configuration[AccessRegistration.AzureWebsiteSetting])
-            ? ValidateOptionsResult.Fail($"Webhooks:AllowPrivateNetworks is true while running in Azure ({AccessRegistration.AzureWebsiteSetting} is set); it is for local work only.")
-            : ValidateOptionsResult.Success;
 }

@@ -5,67 +5,6 @@ using Azure.Data.Tables;
 namespace RaptorFlow.Functions.Webhooks;
 
 /// <summary>
-/// <c>WebhookEndpoints</c>: partition = org id, row = endpoint id. Signing secrets are held only as
-/// Data Protection ciphertext (<see cref="WebhookSecrets"/>).
-/// </summary>
-public sealed class WebhookEndpointRow : ITableEntity
-{
-    public const string TableName = "WebhookEndpoints";
-
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string Url { get; set; } = "";
-    public string? Description { get; set; }
-
-    /// <summary>Space-separated event types; empty means every type.</summary>
-    public string EventTypes { get; set; } = "";
-
-    public bool Enabled { get; set; } = true;
-    public bool Ordered { get; set; }
-    public int? RateLimitPerSecond { get; set; }
-
-    public string ProtectedSecret { get; set; } = "";
-    public string? ProtectedPreviousSecret { get; set; }
-    public DateTimeOffset? PreviousSecretExpiresAt { get; set; }
-
-    public DateTimeOffset CreatedAt { get; set; }
-    public string CreatedBy { get; set; } = "";
-    public DateTimeOffset UpdatedAt { get; set; }
-
-    /// <summary>The first failed attempt since the last success; null while healthy.</summary>
-    public DateTimeOffset? FailingSince { get; set; }
-
-    /// <summary>Why the endpoint was disabled: <c>manual</c> or <c>failing</c>; null while enabled.</summary>
-    public string? DisabledReason { get; set; }
-    public DateTimeOffset? DisabledAt { get; set; }
-
-    [IgnoreDataMember]
-    public string OrgId => PartitionKey;
-
-    [IgnoreDataMember]
-    public string EndpointId => RowKey;
-
-    [IgnoreDataMember]
-    public IReadOnlyList<string> EventTypeList => EventTypes.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-
-    public bool Wants(string eventType) => EventTypes.Length == 0 || EventTypeList.Contains(eventType, StringComparer.Ordinal);
-}
-
-/// <summary>What happened to one message: the status values of <see cref="WebhookMessageRow.Status"/>.</summary>
-public static class DeliveryStatus
-{
-    public const string Pending = "pending";
-    public const string Succeeded = "succeeded";
-    public const string Failed = "failed";
-    public const string Aborted = "aborted";
-
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Pending, Succeeded, Failed, Aborted };
-}
-
-/// <summary>
 /// <c>WebhookMessages</c>: one event for one endpoint and its attempts. Partition = org id and
 /// endpoint id, row = the delivery id, derived from the event (time, then a hash of its id), so a
 /// second fan-out of the same event finds the row already there, and rows sort in event order.
@@ -143,19 +82,3 @@ public sealed class WebhookMessageRow : ITableEntity
 
     public static string PartitionFor(string orgId, string endpointId) => $"{orgId}_{endpointId}";
 }
-
-/// <summary>One HTTP attempt as the delivery log shows it.</summary>
-public sealed record DeliveryAttempt(
-    int Round,
-    int Attempt,
-    DateTimeOffset At,
-    int? StatusCode,
-    long DurationMs,
-    string? ResponseBody,
-    string? ErrorKind);
-
-/// <summary>A delivery attempt to run: the queue message of <c>DeliverWebhook</c>.</summary>
-public sealed record WebhookDeliveryMessage(string OrgId, string EndpointId, string DeliveryId, int Round, int Attempt);
-
-/// <summary>A recovery to run: the queue message of <c>RecoverWebhookDeliveries</c>.</summary>
-public sealed record WebhookRecoveryMessage(string OrgId, string EndpointId, DateTimeOffset Since);

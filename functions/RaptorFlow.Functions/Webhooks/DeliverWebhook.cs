@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using RaptorFlow.Functions.Hosting;
+
+namespace RaptorFlow.Functions.Webhooks;
+
+/// <summary>Queue function on <c>webhook-deliveries</c>: one attempt of one message (see <see cref="WebhookDeliveries.RunAttemptAsync"/>).</summary>
+public sealed partial class DeliverWebhook(WebhookDeliveries deliveries, ILogger<DeliverWebhook> logger) : IQueueFunction
+{
+    public const string FunctionName = "DeliverWebhook";
+
+    public Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
+    {
+        if (Read(message, WebhookJson.DeliveryMessage, logger) is not { } delivery)
+        {
+            return Task.CompletedTask;
+        }
+
+        return deliveries.RunAttemptAsync(delivery, cancellationToken);
+    }
+
+    /// <summary>A message not written by us is completed and logged: retrying cannot help.</summary>
+    internal static T? Read<T>(QueueTriggerMessage message, JsonTypeInfo<T> type, ILogger logger)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(message.Text, type);
+        }
+        catch (JsonException)
+        {
+            LogUnreadable(logger, message.MessageId, typeof(T).Name);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Queue message {MessageId} is not a {Kind}; completed without processing")]
+    private static partial void LogUnreadable(ILogger logger, string? messageId, string kind);
+}
