@@ -64,11 +64,10 @@ public static class WebhookEndpointsApi
     }
 
     public static async Task<Results<Created<CreatedWebhookEndpointResponse>, ProblemHttpResult>> CreateAsync(
-        string orgId, CreateWebhookEndpointRequest request, HttpContext context, WebhookDeliveries deliveries, WebhookAddresses addresses,
-        WebhookSecrets secrets, AuditLog audit, IdGenerator ids, TimeProvider time, IOptions<WebhookSettings> settings)
+        string orgId, CreateWebhookEndpointRequest request, HttpContext context, [AsParameters] WebhookEndpointServices services)
     {
-        var now = time.GetUtcNow();
-        var endpointId = ids.New("whe");
+        var now = services.Time.GetUtcNow();
+        var endpointId = services.Ids.New("whe");
         var row = new WebhookEndpointRow
         {
             PartitionKey = orgId,
@@ -77,33 +76,31 @@ public static class WebhookEndpointsApi
             UpdatedAt = now,
             CreatedBy = context.GetCaller().Reference,
         };
-        if (Apply(row, request.Url, request.EventTypes, request.Description, request.Enabled, request.Ordered, request.RateLimitPerSecond, addresses, now, required: true) is { } problem)
+        if (Apply(row, request.Url, request.EventTypes, request.Description, request.Enabled, request.Ordered, request.RateLimitPerSecond, services.Addresses, now, required: true) is { } problem)
         {
             return problem;
         }
 
         var secret = WebhookSecrets.Issue();
-        row.ProtectedSecret = secrets.Protect(orgId, endpointId, secret);
-        var added = await deliveries.Endpoints.AddEntityAsync(row, CancellationToken.None);
-        row.ETag = added.Headers.ETag ?? default;
-        await audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.created", "webhook_endpoint", endpointId, Changes(null, row)));
+        row.ProtectedSecret = services.Secrets.Protect(orgId, endpointId, secret);
+        await services.Book.AddAsync(row, CancellationToken.None);
+        await services.Audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.created", "webhook_endpoint", endpointId, Changes(null, row)));
         context.SetETag(row.ETag);
         return TypedResults.Created($"/api/v1/orgs/{orgId}/webhook-endpoints/{endpointId}",
-            new CreatedWebhookEndpointResponse(ToResponse(row, settings.Value, now), secret));
+            new CreatedWebhookEndpointResponse(ToResponse(row, services.Settings.Value, now), secret));
     }
 
     public static async Task<Ok<CursorPage<WebhookEndpointResponse>>> ListAsync(
-        string orgId, PageRequest page, WebhookDeliveries deliveries, IOptions<WebhookSettings> settings, TimeProvider time, CancellationToken cancellationToken)
+        string orgId, PageRequest page, WebhookEndpointBook book, IOptions<WebhookSettings> settings, TimeProvider time, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {orgId}");
-        var (rows, next) = await deliveries.Endpoints.ReadPageAsync<WebhookEndpointRow>(filter, page, cancellationToken);
+        var (rows, next) = await book.PageAsync(orgId, page, cancellationToken);
         return TypedResults.Ok(new CursorPage<WebhookEndpointResponse>([.. rows.Select(r => ToResponse(r, settings.Value, time.GetUtcNow()))], next));
     }
 
     public static async Task<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>> GetAsync(
-        string orgId, string endpointId, HttpContext context, WebhookDeliveries deliveries, IOptions<WebhookSettings> settings, TimeProvider time, CancellationToken cancellationToken)
+        string orgId, string endpointId, HttpContext context, WebhookEndpointBook book, IOptions<WebhookSettings> settings, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await deliveries.FindEndpointAsync(orgId, endpointId, cancellationToken) is not { } row)
+        if (await book.FindAsync(orgId, endpointId, cancellationToken) is not { } row)
         {
             return EndpointNotFound();
         }
@@ -113,85 +110,43 @@ public static class WebhookEndpointsApi
     }
 
     public static async Task<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>> UpdateAsync(
-        string orgId, string endpointId, UpdateWebhookEndpointRequest request, HttpContext context, WebhookDeliveries deliveries, WebhookAddresses addresses,
-        AuditLog audit, TimeProvider time, IOptions<WebhookSettings> settings)
+        string orgId, string endpointId, UpdateWebhookEndpointRequest request, HttpContext context, [AsParameters] WebhookEndpointServices services)
     {
-        var ifMatch = context.IfMatch();
-        return await OptimisticConcurrency.RunAsync<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>(
-            ConcurrencyPolicy.Edit,
-            async _ =>
-            {
-                if (await deliveries.FindEndpointAsync(orgId, endpointId, CancellationToken.None) is not { } row)
-                {
-                    return Attempt.Done<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>(EndpointNotFound());
-                }
+        Dictionary<string, string?>? before = null;
+        var edit = await services.Book.EditAsync(orgId, endpointId, context.IfMatch(), row =>
+        {
+            before = Snapshot(row);
+            var now = services.Time.GetUtcNow();
+            row.UpdatedAt = now;
+            return Apply(row, request.Url, request.EventTypes, request.Description, request.Enabled, request.Ordered, request.RateLimitPerSecond, services.Addresses, now, required: false);
+        }, CancellationToken.None);
+        if (Failed(edit) is { } failed)
+        {
+            return failed;
+        }
 
-                if (!ifMatch.Matches(row.ETag))
-                {
-                    return Attempt.Done<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
-                }
-
-                var before = Snapshot(row);
-                var now = time.GetUtcNow();
-                if (Apply(row, request.Url, request.EventTypes, request.Description, request.Enabled, request.Ordered, request.RateLimitPerSecond, addresses, now, required: false) is { } problem)
-                {
-                    return Attempt.Done<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>(problem);
-                }
-
-                row.UpdatedAt = now;
-                try
-                {
-                    var updated = await deliveries.Endpoints.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, CancellationToken.None);
-                    row.ETag = updated.Headers.ETag ?? default;
-                }
-                catch (RequestFailedException ex) when (ex.Status == 412)
-                {
-                    return ifMatch is null ? Attempt.LostRace<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>() : Attempt.Done<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>(ApiProblem.PreconditionFailed());
-                }
-
-                await audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.updated", "webhook_endpoint", endpointId, Changes(before, row)));
-                context.SetETag(row.ETag);
-                return Attempt.Done<Results<Ok<WebhookEndpointResponse>, ProblemHttpResult>>(TypedResults.Ok(ToResponse(row, settings.Value, time.GetUtcNow())));
-            },
-            CancellationToken.None,
-            exhausted: () => ApiProblem.PreconditionFailed());
+        await services.Audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.updated", "webhook_endpoint", endpointId, Changes(before, edit.Row)));
+        context.SetETag(edit.Row!.ETag);
+        return TypedResults.Ok(ToResponse(edit.Row, services.Settings.Value, services.Time.GetUtcNow()));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string orgId, string endpointId, HttpContext context, WebhookDeliveries deliveries, AuditLog audit)
+        string orgId, string endpointId, HttpContext context, WebhookEndpointBook book, AuditLog audit)
     {
-        var ifMatch = context.IfMatch();
-        if (await deliveries.FindEndpointAsync(orgId, endpointId, CancellationToken.None) is not { } row)
+        var deleted = await book.DeleteAsync(orgId, endpointId, context.IfMatch(), CancellationToken.None);
+        if (Failed(deleted) is { } failed)
         {
-            return EndpointNotFound();
+            return failed;
         }
 
-        if (!ifMatch.Matches(row.ETag))
-        {
-            return ApiProblem.PreconditionFailed();
-        }
-
-        try
-        {
-            await deliveries.Endpoints.DeleteEntityAsync(orgId, endpointId, ifMatch ?? ETag.All, CancellationToken.None);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
-        {
-            return ApiProblem.PreconditionFailed();
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return EndpointNotFound();
-        }
-
-        await audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.deleted", "webhook_endpoint", endpointId, Changes(Snapshot(row), null)));
+        await audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.deleted", "webhook_endpoint", endpointId, Changes(Snapshot(deleted.Row!), null)));
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<WebhookSecretResponse>, ProblemHttpResult>> GetSecretAsync(
-        string orgId, string endpointId, WebhookDeliveries deliveries, WebhookSecrets secrets, TimeProvider time, CancellationToken cancellationToken)
+        string orgId, string endpointId, WebhookEndpointBook book, WebhookSecrets secrets, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await deliveries.FindEndpointAsync(orgId, endpointId, cancellationToken) is not { } row)
+        if (await book.FindAsync(orgId, endpointId, cancellationToken) is not { } row)
         {
             return EndpointNotFound();
         }
@@ -200,38 +155,27 @@ public static class WebhookEndpointsApi
     }
 
     public static async Task<Results<Ok<WebhookSecretResponse>, ProblemHttpResult>> RotateSecretAsync(
-        string orgId, string endpointId, HttpContext context, WebhookDeliveries deliveries, WebhookSecrets secrets, AuditLog audit, TimeProvider time)
+        string orgId, string endpointId, HttpContext context, WebhookEndpointBook book, WebhookSecrets secrets, AuditLog audit, TimeProvider time)
     {
-        var ifMatch = context.IfMatch();
-        if (await deliveries.FindEndpointAsync(orgId, endpointId, CancellationToken.None) is not { } row)
-        {
-            return EndpointNotFound();
-        }
-
-        if (!ifMatch.Matches(row.ETag))
-        {
-            return ApiProblem.PreconditionFailed();
-        }
-
-        var now = time.GetUtcNow();
         var secret = WebhookSecrets.Issue();
-        row.ProtectedPreviousSecret = row.ProtectedSecret;
-        row.PreviousSecretExpiresAt = now + SecretOverlap;
-        row.ProtectedSecret = secrets.Protect(orgId, endpointId, secret);
-        row.UpdatedAt = now;
-        try
+        var rotated = await book.EditAsync<ProblemHttpResult>(orgId, endpointId, context.IfMatch(), row =>
         {
-            var updated = await deliveries.Endpoints.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, CancellationToken.None);
-            context.SetETag(updated.Headers.ETag ?? default);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
+            var now = time.GetUtcNow();
+            row.ProtectedPreviousSecret = row.ProtectedSecret;
+            row.PreviousSecretExpiresAt = now + SecretOverlap;
+            row.ProtectedSecret = secrets.Protect(orgId, endpointId, secret);
+            row.UpdatedAt = now;
+            return null;
+        }, CancellationToken.None);
+        if (Failed(rotated) is { } failed)
         {
-            return ApiProblem.PreconditionFailed();
+            return failed;
         }
 
+        context.SetETag(rotated.Row!.ETag);
         await audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.secret_rotated", "webhook_endpoint", endpointId,
-            new Dictionary<string, AuditChange> { ["previousSecretExpiresAt"] = new(null, row.PreviousSecretExpiresAt?.ToString("O")) }));
-        return TypedResults.Ok(new WebhookSecretResponse(secret, row.PreviousSecretExpiresAt));
+            new Dictionary<string, AuditChange> { ["previousSecretExpiresAt"] = new(null, rotated.Row.PreviousSecretExpiresAt?.ToString("O")) }));
+        return TypedResults.Ok(new WebhookSecretResponse(secret, rotated.Row.PreviousSecretExpiresAt));
     }
 
     public static async Task<Results<Ok<WebhookDeliveryResponse>, ProblemHttpResult>> TestAsync(
@@ -251,23 +195,19 @@ public static class WebhookEndpointsApi
     }
 
     public static async Task<Results<Ok<CursorPage<WebhookDeliveryResponse>>, ProblemHttpResult>> ListDeliveriesAsync(
-        string orgId, string endpointId, string? status, PageRequest page, WebhookDeliveries deliveries, CancellationToken cancellationToken)
+        string orgId, string endpointId, string? status, PageRequest page, WebhookEndpointBook book, CancellationToken cancellationToken)
     {
         if (status is not null && !DeliveryStatus.All.Contains(status))
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["status"] = [$"One of {string.Join(", ", DeliveryStatus.All)}."] });
         }
 
-        if (await deliveries.FindEndpointAsync(orgId, endpointId, cancellationToken) is not { } endpoint)
+        if (await book.FindAsync(orgId, endpointId, cancellationToken) is not { } endpoint)
         {
             return EndpointNotFound();
         }
 
-        var partition = WebhookMessageRow.PartitionFor(endpoint.OrgId, endpoint.EndpointId);
-        var filter = status is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Status eq {status}");
-        var (rows, next) = await deliveries.Messages.ReadPageAsync<WebhookMessageRow>(filter, page, cancellationToken, WebhookMessageRow.LogColumns);
+        var (rows, next) = await book.PageDeliveriesAsync(endpoint, status, page, cancellationToken);
         return TypedResults.Ok(new CursorPage<WebhookDeliveryResponse>([.. rows.Select(ToResponse)], next));
     }
 
@@ -424,6 +364,15 @@ public static class WebhookEndpointsApi
     private static WebhookDeliveryResponse ToResponse(WebhookMessageRow row) => new(
         row.DeliveryId, row.EndpointId, row.EventId, row.EventType, row.EventCreatedAt, row.Status, row.Round, row.AttemptCount, row.NextAttemptAt,
         WebhookDeliveries.AttemptsOf(row));
+
+    private static ProblemHttpResult? Failed<TRejection>(EndpointEdit<TRejection> edit)
+        where TRejection : class => edit.Outcome switch
+        {
+            EndpointEditOutcome.NotFound => EndpointNotFound(),
+            EndpointEditOutcome.Stale => ApiProblem.PreconditionFailed(),
+            EndpointEditOutcome.Rejected => edit.Rejection as ProblemHttpResult,
+            _ => null,
+        };
 
     private static ProblemHttpResult EndpointNotFound() => ApiProblem.NotFound("webhook.endpoint_not_found", "No webhook endpoint with this id in this organization.");
 

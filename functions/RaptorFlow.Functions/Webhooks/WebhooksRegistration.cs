@@ -21,6 +21,7 @@ public static class WebhooksRegistration
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookRateLimits>();
         services.AddSingleton<WebhookDeliveries>();
+        services.AddSingleton<WebhookEndpointBook>();
         services.AddSingleton<IDomainEventSubscriber, WebhookFanOut>();
 
         var queues = new WebhookQueues(
