@@ -34,6 +34,9 @@ public sealed record LoadOptions
     /// <summary>Webhook deliveries of the soak (a fifth of them duplicates).</summary>
     public int Deliveries { get; init; } = 10_000;
 
+    /// <summary>Changes of the webhooks scenario's throughput run (one delivery each); its endpoints-per-org curve delivers half as many per point.</summary>
+    public int WebhookEvents { get; init; } = 1_000;
+
     /// <summary>Samples per point of a scale curve.</summary>
     public int Samples { get; init; } = 30;
 
@@ -64,6 +67,7 @@ public sealed record LoadOptions
                 "--usage-base" => options with { UsageBase = Math.Clamp(Int(), 100, 100_000) },
                 "--inbox-base" => options with { InboxBase = Math.Clamp(Int(), 10, 10_000) },
                 "--deliveries" => options with { Deliveries = Math.Clamp(Int(), 100, 100_000) },
+                "--webhook-events" => options with { WebhookEvents = Math.Clamp(Int(), 100, 100_000) },
                 "--samples" => options with { Samples = Math.Clamp(Int(), 5, 1_000) },
                 "--app" => options with { AppFolder = Path.GetFullPath(Next()) },
                 "--no-save" => options with { Save = false },
