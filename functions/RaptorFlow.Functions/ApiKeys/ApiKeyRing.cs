@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
@@ -13,9 +14,10 @@ namespace RaptorFlow.Functions.ApiKeys;
 /// apart, never atomically, so every change writes the index entry of a new secret before the key
 /// row names it and removes a retired one only after: a crash between leaves an entry that no key
 /// row agrees with, which verification treats as unknown. Each partition is written by one batch
-/// per change, so what must be written with the change can join it.
+/// per change, so what must be written with the change can join it: its event, as an outbox row
+/// in the org's key partition.
 /// </summary>
-public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, IdGenerator ids, TimeProvider time)
+public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, EventOutbox outbox, IdGenerator ids, TimeProvider time)
 {
     private TableClient Keys => storage.Table(ApiKeyRow.TableName);
 
@@ -46,13 +48,19 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
 
         // The index entry first: alone it names a key row that does not exist, which verification treats as unknown.
         await AddIndexAsync(hash, orgId, keyId);
-        row.ETag = await WriteKeyAsync(new(TableTransactionActionType.Add, row));
+        row.ETag = await WriteKeyAsync(new(TableTransactionActionType.Add, row), EventTypes.ApiKeyCreated);
         return new KeyChange(KeyChangeOutcome.Done, row, secret);
     }
 
     /// <summary>A page of the org's keys, oldest first.</summary>
+    /// <remarks>Bounded to key ids: the partition also holds outbox rows of events not yet dispatched.</remarks>
     public Task<(IReadOnlyList<ApiKeyRow> Items, string? NextCursor)> ListAsync(string orgId, PageRequest page, CancellationToken cancellationToken) =>
-        Keys.ReadPageAsync<ApiKeyRow>(TableClient.CreateQueryFilter($"PartitionKey eq {orgId}"), page, cancellationToken);
+        Keys.ReadPageAsync<ApiKeyRow>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {orgId} and RowKey ge {KeyIdPrefix} and RowKey lt {KeyIdPrefixEnd}"), page, cancellationToken);
+
+    // Key ids are "key_" + a sortable id; '`' is the character after '_'.
+    private const string KeyIdPrefix = "key_";
+    private const string KeyIdPrefixEnd = "key`";
 
     /// <summary>The key, or null when the org has none with this id.</summary>
     public async Task<ApiKeyRow?> FindAsync(string orgId, string keyId, CancellationToken cancellationToken)
@@ -95,7 +103,7 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
                 await AddIndexAsync(hash, orgId, keyId);
                 try
                 {
-                    row.ETag = await WriteKeyAsync(new(TableTransactionActionType.UpdateReplace, row, row.ETag));
+                    row.ETag = await WriteKeyAsync(new(TableTransactionActionType.UpdateReplace, row, row.ETag), EventTypes.ApiKeyRolled);
                 }
                 catch (RequestFailedException ex) when (ex.Status == 412)
                 {
@@ -140,7 +148,7 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
                 row.RevokedAt = time.GetUtcNow();
                 try
                 {
-                    row.ETag = await WriteKeyAsync(new(TableTransactionActionType.UpdateReplace, row, row.ETag));
+                    row.ETag = await WriteKeyAsync(new(TableTransactionActionType.UpdateReplace, row, row.ETag), EventTypes.ApiKeyRevoked);
                 }
                 catch (RequestFailedException ex) when (ex.Status == 412)
                 {
@@ -170,11 +178,18 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
         return retired;
     }
 
-    /// <summary>The one write to a key's partition per change; returns the key row's new ETag.</summary>
-    private async Task<ETag> WriteKeyAsync(TableTransactionAction keyRow)
+    /// <summary>
+    /// The one write to a key's partition per change, with the change's event (the key as the API
+    /// returns it) in the same transaction; returns the key row's new ETag.
+    /// </summary>
+    private async Task<ETag> WriteKeyAsync(TableTransactionAction keyRow, string eventType)
     {
-        List<TableTransactionAction> batch = [keyRow];
+        var key = (ApiKeyRow)keyRow.Entity;
+        var staged = await outbox.StageAsync(
+            key.OrgId, eventType, ApiKeysApi.ToResponse(key, null, time.GetUtcNow()), ApiKeyRow.TableName, key.PartitionKey, CancellationToken.None);
+        List<TableTransactionAction> batch = [keyRow, staged.Action];
         var written = await Keys.SubmitTransactionAsync(batch, CancellationToken.None);
+        await outbox.PublishAsync(staged, CancellationToken.None);
         return written.Value[0].Headers.ETag ?? default;
     }
 

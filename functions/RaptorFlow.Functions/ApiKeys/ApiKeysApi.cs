@@ -230,7 +230,7 @@ public static class ApiKeysApi
 
     private static string Clip(string value) => value.Length > 40 ? value[..40] + "…" : value;
 
-    private static ApiKeyResponse ToResponse(ApiKeyRow row, DateTimeOffset? lastUsedAt, DateTimeOffset now) => new(
+    internal static ApiKeyResponse ToResponse(ApiKeyRow row, DateTimeOffset? lastUsedAt, DateTimeOffset now) => new(
         row.KeyId, row.OrgId, row.Name, row.DisplayPrefix, row.ParsedMode, row.CapabilityList, row.CidrList, row.RateLimitPerMinute,
         row.StateAt(now), row.CreatedBy, row.CreatedAt, row.ExpiresAt, lastUsedAt, row.RolledAt,
         row.PreviousSecretHash is not null && row.PreviousSecretExpiresAt > now ? row.PreviousSecretExpiresAt : null, row.RevokedAt);

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
@@ -38,7 +39,8 @@ public sealed class InvitationBook(
                 var (actions, replacing) = await ReplaceEmailPointerAsync(invitation, now);
                 replaced = replacing;
                 actions.Add(new(TableTransactionActionType.Add, invitation));
-                var results = await partition.CommitAsync(actions);
+                var created = await partition.StageAsync(orgId, EventTypes.InvitationCreated, InvitationsApi.ToResponse(invitation));
+                var results = await partition.CommitAsync(actions, [created]);
                 invitation.ETag = results[^1].Headers.ETag ?? default;
                 return true;
             },
@@ -121,13 +123,16 @@ public sealed class InvitationBook(
         invitation.ClosedAt = now;
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, invitation, invitation.ETag) };
         var role = RoleCatalog.TryParse(invitation.Role, out var invited) ? invited : Role.Viewer;
+        List<StagedEvent> events = [await partition.StageAsync(orgId, EventTypes.InvitationAccepted, InvitationsApi.ToResponse(invitation))];
         if (member is null)
         {
-            actions.AddRange(await roster.PrepareJoinAsync(org, user, role, now));
+            var (join, added) = await roster.PrepareJoinAsync(org, user, role, now);
+            actions.AddRange(join);
+            events.Add(added);
         }
 
         // 409/412: another accept (or membership change) won the race: decide again on fresh rows.
-        await partition.CommitAsync(actions);
+        await partition.CommitAsync(actions, events);
         return new Acceptance(InvitationOutcome.Done, orgId, invitationId, member?.ParsedRole ?? role, member is not null);
     }
 

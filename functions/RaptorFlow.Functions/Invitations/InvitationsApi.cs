@@ -144,7 +144,7 @@ public static class InvitationsApi
         _ => InvitationNotFound(),
     };
 
-    private static InvitationResponse ToResponse(InvitationRow row) => new(
+    internal static InvitationResponse ToResponse(InvitationRow row) => new(
         row.InvitationId, row.PartitionKey, row.Email, RoleCatalog.TryParse(row.Role, out var role) ? role : Role.Viewer,
         row.ParsedStatus, row.InvitedBy, row.CreatedAt, row.ExpiresAt);
 

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Paging;
@@ -51,7 +52,8 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
                     actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
                 }
 
-                return await CommitAsync(actions, ifMatch, retryWhenGone: false, results =>
+                var roleChanged = await partition.StageAsync(orgId, EventTypes.MemberRoleChanged, MembersApi.ToResponse(member));
+                return await CommitAsync(actions, roleChanged, ifMatch, retryWhenGone: false, results =>
                 {
                     member.ETag = results[0].Headers.ETag ?? default;
                     return new MemberResult(MemberOutcome.RoleChanged, member, RoleChange(oldRole.ToWire(), newRole.ToWire()));
@@ -93,12 +95,21 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
                 target.UpdatedAt = now;
                 self!.Role = Role.Admin.ToWire();
                 self.UpdatedAt = now;
+                List<StagedEvent> roleChanges = [];
+                foreach (var (changed, before) in new[] { (target, previousTargetRole), (self, Role.Owner.ToWire()) })
+                {
+                    if (changed.Role != before)
+                    {
+                        roleChanges.Add(await partition.StageAsync(orgId, EventTypes.MemberRoleChanged, MembersApi.ToResponse(changed)));
+                    }
+                }
+
                 var results = await partition.CommitAsync(
                 [
                     new(TableTransactionActionType.UpdateReplace, target, target.ETag),
                     new(TableTransactionActionType.UpdateReplace, self, self.ETag),
                     new(TableTransactionActionType.UpdateReplace, org, org.ETag),
-                ]);
+                ], roleChanges);
                 target.ETag = results[0].Headers.ETag ?? default;
                 return new MemberResult(MemberOutcome.OwnershipTransferred, target, new Dictionary<string, AuditChange>
                 {
@@ -110,20 +121,21 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
 
     /// <summary>
     /// The actions that admit <paramref name="user"/> to <paramref name="org"/> with <paramref name="role"/>,
-    /// for the caller's transaction in the org's partition. The user's index entry is written first:
-    /// alone it is ignored by readers, and the transaction makes it true.
+    /// and the <c>member.added</c> event, for the caller's transaction in the org's partition. The
+    /// user's index entry is written first: alone it is ignored by readers, and the transaction makes it true.
     /// </summary>
-    public async Task<IReadOnlyList<TableTransactionAction>> PrepareJoinAsync(OrgRow org, Caller user, Role role, DateTimeOffset now)
+    public async Task<(IReadOnlyList<TableTransactionAction> Actions, StagedEvent Added)> PrepareJoinAsync(OrgRow org, Caller user, Role role, DateTimeOffset now)
     {
         await index.AddAsync(user.Id, org.OrgId, now);
-        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, MemberRow.Joining(org.OrgId, user, role, now)) };
+        var member = MemberRow.Joining(org.OrgId, user, role, now);
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, member) };
         if (role == Role.Owner)
         {
             org.OwnerCount++;
             actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
         }
 
-        return actions;
+        return (actions, await partition.StageAsync(org.OrgId, EventTypes.MemberAdded, MembersApi.ToResponse(member)));
     }
 
     private async Task<MemberResult> RemoveAsync(string orgId, string userId, ETag? ifMatch, bool mayRemoveOwner)
@@ -164,20 +176,21 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
             actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
         }
 
-        return await CommitAsync(actions, ifMatch, retryWhenGone: true, results => new MemberResult(MemberOutcome.Removed, member, RoleChange(role.ToWire(), null)));
+        var removed = await partition.StageAsync(orgId, EventTypes.MemberRemoved, MembersApi.ToResponse(member));
+        return await CommitAsync(actions, removed, ifMatch, retryWhenGone: true, results => new MemberResult(MemberOutcome.Removed, member, RoleChange(role.ToWire(), null)));
     }
 
     /// <summary>
-    /// Commits a change to a member row (the first action). A 412 on that row, when the client named
+    /// Commits a change to a member row (the first action) and its event. A 412 on that row, when the client named
     /// its version with If-Match, is the client's stale precondition; any other 412 is a lost race,
     /// read again. <paramref name="retryWhenGone"/>: a 404 (the member went meanwhile) is one too.
     /// </summary>
     private async Task<Attempt<MemberResult>> CommitAsync(
-        IReadOnlyList<TableTransactionAction> actions, ETag? ifMatch, bool retryWhenGone, Func<IReadOnlyList<Response>, MemberResult> committed)
+        IReadOnlyList<TableTransactionAction> actions, StagedEvent staged, ETag? ifMatch, bool retryWhenGone, Func<IReadOnlyList<Response>, MemberResult> committed)
     {
         try
         {
-            return committed(await partition.CommitAsync(actions));
+            return committed(await partition.CommitAsync(actions, [staged]));
         }
         catch (TableTransactionFailedException ex) when (ex.Status == 412 || (retryWhenGone && ex.Status == 404))
         {

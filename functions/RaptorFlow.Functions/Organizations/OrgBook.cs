@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
@@ -83,7 +84,7 @@ public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, User
         }
 
         org.UpdatedAt = now;
-        if (!await TryReplaceAsync(org))
+        if (!await TryReplaceAsync(org, EventTypes.OrgUpdated))
         {
             if (newSlug is not null)
             {
@@ -112,7 +113,7 @@ public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, User
         org!.DeletedAt = time.GetUtcNow();
         org.UpdatedAt = org.DeletedAt.Value;
         // The slug stays reserved: links and integrations that name it must not reach a new org.
-        return await TryReplaceAsync(org) ? OrgOutcome.Deleted : OrgOutcome.Stale;
+        return await TryReplaceAsync(org, EventTypes.OrgDeleted) ? OrgOutcome.Deleted : OrgOutcome.Stale;
     }
 
     /// <summary>
@@ -154,12 +155,14 @@ public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, User
         return changes;
     }
 
-    /// <summary>Writes the org row with the ETag it was read with; false when it changed meanwhile.</summary>
-    private async Task<bool> TryReplaceAsync(OrgRow org)
+    /// <summary>Writes the org row with the ETag it was read with, and its event; false when it changed meanwhile.</summary>
+    private async Task<bool> TryReplaceAsync(OrgRow org, string eventType)
     {
+        // The event's org carries no role: the role in the API's answer is the reader's, and an event has no reader yet.
+        var staged = await partition.StageAsync(org.OrgId, eventType, OrganizationsApi.ToResponse(org, null));
         try
         {
-            var results = await partition.CommitAsync([new(TableTransactionActionType.UpdateReplace, org, org.ETag)]);
+            var results = await partition.CommitAsync([new(TableTransactionActionType.UpdateReplace, org, org.ETag)], [staged]);
             org.ETag = results[0].Headers.ETag ?? default;
             return true;
         }

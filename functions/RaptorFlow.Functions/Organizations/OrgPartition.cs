@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
 
@@ -8,9 +9,10 @@ namespace RaptorFlow.Functions.Organizations;
 /// <summary>
 /// The org, member and invitation stores' access to an org's partition of the <c>Orgs</c> table.
 /// Every change to a partition commits through <see cref="CommitAsync"/> as one entity-group
-/// transaction, so whatever must commit with it can join the same action list.
+/// transaction, so whatever must commit with it can join the same action list: the events of a
+/// change commit with it there, as outbox rows of the same partition.
 /// </summary>
-public sealed class OrgPartition(StorageAccount storage)
+public sealed class OrgPartition(StorageAccount storage, EventOutbox outbox)
 {
     private TableClient Table => storage.Table(OrgTable.Name);
 
@@ -38,4 +40,23 @@ public sealed class OrgPartition(StorageAccount storage)
     /// <summary>Commits <paramref name="actions"/> (all in one org's partition) together; a 409 or 412 fails them all.</summary>
     public async Task<IReadOnlyList<Response>> CommitAsync(IReadOnlyList<TableTransactionAction> actions) =>
         (await Table.SubmitTransactionAsync(actions)).Value;
+
+    /// <summary>Stages an event of the org whose outbox row commits in its partition; pass it to <see cref="CommitAsync(IReadOnlyList{TableTransactionAction}, IReadOnlyList{StagedEvent})"/>.</summary>
+    public Task<StagedEvent> StageAsync<T>(string orgId, string type, T data) =>
+        outbox.StageAsync(orgId, type, data, OrgTable.Name, orgId, CancellationToken.None);
+
+    /// <summary>
+    /// Commits <paramref name="actions"/> and the outbox rows of <paramref name="events"/> together,
+    /// then publishes the events; the results are those of <paramref name="actions"/>, in order.
+    /// </summary>
+    public async Task<IReadOnlyList<Response>> CommitAsync(IReadOnlyList<TableTransactionAction> actions, IReadOnlyList<StagedEvent> events)
+    {
+        var results = await CommitAsync([.. actions, .. events.Select(e => e.Action)]);
+        foreach (var staged in events)
+        {
+            await outbox.PublishAsync(staged, CancellationToken.None);
+        }
+
+        return [.. results.Take(actions.Count)];
+    }
 }
