@@ -70,8 +70,7 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(EventTypeCatalogResponse))]
 [JsonSerializable(typeof(DomainEventMessage))]
 [JsonSerializable(typeof(InvitationResponse))]
-[JsonSerializable(typeof(PingEventData))]
-[JsonSerializable(typeof(WebhookEndpointDisabledEventData))]
+[JsonSerializable(typeof(WebhookPing))]
 // API keys
 [JsonSerializable(typeof(CreateApiKeyRequest))]
 [JsonSerializable(typeof(RollApiKeyRequest))]

@@ -7,6 +7,7 @@ using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Plans;
+using RaptorFlow.Functions.Webhooks;
 
 namespace RaptorFlow.Functions.Events;
 
@@ -31,8 +32,8 @@ public static class EventCatalog
         new(EventTypes.InvoicePaid, "An invoice was paid in full. Data: the invoice.", typeof(InvoiceResponse)),
         new(EventTypes.InvoiceVoided, "An invoice was voided. Data: the invoice.", typeof(InvoiceResponse)),
         new(EventTypes.SubscriptionChanged, "The org's plan or subscription status changed. Data: the subscription.", typeof(SubscriptionResponse)),
-        new(EventTypes.WebhookEndpointDisabled, "A webhook endpoint failed every delivery for 5 days and was disabled. Data: the endpoint.", typeof(WebhookEndpointDisabledEventData)),
-        new(EventTypes.Ping, "A test message sent to one endpoint on request; never in the feed of other endpoints.", typeof(PingEventData)),
+        new(EventTypes.WebhookEndpointDisabled, "A webhook endpoint failed every delivery for 5 days and was disabled. Data: the endpoint.", typeof(WebhookEndpointResponse)),
+        new(EventTypes.Ping, "A test message sent to one endpoint on request; never in the feed of other endpoints.", typeof(WebhookPing)),
     ];
 
     /// <summary>The catalog with each data type's JSON Schema, exported from the same JSON metadata the API serialises with.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
@@ -8,7 +9,7 @@ using RaptorFlow.Functions.Platform.Storage;
 namespace RaptorFlow.Functions.Invoices;
 
 /// <summary>Reads and conditionally writes the invoice rows of an org's partition.</summary>
-public sealed class InvoiceBook(StorageAccount storage)
+public sealed class InvoiceBook(StorageAccount storage, EventOutbox outbox)
 {
     internal static readonly JsonSerializerOptions LineJson = new(JsonSerializerDefaults.Web)
     {
@@ -72,6 +73,37 @@ public sealed class InvoiceBook(StorageAccount storage)
             return false;
         }
     }
+
+    /// <summary>
+    /// Replaces the row if it is unchanged since read and emits <paramref name="eventType"/> (data: the
+    /// invoice as the API returns it) in the same transaction; false on a lost race, which emits nothing.
+    /// </summary>
+    public async Task<bool> TryReplaceAsync(InvoiceRow row, string eventType, CancellationToken cancellationToken)
+    {
+        var staged = await StageEventAsync(row, eventType, cancellationToken);
+        try
+        {
+            var response = await Table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, row.ETag),
+                staged.Action,
+            ], cancellationToken);
+            row.ETag = response.Value[0].Headers.ETag ?? default;
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 412)
+        {
+            return false;
+        }
+
+        await PublishAsync(staged, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Stages <paramref name="eventType"/> for the invoice as it will read once the change that carries the event commits.</summary>
+    public Task<StagedEvent> StageEventAsync(InvoiceRow row, string eventType, CancellationToken cancellationToken) =>
+        outbox.StageAsync(row.OrgId, eventType, InvoicesApi.ToResponse(row), InvoiceKeys.TableName, row.OrgId, cancellationToken);
+
+    public Task PublishAsync(StagedEvent staged, CancellationToken cancellationToken) => outbox.PublishAsync(staged, cancellationToken);
 
     public static IReadOnlyList<InvoiceLine> LinesOf(InvoiceRow row) =>
         row.Lines is null ? [] : JsonSerializer.Deserialize<List<InvoiceLine>>(row.Lines, LineJson) ?? [];

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Ids;
@@ -156,7 +157,7 @@ public sealed partial class InvoiceIssuer(
                 row.VoidedBy = actor.Reference;
                 row.VoidReason = reason;
                 row.Pending = true;
-                return await book.TryReplaceAsync(row, cancellationToken) ? (row, true) : Attempt.LostRace<(InvoiceRow?, bool)>();
+                return await book.TryReplaceAsync(row, EventTypes.InvoiceVoided, cancellationToken) ? (row, true) : Attempt.LostRace<(InvoiceRow?, bool)>();
             },
             cancellationToken,
             exhausted: () => throw new InvalidOperationException($"Invoice {invoiceId} kept changing under {ConcurrencyPolicy.Invoice.MaxAttempts} attempts to void it."));
@@ -223,8 +224,9 @@ public sealed partial class InvoiceIssuer(
             return await AttachPaymentLinkAsync(row, cancellationToken);
         }
 
+        // Issued once every step is done, so the event carries the posting's effects and the payment link.
         row.Pending = false;
-        return Committed(await book.TryReplaceAsync(row, cancellationToken));
+        return Committed(await book.TryReplaceAsync(row, EventTypes.InvoiceIssued, cancellationToken));
     }
 
     private static Step Committed(bool committed) => committed ? Step.Done : Step.Lost;

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Razorpay;
 
@@ -73,12 +74,25 @@ public sealed partial class InvoiceSettlement(InvoiceBook book, TimeProvider tim
                 // payments (or a payment and a void) racing on one invoice are serialised by its ETag.
                 // 409: another event of this payment applied it first (read what it recorded);
                 // 412: the invoice changed (another payment, a void): decide again.
-                await book.Table.SubmitTransactionAsync(
+                // The payment that settles the invoice emits invoice.paid in the same transaction.
+                var paid = row.ParsedStatus == InvoiceStatus.Paid ? await book.StageEventAsync(row, EventTypes.InvoicePaid, cancellationToken) : null;
+                List<TableTransactionAction> actions =
                 [
                     new TableTransactionAction(TableTransactionActionType.Add, payment),
                     new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, row.ETag),
-                ], cancellationToken);
+                ];
+                if (paid is not null)
+                {
+                    actions.Add(paid.Action);
+                }
+
+                await book.Table.SubmitTransactionAsync(actions, cancellationToken);
                 LogRecorded(logger, paymentId, invoiceId, applied, row.Status);
+                if (paid is not null)
+                {
+                    await book.PublishAsync(paid, cancellationToken);
+                }
+
                 return applied;
             },
             cancellationToken);

@@ -10,7 +10,9 @@ public sealed record PostingLine(string Account, string Currency, long Debit, lo
 
 /// <summary>
 /// A balanced set of lines posted to one ledger (an org id, or <see cref="ChartOfAccounts.PlatformLedger"/>)
-/// exactly once per <see cref="IdempotencyKey"/>.
+/// exactly once per <see cref="IdempotencyKey"/>. With an <see cref="EventType"/>, a posting to an
+/// org's ledger emits that event (data: the transaction as the ledger API returns it) in its own
+/// entity-group transaction; the platform ledger and a replayed key emit nothing.
 /// </summary>
 public sealed record PostingBatch(
     string LedgerId,
@@ -18,4 +20,5 @@ public sealed record PostingBatch(
     string Description,
     IReadOnlyList<PostingLine> Lines,
     string? SourceEventId = null,
-    string? Reverses = null);
+    string? Reverses = null,
+    string? EventType = null);

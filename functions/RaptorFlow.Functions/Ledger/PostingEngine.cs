@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Storage;
 
@@ -18,9 +19,9 @@ namespace RaptorFlow.Functions.Ledger;
 /// turn wrote (<see cref="LedgerTurns"/>), so only other instances' postings race.
 /// Entries are never updated or deleted: corrections are reversals.
 /// </summary>
-public sealed partial class PostingEngine(StorageAccount storage, IdGenerator ids, TimeProvider time, ILogger<PostingEngine> logger)
+public sealed partial class PostingEngine(StorageAccount storage, IdGenerator ids, TimeProvider time, ILogger<PostingEngine> logger, EventOutbox? outbox = null)
 {
-    /// <summary>Leaves room for the idempotency row, the header and one balance row per line within the 100-operation limit.</summary>
+    /// <summary>Leaves room for the idempotency row, the header, one balance row per line and an outbox row within the 100-operation limit.</summary>
     public const int MaxLines = 48;
 
     private readonly LedgerTurns _turns = new();
@@ -33,15 +34,27 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
         var contentHash = ContentHash(batch);
 
         using var turn = await _turns.TakeAsync(batch.LedgerId, cancellationToken);
-        return await OptimisticConcurrency.RunAsync<PostingResult>(
+
+        // One id, time and event for every attempt: nothing of a failed attempt was written, and the
+        // event's data must be the transaction that commits.
+        var transactionId = ids.New("txn");
+        var postedAt = time.GetUtcNow();
+        var staged = batch.EventType is { } type && batch.LedgerId != ChartOfAccounts.PlatformLedger && outbox is not null
+            ? await outbox.StageAsync(batch.LedgerId, type, AsPosted(batch, transactionId, postedAt), LedgerKeys.TableName, batch.LedgerId, cancellationToken)
+            : null;
+        var result = await OptimisticConcurrency.RunAsync<PostingResult>(
             ConcurrencyPolicy.Ledger,
             async attempt =>
             {
                 // No idempotency read up front: the batch's first row is the key, so a duplicate fails
-                // the batch with 409 and is looked up then.
+                // the batch with 409 and is looked up then (and its staged event is never committed).
                 var balances = Covers(_turns.Remembered(batch.LedgerId), batch) ?? await ReadBalancesAsync(batch, cancellationToken);
-                var transactionId = ids.New("txn");
-                var actions = BuildActions(batch, transactionId, contentHash, balances);
+                var actions = BuildActions(batch, transactionId, postedAt, contentHash, balances);
+                if (staged is not null)
+                {
+                    actions.Add(staged.Action);
+                }
+
                 try
                 {
                     var responses = await Table.SubmitTransactionAsync(actions, cancellationToken);
@@ -64,7 +77,23 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
             },
             cancellationToken,
             onRetry: (attempt, status) => LogRetry(logger, batch.LedgerId, batch.IdempotencyKey, attempt, status ?? 0));
+        if (staged is not null && outbox is not null && result.Outcome == PostingOutcome.Posted)
+        {
+            await outbox.PublishAsync(staged, cancellationToken);
+        }
+
+        return result;
     }
+
+    /// <summary>The transaction as <see cref="LedgerReader"/> will read it once posted.</summary>
+    private static LedgerTransaction AsPosted(PostingBatch batch, string transactionId, DateTimeOffset postedAt) => new(
+        transactionId,
+        batch.IdempotencyKey,
+        batch.Description,
+        batch.SourceEventId,
+        batch.Reverses,
+        postedAt,
+        batch.Lines.Select(l => new LedgerLine(l.Account, l.Currency, l.Debit, l.Credit, l.Memo)).ToList());
 
     /// <summary>Posts the mirror image of a transaction, once per reversal key.</summary>
     public async Task<PostingResult> ReverseAsync(string ledgerId, string transactionId, string idempotencyKey, string reason, CancellationToken cancellationToken)
@@ -157,11 +186,10 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
         return balances;
     }
 
-    private List<TableTransactionAction> BuildActions(PostingBatch batch, string transactionId, string contentHash, IReadOnlyDictionary<string, BalanceRow> balances)
+    private static List<TableTransactionAction> BuildActions(PostingBatch batch, string transactionId, DateTimeOffset now, string contentHash, IReadOnlyDictionary<string, BalanceRow> balances)
     {
-        var now = time.GetUtcNow();
         var ledger = batch.LedgerId;
-        var actions = new List<TableTransactionAction>(batch.Lines.Count * 2 + 2)
+        var actions = new List<TableTransactionAction>(batch.Lines.Count * 2 + 3)
         {
             new(TableTransactionActionType.Add, new IdempotencyRow
             {

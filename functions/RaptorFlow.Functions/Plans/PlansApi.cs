@@ -92,7 +92,7 @@ public static class PlansApi
         plan.ApiRateLimitPerMinute,
         plan.Meters.ToDictionary(m => m.Key, m => new MeterPriceResponse(m.Value.IncludedQuantity, m.Value.UnitSize, m.Value.PricePerUnitBlockMinor)));
 
-    private static SubscriptionResponse ToResponse(OrgSubscription subscription, PlanCatalog catalog)
+    internal static SubscriptionResponse ToResponse(OrgSubscription subscription, PlanCatalog catalog)
     {
         var plan = catalog.Get(subscription.PlanId);
         return new SubscriptionResponse(

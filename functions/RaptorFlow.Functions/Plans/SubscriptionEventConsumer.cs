@@ -96,7 +96,7 @@ public sealed partial class SubscriptionEventConsumer(
                 row.LastEventId = razorpayEvent.Id;
                 row.ChangedAt = time.GetUtcNow();
                 row.ChangedBy = "razorpay:" + razorpayEvent.Id;
-                if (!await store.TrySaveAsync(row, cancellationToken))
+                if (!await store.TrySaveAsync(row, before, cancellationToken))
                 {
                     return Attempt.LostRace<ConsumerOutcome>();
                 }

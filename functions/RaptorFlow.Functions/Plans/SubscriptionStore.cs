@@ -1,11 +1,12 @@
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Plans;
 
 /// <summary>Reads and writes subscription rows; every write is conditional on the ETag it read.</summary>
-public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans, TimeProvider time) : ISubscriptions
+public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans, EventOutbox outbox, TimeProvider time) : ISubscriptions
 {
     public TableClient Table => storage.Table(SubscriptionRow.TableName);
 
@@ -76,18 +77,41 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
                 row.RazorpaySubscriptionId = null;
                 row.ChangedAt = time.GetUtcNow();
                 row.ChangedBy = changedBy;
-                return await TrySaveAsync(row, cancellationToken)
+                return await TrySaveAsync(row, before, cancellationToken)
                     ? new PlanChangeOutcome(before, ToSubscription(orgId, row))
                     : Attempt.LostRace<PlanChangeOutcome?>();
             },
             cancellationToken,
             exhausted: () => null);
 
+    /// <summary>
+    /// Saves the row as <see cref="TrySaveAsync(SubscriptionRow, CancellationToken)"/> does and, when the
+    /// subscription as the API shows it differs from <paramref name="before"/>, emits
+    /// <c>subscription.changed</c> with it in the same transaction.
+    /// </summary>
+    public async Task<bool> TrySaveAsync(SubscriptionRow row, OrgSubscription before, CancellationToken cancellationToken)
+    {
+        var after = PlansApi.ToResponse(ToSubscription(row.PartitionKey, row), plans);
+        if (after == PlansApi.ToResponse(before, plans))
+        {
+            return await TrySaveAsync(row, cancellationToken);
+        }
+
+        var staged = await outbox.StageAsync(row.PartitionKey, EventTypes.SubscriptionChanged, after, SubscriptionRow.TableName, row.PartitionKey, cancellationToken);
+        if (!await TrySaveWithHistoryAsync(row, staged.Action, cancellationToken))
+        {
+            return false;
+        }
+
+        await outbox.PublishAsync(staged, cancellationToken);
+        return true;
+    }
+
     public async Task<bool> TrySaveAsync(SubscriptionRow row, CancellationToken cancellationToken)
     {
         if (row.HistoryPlanId != row.PlanId || row.HistoryFeeCollectedByRazorpay != row.FeeCollectedByRazorpay || row.HistoryMissing)
         {
-            return await TrySaveWithHistoryAsync(row, cancellationToken);
+            return await TrySaveWithHistoryAsync(row, null, cancellationToken);
         }
 
         try
@@ -111,7 +135,8 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
         }
     }
 
-    private async Task<bool> TrySaveWithHistoryAsync(SubscriptionRow row, CancellationToken cancellationToken)
+    /// <summary>The row, its history entries when the billing plan changed, and <paramref name="outboxRow"/>, in one transaction.</summary>
+    private async Task<bool> TrySaveWithHistoryAsync(SubscriptionRow row, TableTransactionAction? outboxRow, CancellationToken cancellationToken)
     {
         var actions = new List<TableTransactionAction>();
         if (row.HistoryMissing && row.HistoryEffectiveFrom is { } legacyFrom)
@@ -145,6 +170,11 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
         actions.Insert(0, row.ETag == default
             ? new TableTransactionAction(TableTransactionActionType.Add, row)
             : new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, row.ETag));
+        if (outboxRow is not null)
+        {
+            actions.Add(outboxRow);
+        }
+
         try
         {
             var response = await Table.SubmitTransactionAsync(actions, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Platform.Ids;
 using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
@@ -177,7 +178,7 @@ public sealed partial class RazorpayEventProcessor(
         }
 
         var result = await ledger.PostAsync(
-            new PostingBatch(owner.LedgerId, $"payment:{paymentId}", $"Razorpay payment {paymentId} captured", lines, eventId), cancellationToken);
+            new PostingBatch(owner.LedgerId, $"payment:{paymentId}", $"Razorpay payment {paymentId} captured", lines, eventId, EventType: EventTypes.PaymentCaptured), cancellationToken);
         return result.TransactionId;
     }
 
@@ -295,7 +296,7 @@ public sealed partial class RazorpayEventProcessor(
             [
                 PostingLine.Dr(ledgerId == PlatformLedger ? Suspense : Refunds, currency, amount, why),
                 PostingLine.Cr(RazorpayClearing, currency, amount),
-            ], eventId), cancellationToken);
+            ], eventId, EventType: EventTypes.RefundProcessed), cancellationToken);
 
         if (paymentId is not null && await paymentOwners.RefundFailedAsync(paymentId, refundId, cancellationToken))
         {

@@ -24,6 +24,7 @@ public sealed partial class WebhookDeliveries(
     WebhookSender sender,
     WebhookRateLimits rateLimits,
     AuditLog audit,
+    EventOutbox outbox,
     IOptions<WebhookSettings> settings,
     TimeProvider time,
     ILogger<WebhookDeliveries> logger)
@@ -38,11 +39,14 @@ public sealed partial class WebhookDeliveries(
 
     public TableClient Messages => storage.Table(WebhookMessageRow.TableName);
 
+    /// <summary>The org's endpoint rows: its partition up to the outbox rows of events staged there.</summary>
+    internal static string EndpointsOf(string orgId) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {orgId} and RowKey lt {OutboxKeys.RowPrefix}");
+
     /// <summary>A message for each enabled endpoint of the event's org that wants its type.</summary>
     public async Task FanOutAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {domainEvent.OrgId}");
-        await foreach (var endpoint in Endpoints.QueryAsync<WebhookEndpointRow>(filter, cancellationToken: cancellationToken))
+        await foreach (var endpoint in Endpoints.QueryAsync<WebhookEndpointRow>(EndpointsOf(domainEvent.OrgId), cancellationToken: cancellationToken))
         {
             if (endpoint.Enabled && endpoint.Wants(domainEvent.Type))
             {
@@ -320,7 +324,7 @@ public sealed partial class WebhookDeliveries(
         endpoint.DisabledReason = "failing";
         endpoint.DisabledAt = at;
         endpoint.UpdatedAt = at;
-        if (await TryUpdateAsync(endpoint))
+        if (await TryDisableAsync(endpoint, since))
         {
             await audit.RecordAsync(endpoint.OrgId, AuditActor.System("webhooks"), new AuditEntry("webhook_endpoint.disabled", "webhook_endpoint", endpoint.EndpointId,
                 new Dictionary<string, AuditChange>
@@ -328,18 +332,34 @@ public sealed partial class WebhookDeliveries(
                     ["enabled"] = new("true", "false"),
                     ["reason"] = new(null, $"Every attempt failed since {since:O}."),
                 }));
-            await RaiseEndpointDisabledAsync(endpoint, since);
         }
     }
 
     /// <summary>
-    /// Where <c>webhook_endpoint.disabled</c> is raised when failures disable an endpoint: the one
-    /// place the event outbox is to write it. Until then the disabling is logged and audited.
+    /// Disables the endpoint and writes <c>webhook_endpoint.disabled</c> (data: the endpoint as the
+    /// API returns it) in one transaction in its partition; false when another writer changed it first.
     /// </summary>
-    private Task RaiseEndpointDisabledAsync(WebhookEndpointRow endpoint, DateTimeOffset failingSince)
+    private async Task<bool> TryDisableAsync(WebhookEndpointRow endpoint, DateTimeOffset failingSince)
     {
+        var staged = await outbox.StageAsync(endpoint.OrgId, EventTypes.WebhookEndpointDisabled,
+            WebhookEndpointsApi.ToResponse(endpoint, settings.Value, time.GetUtcNow()), WebhookEndpointRow.TableName, endpoint.OrgId, CancellationToken.None);
+        try
+        {
+            var response = await Endpoints.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpdateReplace, endpoint, endpoint.ETag),
+                staged.Action,
+            ], CancellationToken.None);
+            endpoint.ETag = response.Value[0].Headers.ETag ?? endpoint.ETag;
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412)
+        {
+            return false;
+        }
+
         LogDisabled(logger, endpoint.EndpointId, endpoint.OrgId, failingSince);
-        return Task.CompletedTask;
+        await outbox.PublishAsync(staged, CancellationToken.None);
+        return true;
     }
 
     /// <summary>Health bookkeeping loses a race quietly: the next attempt writes it again.</summary>

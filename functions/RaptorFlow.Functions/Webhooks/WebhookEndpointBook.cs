@@ -13,10 +13,6 @@ namespace RaptorFlow.Functions.Webhooks;
 /// </summary>
 public sealed class WebhookEndpointBook(StorageAccount storage, WebhookDeliveries deliveries)
 {
-    // Endpoint ids are "whe_" + a sortable id; '`' is the character after '_'.
-    private const string FirstKey = "whe_";
-    private const string PastLastKey = "whe`";
-
     private TableClient Endpoints => storage.Table(WebhookEndpointRow.TableName);
 
     public Task<WebhookEndpointRow?> FindAsync(string orgId, string endpointId, CancellationToken cancellationToken) =>
@@ -29,8 +25,7 @@ public sealed class WebhookEndpointBook(StorageAccount storage, WebhookDeliverie
     }
 
     public Task<(IReadOnlyList<WebhookEndpointRow> Items, string? NextCursor)> PageAsync(string orgId, PageRequest page, CancellationToken cancellationToken) =>
-        Endpoints.ReadPageAsync<WebhookEndpointRow>(
-            TableClient.CreateQueryFilter($"PartitionKey eq {orgId} and RowKey ge {FirstKey} and RowKey lt {PastLastKey}"), page, cancellationToken);
+        Endpoints.ReadPageAsync<WebhookEndpointRow>(WebhookDeliveries.EndpointsOf(orgId), page, cancellationToken);
 
     /// <summary>
     /// Applies <paramref name="change"/> to the endpoint and saves it under the ETag it was read with.

@@ -186,7 +186,7 @@ public static class WebhookEndpointsApi
             return EndpointNotFound();
         }
 
-        var data = JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["endpointId"] = endpointId }, ApiJsonContext.Default.DictionaryStringString);
+        var data = JsonSerializer.SerializeToElement(new WebhookPing(endpointId), ApiJsonContext.Default.WebhookPing);
         var ping = new DomainEvent(ids.New("evt"), EventTypes.Ping, time.GetUtcNow(), orgId, data);
         var row = await deliveries.AddMessageAsync(endpoint, ping, schedule: false, cancellationToken);
         await deliveries.RunAttemptAsync(new WebhookDeliveryMessage(orgId, endpointId, row.DeliveryId, row.Round, 1), CancellationToken.None);
@@ -357,7 +357,7 @@ public static class WebhookEndpointsApi
     private static DateTimeOffset? PreviousExpiry(WebhookEndpointRow row, DateTimeOffset now) =>
         row.ProtectedPreviousSecret is not null && row.PreviousSecretExpiresAt > now ? row.PreviousSecretExpiresAt : null;
 
-    private static WebhookEndpointResponse ToResponse(WebhookEndpointRow row, WebhookSettings settings, DateTimeOffset now) => new(
+    internal static WebhookEndpointResponse ToResponse(WebhookEndpointRow row, WebhookSettings settings, DateTimeOffset now) => new(
         row.EndpointId, row.OrgId, row.Url, row.Description, row.EventTypeList, row.Enabled, row.DisabledReason, row.DisabledAt, row.Ordered,
         row.RateLimitPerSecond ?? settings.DefaultRateLimitPerSecond, row.CreatedAt, row.UpdatedAt, row.FailingSince, PreviousExpiry(row, now));
 

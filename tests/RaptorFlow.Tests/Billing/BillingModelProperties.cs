@@ -2,7 +2,9 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Tests.Events;
 using RaptorFlow.Tests.Fixtures;
 using RaptorFlow.Tests.Razorpay;
 using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
@@ -120,6 +122,9 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         {
             await RunAsync(step, model, orgs, invoices);
         }
+
+        // Before the clock moves to the next period, past the feed's 30 days.
+        await AssertPaymentEventsAsync(orgs, payments);
 
         // The next period, only for orgs with late usage: it must be billed there, once.
         var later = new Dictionary<int, JsonElement>();
@@ -341,6 +346,32 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         if (delivery.NamesOrg)
         {
             model.Attribute(delivery.Payment!);
+        }
+    }
+
+    /// <summary>
+    /// Each org's feed: one payment.captured per payment it owns and one refund.processed per refund
+    /// posted in its ledger (a reversed refund was posted only if its processing came first),
+    /// however often each webhook was delivered.
+    /// </summary>
+    private async Task AssertPaymentEventsAsync(List<(TestUser Owner, string Id)> orgs, List<ModelPayment> payments)
+    {
+        var engine = world.App.Services.GetRequiredService<PostingEngine>();
+        for (var i = 0; i < orgs.Count; i++)
+        {
+            var orgId = orgs[i].Id;
+            var owned = payments.Where(p => p.Org == i && p.Owned).ToList();
+            var refundsPosted = owned.Sum(p => p.Refunds.Count);
+            foreach (var refundId in owned.SelectMany(p => p.ReversedRefunds))
+            {
+                refundsPosted += await engine.FindTransactionIdAsync(orgId, $"refund:{refundId}", CancellationToken.None) is null ? 0 : 1;
+            }
+
+            var reader = await world.AsAsync(orgs[i].Owner);
+            var captured = (await world.App.EventsOfTypeAsync(reader, orgId, EventTypes.PaymentCaptured)).Count;
+            var refunded = (await world.App.EventsOfTypeAsync(reader, orgId, EventTypes.RefundProcessed)).Count;
+            Assert.True(owned.Count == captured, $"org {i}'s feed has {captured} payment.captured, the model expects {owned.Count}");
+            Assert.True(refundsPosted == refunded, $"org {i}'s feed has {refunded} refund.processed, the model expects {refundsPosted}");
         }
     }
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Tests.Events;
 using RaptorFlow.Tests.Fixtures;
 using RaptorFlow.Tests.Invoices;
 using RaptorFlow.Tests.Razorpay;
@@ -42,6 +43,7 @@ public sealed class BillingModelWorld : IAsyncLifetime
         RazorpayPaymentLinks.Succeed(_razorpay);
         var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
         settings["Invoices:NumberSeries"] = InvoiceWorld.NewSeries('M');
+        settings.WithOwnDispatchQueue();
         foreach (var (plan, fee) in Fees)
         {
             var section = $"Plans:Catalog:{plan}";

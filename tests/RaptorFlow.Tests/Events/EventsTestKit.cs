@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Events;
@@ -105,10 +107,29 @@ public sealed class EventsAppFixture : IAsyncLifetime
             ]);
 
     /// <summary>Runs the dispatcher on every message now visible on the queue, as the host would, until none is left.</summary>
-    public async Task DrainAsync()
+    public Task DrainAsync() => App.DispatchEventsAsync();
+
+    public Task<int> SweepAsync() => Outbox.SweepAsync(SweepEventOutbox.SweepAfter, default);
+
+    public static string NewOrgId() => "org_" + Guid.NewGuid().ToString("N")[..26];
+}
+
+/// <summary>Drives the event dispatcher of an app whose host drives the triggers, and reads the org's feed.</summary>
+public static class EventFeedKit
+{
+    /// <summary>An event dispatch queue of the test's own, so no other app's test dispatches its events.</summary>
+    public static Dictionary<string, string?> WithOwnDispatchQueue(this Dictionary<string, string?> settings)
     {
-        var queue = App.Storage.Queue(Queue);
-        var invoker = App.Services.GetRequiredService<FunctionInvoker>();
+        settings["Events:DispatchQueue"] = "domain-events-" + Guid.NewGuid().ToString("N")[..12];
+        return settings;
+    }
+
+    /// <summary>Runs the dispatcher on every message now visible on the app's dispatch queue, as the host would, until none is left.</summary>
+    public static async Task DispatchEventsAsync(this TestApp app)
+    {
+        var queue = app.Storage.Queue(app.Services.GetRequiredService<DomainEventsQueue>().Name);
+        await queue.CreateIfNotExistsAsync();
+        var invoker = app.Services.GetRequiredService<FunctionInvoker>();
         var function = invoker.Find(DispatchDomainEvent.FunctionName)!;
         while (true)
         {
@@ -134,9 +155,28 @@ public sealed class EventsAppFixture : IAsyncLifetime
         }
     }
 
-    public Task<int> SweepAsync() => Outbox.SweepAsync(SweepEventOutbox.SweepAfter, default);
+    /// <summary>The org's feed (newest first), events of <paramref name="type"/> only, after dispatching what is queued.</summary>
+    public static async Task<List<JsonElement>> EventsOfTypeAsync(this TestApp app, TestUser reader, string orgId, string type)
+    {
+        await app.DispatchEventsAsync();
+        var page = await reader.Client.GetFromJsonAsync<JsonElement>(new Uri($"/api/v1/orgs/{orgId}/events?limit=100&type={type}", UriKind.Relative));
+        return [.. page.GetProperty("data").EnumerateArray()];
+    }
 
-    public static string NewOrgId() => "org_" + Guid.NewGuid().ToString("N")[..26];
+    /// <summary>The one event of <paramref name="type"/> in the org's feed; fails on none or several.</summary>
+    public static async Task<JsonElement> SingleEventAsync(this TestApp app, TestUser reader, string orgId, string type)
+    {
+        var events = await app.EventsOfTypeAsync(reader, orgId, type);
+        Assert.True(events.Count == 1, $"{events.Count} {type} events in the feed of {orgId}.");
+        return events[0];
+    }
+
+    /// <summary>Asserts the event's data is the resource exactly as the API's GET of it answers.</summary>
+    public static async Task AssertDataIsResourceAsync(JsonElement domainEvent, TestUser reader, string path)
+    {
+        var resource = await reader.Client.GetFromJsonAsync<JsonElement>(new Uri(path, UriKind.Relative));
+        Assert.Equal(resource.GetRawText(), domainEvent.GetProperty("data").GetRawText());
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,6 +1,7 @@
 using System.Net;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Events;
+using RaptorFlow.Functions.Webhooks;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Events;
@@ -15,7 +16,7 @@ public sealed class OutboxRowPlacementTests(EventsAppFixture fixture)
     private TestApp App => fixture.App;
 
     [Fact]
-    public async Task Outbox_rows_in_org_ledger_invoice_and_subscription_partitions_are_never_read_as_their_rows()
+    public async Task Outbox_rows_in_org_ledger_invoice_subscription_and_webhook_endpoint_partitions_are_never_read_as_their_rows()
     {
         var (owner, orgId) = await App.NewOrgAsync();
         var member = await App.SignInAsync();
@@ -29,6 +30,7 @@ public sealed class OutboxRowPlacementTests(EventsAppFixture fixture)
             $"/api/v1/orgs/{orgId}/ledger/transactions",
             $"/api/v1/orgs/{orgId}/invoices",
             $"/api/v1/orgs/{orgId}/subscription",
+            $"/api/v1/orgs/{orgId}/webhook-endpoints",
         ];
         var before = await ReadAllAsync(owner, reads);
 
@@ -37,9 +39,9 @@ public sealed class OutboxRowPlacementTests(EventsAppFixture fixture)
         await fixture.DrainAsync();
         var emittedByChanges = (await feed.ReadAsync(orgId, null, null, new(100, null), default)).Data.Count;
 
-        foreach (var table in new[] { "Orgs", "Ledger", "Invoices", "Subscriptions" })
+        foreach (var table in new[] { "Orgs", "Ledger", "Invoices", "Subscriptions", "WebhookEndpoints" })
         {
-            var staged = await fixture.Outbox.StageAsync(orgId, EventTypes.OrgUpdated, new PingEventData(table), table, orgId, default);
+            var staged = await fixture.Outbox.StageAsync(orgId, EventTypes.OrgUpdated, new WebhookPing(table), table, orgId, default);
             await App.Storage.Table(table).SubmitTransactionAsync([staged.Action]);
         }
 
@@ -48,7 +50,7 @@ public sealed class OutboxRowPlacementTests(EventsAppFixture fixture)
         fixture.Clock.Advance(SweepEventOutbox.SweepAfter + TimeSpan.FromSeconds(1));
         await fixture.SweepAsync();
         await fixture.DrainAsync();
-        Assert.Equal(emittedByChanges + 4, (await feed.ReadAsync(orgId, null, null, new(100, null), default)).Data.Count);
+        Assert.Equal(emittedByChanges + 5, (await feed.ReadAsync(orgId, null, null, new(100, null), default)).Data.Count);
     }
 
     private static async Task<List<string>> ReadAllAsync(TestUser user, IEnumerable<string> paths)

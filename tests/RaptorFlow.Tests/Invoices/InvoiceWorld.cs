@@ -9,6 +9,7 @@ using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
+using RaptorFlow.Tests.Events;
 using RaptorFlow.Tests.Fixtures;
 using RaptorFlow.Tests.Razorpay;
 using WireMock.RequestBuilders;
@@ -58,6 +59,7 @@ public sealed class InvoiceWorld : IAsyncDisposable
         var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
         settings["Invoices:NumberSeries"] = series;
         settings["Invoices:SellerGstin"] = "29ABCDE1234F1Z5";
+        settings.WithOwnDispatchQueue();
 
         var app = await TestApp.StartAsync(settings, clock: clock, hostDrivesTriggers: true, razorpay: razorpay, customize: builder =>
         {

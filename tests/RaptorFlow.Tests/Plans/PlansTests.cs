@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Plans;
+using RaptorFlow.Tests.Events;
 using RaptorFlow.Tests.Fixtures;
 using RaptorFlow.Tests.Razorpay;
 
@@ -20,9 +22,9 @@ public sealed class PlansAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
+        var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings()).WithOwnDispatchQueue();
         settings["Plans:Catalog:pro:RazorpayPlanId"] = RazorpayProPlanId;
-        _app = await TestApp.StartAsync(settings);
+        _app = await TestApp.StartAsync(settings, hostDrivesTriggers: true);
     }
 
     public async Task DisposeAsync()
@@ -117,6 +119,30 @@ public sealed class PlansTests(PlansAppFixture fixture) : IClassFixture<PlansApp
 
         var audit = await AuditActionsAsync(orgId);
         Assert.Single(audit, a => a == "subscription.changed");
+    }
+
+    [Fact]
+    public async Task A_plan_change_and_a_subscription_webhook_each_emit_one_subscription_changed_with_the_subscription()
+    {
+        var (owner, orgId) = await App.NewOrgAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            using var changed = await owner.Client.PostAsJsonAsync(SubscriptionUrl(orgId), new { planId = "pro" });
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+
+        var planChanged = await App.SingleEventAsync(owner, orgId, EventTypes.SubscriptionChanged);
+        await EventFeedKit.AssertDataIsResourceAsync(planChanged, owner, $"/api/v1/orgs/{orgId}/subscription");
+
+        var activated = SubscriptionEvent("subscription.activated", RazorpayTestKit.NewId("sub"), orgId, "active", 1_800_000_000);
+        var eventId = "evt_" + Guid.NewGuid().ToString("N");
+        await App.DeliverAndProcessAsync(activated, eventId);
+        await App.DeliverAndProcessAsync(activated, eventId); // redelivered
+
+        var changes = await App.EventsOfTypeAsync(owner, orgId, EventTypes.SubscriptionChanged);
+        Assert.Equal(2, changes.Count);
+        await EventFeedKit.AssertDataIsResourceAsync(changes[0], owner, $"/api/v1/orgs/{orgId}/subscription");
+        Assert.Equal("razorpay", changes[0].GetProperty("data").GetProperty("feeCollectedBy").GetString());
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Webhooks;
+using RaptorFlow.Tests.Events;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Webhooks;
@@ -136,6 +137,11 @@ public sealed class WebhookDeliveryTests(WebhookApp fixture) : IClassFixture<Web
         var audit = App.Services.GetRequiredService<AuditLog>().Table;
         var entries = audit.Query<AuditEventRow>(TableClient.CreateQueryFilter($"PartitionKey eq {orgId} and Action eq 'webhook_endpoint.disabled'")).ToList();
         Assert.Equal(endpoint.Id, Assert.Single(entries).TargetId);
+
+        // One webhook_endpoint.disabled in the feed, its data the endpoint as the API returns it.
+        var disabledEvent = await App.SingleEventAsync(owner, orgId, EventTypes.WebhookEndpointDisabled);
+        await EventFeedKit.AssertDataIsResourceAsync(disabledEvent, owner, $"/api/v1/orgs/{orgId}/webhook-endpoints/{endpoint.Id}");
+        Assert.False(disabledEvent.GetProperty("data").TryGetProperty("secret", out _));
 
         // Nothing more is sent to it.
         var before = At(url).Count;

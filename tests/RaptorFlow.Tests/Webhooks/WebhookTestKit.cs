@@ -130,6 +130,7 @@ public sealed class WebhookApp : IAsyncLifetime
             ["Webhooks:AllowPrivateNetworks"] = allowPrivateNetworks ? "true" : "false",
             ["Webhooks:DeliveryQueue"] = "whd-" + suffix,
             ["Webhooks:RecoveryQueue"] = "whr-" + suffix,
+            ["Events:DispatchQueue"] = "whe-" + suffix,
         };
     }
 
