@@ -16,7 +16,8 @@ namespace RaptorFlow.Functions.Events;
 /// leaves an entry whose outbox row never appears, which the dispatcher drops after a grace
 /// period; a crash before publishing leaves an entry the sweeper enqueues.
 /// </summary>
-public sealed class EventOutbox(StorageAccount storage, DomainEventsQueue queue, IdGenerator ids, TimeProvider time, IOptions<JsonOptions> json)
+public sealed partial class EventOutbox(
+    StorageAccount storage, DomainEventsQueue queue, IdGenerator ids, TimeProvider time, IOptions<JsonOptions> json, ILogger<EventOutbox> logger)
 {
     private static readonly JsonSerializerOptions MessageJson = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ApiJsonContext.WithReflectionFallback };
 
@@ -69,7 +70,18 @@ public sealed class EventOutbox(StorageAccount storage, DomainEventsQueue queue,
     }
 
     /// <summary>After the change (and its outbox row) committed: puts the event on the dispatch queue.</summary>
-    public Task PublishAsync(StagedEvent staged, CancellationToken cancellationToken) => EnqueueAsync(staged.Id, null, cancellationToken);
+    public async Task PublishAsync(StagedEvent staged, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await EnqueueAsync(staged.Id, null, cancellationToken);
+        }
+        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
+        {
+            // The change and its event are committed: the caller must not fail for this; the sweeper enqueues it.
+            LogPublishFailed(logger, ex, staged.Id);
+        }
+    }
 
     internal async Task EnqueueAsync(string eventId, TimeSpan? delay, CancellationToken cancellationToken) =>
         await storage.Queue(queue.Name).SendMessageAsync(JsonSerializer.Serialize(new DomainEventMessage(eventId), MessageJson), delay, cancellationToken: cancellationToken);
@@ -182,4 +194,7 @@ public sealed class EventOutbox(StorageAccount storage, DomainEventsQueue queue,
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} is committed but could not be queued; the sweeper will queue it")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string eventId);
 }
