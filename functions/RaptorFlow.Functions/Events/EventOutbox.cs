@@ -76,7 +76,7 @@ public sealed partial class EventOutbox(
         {
             await EnqueueAsync(staged.Id, null, cancellationToken);
         }
-        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
+        catch (Exception ex) when (StorageUnavailable.Is(ex))
         {
             // The change and its event are committed: the caller must not fail for this; the sweeper enqueues it.
             LogPublishFailed(logger, ex, staged.Id);

@@ -97,7 +97,7 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
             {
                 await EnqueueAsync(eventId, cancellationToken);
             }
-            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException)
+            catch (Exception ex) when (StorageUnavailable.Is(ex))
             {
                 // Stored durably: the sweeper enqueues it; Razorpay must not be told to retry.
                 LogEnqueueFailed(logger, ex, eventId);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Razorpay;
 
@@ -63,7 +64,7 @@ public static partial class RazorpayWebhookApi
         {
             stored = await inbox.AcceptAsync(received.EventId, received.EventName, body, received.Sha256, cancellationToken);
         }
-        catch (Exception ex) when (IsStorageUnavailable(ex))
+        catch (Exception ex) when (StorageUnavailable.Is(ex))
         {
             // Nothing was stored: a 5xx makes Razorpay retry the delivery later; 503 says it is temporary.
             LogStorageUnavailable(logger, ex, received.EventId);
@@ -141,14 +142,6 @@ public static partial class RazorpayWebhookApi
 
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
-
-    private static bool IsStorageUnavailable(Exception ex) => ex switch
-    {
-        Azure.RequestFailedException failed => failed.Status is 0 or >= 500,
-        AggregateException aggregate => aggregate.InnerExceptions.All(IsStorageUnavailable),
-        HttpRequestException or TimeoutException => true,
-        _ => false,
-    };
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,100}$")]
     private static partial Regex EventIdShape();

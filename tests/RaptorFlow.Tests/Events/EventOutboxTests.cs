@@ -1,7 +1,14 @@
 using System.Net;
+using System.Net.Sockets;
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Events;
+using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
+using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Events;
@@ -136,6 +143,41 @@ public sealed class EventOutboxTests(EventsAppFixture fixture)
         fixture.Clock.Advance(TimeSpan.FromSeconds(31));
         await fixture.SweepAsync();
         await fixture.DrainAsync();
+        Assert.False(await IsPendingAsync(staged.Id));
+    }
+
+    [Fact]
+    public async Task A_committed_change_whose_event_cannot_be_queued_still_succeeds_and_the_sweeper_delivers_the_event()
+    {
+        // Tables answer; the queue service refuses every connection.
+        var azurite = await Azurite.Shared;
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var refusedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var connection = azurite.ConnectionString.Replace(
+            $"QueueEndpoint=http://127.0.0.1:{azurite.QueuePort}/", $"QueueEndpoint=http://127.0.0.1:{refusedPort}/", StringComparison.Ordinal);
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageAccount.SettingName] = connection })
+            .Build();
+        var outbox = new EventOutbox(
+            new StorageAccount(configuration),
+            new DomainEventsQueue(fixture.Queue),
+            App.Services.GetRequiredService<IdGenerator>(),
+            fixture.Clock,
+            App.Services.GetRequiredService<IOptions<JsonOptions>>(),
+            NullLogger<EventOutbox>.Instance);
+        var orgId = EventsAppFixture.NewOrgId();
+        var staged = await outbox.StageAsync(orgId, EventTypes.OrgUpdated, new { id = orgId }, EventsAppFixture.SourceTable, orgId, default);
+        await fixture.CommitAsync(staged);
+
+        await outbox.PublishAsync(staged, default);
+
+        Assert.True(await IsPendingAsync(staged.Id));
+        fixture.Clock.Advance(SweepEventOutbox.SweepAfter + TimeSpan.FromSeconds(1));
+        await fixture.SweepAsync();
+        await fixture.DrainAsync();
+        Assert.Equal(staged.Id, Assert.Single(await FeedAsync(orgId)).Id);
         Assert.False(await IsPendingAsync(staged.Id));
     }
 }
