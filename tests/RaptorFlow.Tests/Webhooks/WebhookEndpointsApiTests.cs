@@ -48,6 +48,28 @@ public sealed class WebhookEndpointsApiTests(WebhookApp fixture) : IClassFixture
         Assert.DoesNotContain(secret, listed, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_retried_secret_rotation_replays_the_same_new_secret_that_is_stored_only_encrypted()
+    {
+        var (owner, orgId) = await App.NewOrgAsync();
+        using var created = await PostAsync(owner, $"/api/v1/orgs/{orgId}/webhook-endpoints", new { url = Hook.ToString() }, Guid.NewGuid().ToString());
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("endpoint").GetProperty("id").GetString()!;
+        var key = Guid.NewGuid().ToString();
+
+        using var first = await PostAsync(owner, $"/api/v1/orgs/{orgId}/webhook-endpoints/{id}/rotate-secret", new { }, key);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var secret = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        await AssertNotStoredAsync(WebhookEndpointRow.TableName, secret);
+        await AssertNotStoredAsync(IdempotencyRegistration.TableName, secret);
+
+        using var replay = await PostAsync(owner, $"/api/v1/orgs/{orgId}/webhook-endpoints/{id}/rotate-secret", new { }, key);
+        Assert.Equal("true", Assert.Single(replay.Headers.GetValues(IdempotencyMiddleware.ReplayedHeader)));
+        Assert.Equal(secret, (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString());
+        using var read = await owner.Client.GetAsync(Url($"/api/v1/orgs/{orgId}/webhook-endpoints/{id}/secret"));
+        Assert.Equal(secret, (await read.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString());
+    }
+
     [Theory]
     [InlineData("http://hooks.example.com/x")]
     [InlineData("ftp://hooks.example.com/x")]
