@@ -71,6 +71,51 @@ public sealed class WebhookEndpointsApiTests(WebhookApp fixture) : IClassFixture
     }
 
     [Theory]
+    [InlineData("{\"url\": ", "request.malformed_json")]
+    [InlineData("{\"url\": 42}", "request.malformed_json")]
+    [InlineData("{\"url\": \"https://hooks.example.com/x\", \"enabled\": \"yes\"}", "request.malformed_json")]
+    [InlineData("{\"url\": \"https://hooks.example.com/x\", \"eventTypes\": [\"org.nope\"]}", "webhook.unknown_event_type")]
+    public async Task A_malformed_or_wrongly_typed_create_is_a_400_problem_and_adds_no_endpoint(string body, string code)
+    {
+        var (owner, orgId) = await App.NewOrgAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url($"/api/v1/orgs/{orgId}/webhook-endpoints"))
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        using var response = await owner.Client.SendAsync(request);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, code);
+        Assert.Empty(await ListAsync(owner, orgId));
+    }
+
+    [Fact]
+    public async Task An_oversized_unauthenticated_or_viewer_create_is_refused_with_a_problem_and_adds_no_endpoint()
+    {
+        var (owner, orgId) = await App.NewOrgAsync();
+        var path = $"/api/v1/orgs/{orgId}/webhook-endpoints";
+
+        var big = "{\"url\": \"https://hooks.example.com/x\", \"description\": \"" + new string('x', 2 * 1024 * 1024) + "\"}";
+        using (var oversized = await owner.Client.PostAsync(Url(path), new StringContent(big, System.Text.Encoding.UTF8, "application/json")))
+        {
+            await oversized.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "request.body_too_large");
+        }
+
+        using (var anonymous = await App.Client.PostAsync(Url(path), JsonContent.Create(new { url = Hook.ToString() })))
+        {
+            await anonymous.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "auth.unauthenticated");
+        }
+
+        var viewer = await App.SignInAsync();
+        await owner.AddMemberAsync(orgId, viewer, "viewer");
+        using (var refused = await viewer.Client.PostAsync(Url(path), JsonContent.Create(new { url = Hook.ToString() })))
+        {
+            await refused.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.capability_missing");
+        }
+
+        Assert.Empty(await ListAsync(owner, orgId));
+    }
+
+    [Theory]
     [InlineData("http://hooks.example.com/x")]
     [InlineData("ftp://hooks.example.com/x")]
     [InlineData("hooks.example.com/x")]
