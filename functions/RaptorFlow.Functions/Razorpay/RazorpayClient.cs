@@ -9,7 +9,7 @@ namespace RaptorFlow.Functions.Razorpay;
 /// timeouts are retried for reads and for creations whose duplicate is harmless (an unpaid order,
 /// link or subscription), never for refunds, where a duplicate would move money twice.
 /// </summary>
-public sealed class RazorpayClient(HttpClient http)
+public sealed partial class RazorpayClient(HttpClient http)
 {
     internal static readonly HttpRequestOptionsKey<bool> RetryOnServerError = new("razorpay.retry-on-server-error");
 
