@@ -97,9 +97,13 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(RazorpayPaymentLinks))]
 [JsonSerializable(typeof(CreateSubscriptionRequest))]
 [JsonSerializable(typeof(RazorpaySubscription))]
+[JsonSerializable(typeof(CreatePlanRequest))]
+[JsonSerializable(typeof(RazorpayPlan))]
+[JsonSerializable(typeof(CancelSubscriptionRequest))]
 // Plans, usage, invoices
 [JsonSerializable(typeof(PlansResponse))]
 [JsonSerializable(typeof(ChangeSubscriptionRequest))]
+[JsonSerializable(typeof(CancelRecurringRequest))]
 [JsonSerializable(typeof(SubscriptionResponse))]
 [JsonSerializable(typeof(RecordUsageRequest))]
 [JsonSerializable(typeof(RecordUsageResponse))]

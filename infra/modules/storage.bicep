@@ -44,6 +44,7 @@ var tableNames = [
   'PlatformHeartbeat'
   'RazorpayInbox'
   'RazorpayPayments'
+  'RazorpayPlans'
   'Subscriptions'
   'UsageEventIds'
   'UsageEvents'

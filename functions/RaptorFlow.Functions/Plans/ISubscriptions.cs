@@ -9,7 +9,21 @@ namespace RaptorFlow.Functions.Plans;
 public sealed record OrgSubscription(string OrgId, string PlanId, string Status, DateTimeOffset CurrentPeriodStart, DateTimeOffset CurrentPeriodEnd, string? RazorpaySubscriptionId)
 {
     /// <summary>True when a live Razorpay subscription charges the plan fee, so an invoice must not charge it again.</summary>
-    public bool FeeCollectedByRazorpay => RazorpaySubscriptionId is not null && Status != SubscriptionStatus.Cancelled;
+    public bool FeeCollectedByRazorpay => RazorpaySubscriptionId is not null && Status != SubscriptionStatus.Cancelled && RazorpayStatus != RazorpaySubscriptionStates.Created;
+
+    /// <summary>Razorpay's status word for <see cref="RazorpaySubscriptionId"/>: <c>created</c> while it awaits the customer's Checkout.</summary>
+    public string? RazorpayStatus { get; init; }
+
+    /// <summary>Where the customer authorises a subscription still awaiting Checkout.</summary>
+    public string? CheckoutUrl { get; init; }
+
+    /// <summary>The plan a Razorpay subscription awaiting Checkout will charge for.</summary>
+    public string? PendingPlanId { get; init; }
+
+    /// <summary>When a cancellation of the Razorpay subscription was asked for here, and whether at the end of its cycle.</summary>
+    public DateTimeOffset? CancelRequestedAt { get; init; }
+
+    public bool CancelAtPeriodEnd { get; init; }
 }
 
 public static class SubscriptionStatus

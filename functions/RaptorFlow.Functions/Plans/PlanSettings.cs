@@ -17,6 +17,10 @@ public sealed class PlanSettings : ISettingsSection
     [Required]
     public string DefaultPlanId { get; set; } = "free";
 
+    /// <summary>Billing cycles (months) a Razorpay subscription started here runs for (its <c>total_count</c>).</summary>
+    [Range(1, 1200)]
+    public int RazorpayTotalCount { get; set; } = 120;
+
     /// <summary>The built-in catalog with configuration bound over it.</summary>
     public static Dictionary<string, PlanDefinition> CatalogFrom(IConfiguration configuration)
     {

@@ -3,6 +3,7 @@ using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Plans;
@@ -13,7 +14,14 @@ public sealed record PlanResponse(string Id, string Name, long MonthlyFeeMinor, 
 
 public sealed record PlansResponse(IReadOnlyList<PlanResponse> Data, string DefaultPlanId);
 
-public sealed record ChangeSubscriptionRequest(string? PlanId);
+/// <summary><c>collection</c>: <c>invoice</c> (the default: the monthly invoice bills the fee) or <c>razorpay</c> (a Razorpay subscription charges it).</summary>
+public sealed record ChangeSubscriptionRequest(string? PlanId, string? Collection = null);
+
+/// <summary><c>atPeriodEnd</c>: cancel when the current billing cycle ends (true) or now (false).</summary>
+public sealed record CancelRecurringRequest(bool? AtPeriodEnd);
+
+/// <summary>What Razorpay Checkout needs to authorise a subscription: <c>key</c> = <see cref="KeyId"/>, <c>subscription_id</c>; or the hosted page <see cref="ShortUrl"/>.</summary>
+public sealed record RecurringCheckout(string SubscriptionId, string? ShortUrl, string KeyId);
 
 /// <summary><c>feeCollectedBy</c>: <c>invoice</c> (the monthly invoice carries the fee) or <c>razorpay</c> (a Razorpay subscription charges it).</summary>
 public sealed record SubscriptionResponse(
@@ -26,7 +34,22 @@ public sealed record SubscriptionResponse(
     DateTimeOffset CurrentPeriodStart,
     DateTimeOffset CurrentPeriodEnd,
     string FeeCollectedBy,
-    string? RazorpaySubscriptionId);
+    string? RazorpaySubscriptionId)
+{
+    /// <summary>Razorpay's status of <see cref="RazorpaySubscriptionId"/> (<c>created</c> until the customer completes Checkout).</summary>
+    public string? RazorpaySubscriptionStatus { get; init; }
+
+    /// <summary>The plan a subscription awaiting Checkout will charge for; the org stays on <see cref="PlanId"/> until it is authorised.</summary>
+    public string? PendingPlanId { get; init; }
+
+    /// <summary>A cancellation asked for: the subscription ends at the end of its cycle (true) or at once (false); null when none was.</summary>
+    public bool? CancelAtPeriodEnd { get; init; }
+
+    public DateTimeOffset? CancelRequestedAt { get; init; }
+
+    /// <summary>Only in the answer to a start with <c>collection: "razorpay"</c>, while the subscription awaits Checkout.</summary>
+    public RecurringCheckout? Checkout { get; init; }
+}
 
 public static class PlansApi
 {
@@ -41,7 +64,9 @@ public static class PlansApi
         api.MapGet("/", GetSubscriptionAsync).RequireCapability(Capability.BillingRead)
             .WithName("GetSubscription").WithSummary("The org's plan, status and current billing period (calendar month, UTC).");
         api.MapPost("/", ChangeSubscriptionAsync).RequireCapability(Capability.BillingManage).WithIdempotency()
-            .WithName("ChangeSubscription").WithSummary("Moves the org to another plan, effective at once and kept in the plan history; invoices bill each day of a period at the plan held that day (prorated by the day).");
+            .WithName("ChangeSubscription").WithSummary("Moves the org to another plan, effective at once and kept in the plan history; invoices bill each day of a period at the plan held that day (prorated by the day). With collection \"razorpay\", starts a Razorpay subscription for the plan instead and answers what Checkout needs.");
+        api.MapPost("/cancel", CancelRecurringAsync).RequireCapability(Capability.BillingManage).WithIdempotency()
+            .WithName("CancelRecurringSubscription").WithSummary("Cancels the org's Razorpay subscription at the end of its cycle or now; Razorpay's webhooks then end it.");
 
         return routes;
     }
@@ -53,17 +78,49 @@ public static class PlansApi
         TypedResults.Ok(ToResponse(await store.GetAsync(orgId, cancellationToken), catalog));
 
     public static async Task<Results<Ok<SubscriptionResponse>, ProblemHttpResult>> ChangeSubscriptionAsync(
-        string orgId, ChangeSubscriptionRequest request, HttpContext context, SubscriptionStore store, PlanCatalog catalog, AuditLog audit)
+        string orgId, ChangeSubscriptionRequest request, HttpContext context, SubscriptionStore store, PlanCatalog catalog, RecurringCollection recurring, SecretStore secrets, AuditLog audit)
     {
         var planId = request.PlanId?.Trim();
+        var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrEmpty(planId) || !catalog.TryGet(planId, out var plan))
         {
-            return ApiProblem.Validation(new Dictionary<string, string[]>
-            {
-                ["planId"] = [$"planId must be one of: {string.Join(", ", catalog.All.Select(p => p.Id))}."],
-            });
+            errors["planId"] = [$"planId must be one of: {string.Join(", ", catalog.All.Select(p => p.Id))}."];
+            plan = catalog.Default;
         }
 
+        if (request.Collection is not (null or Collections.Invoice or Collections.Razorpay))
+        {
+            errors["collection"] = [$"collection must be \"{Collections.Invoice}\" or \"{Collections.Razorpay}\"."];
+        }
+        else if (request.Collection == Collections.Razorpay && !plan.IsPaid && !errors.ContainsKey("planId"))
+        {
+            errors["planId"] = ["A plan that costs nothing has no fee for Razorpay to collect."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ApiProblem.Validation(errors);
+        }
+
+        return request.Collection == Collections.Razorpay
+            ? await RecurringResults.StartAsync(orgId, plan, context, recurring, catalog, secrets, audit)
+            : await ChangePlanAsync(orgId, plan, context, store, catalog, audit);
+    }
+
+    public static async Task<Results<Ok<SubscriptionResponse>, ProblemHttpResult>> CancelRecurringAsync(
+        string orgId, CancelRecurringRequest request, HttpContext context, RecurringCollection recurring, PlanCatalog catalog, AuditLog audit)
+    {
+        if (request.AtPeriodEnd is not { } atPeriodEnd)
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["atPeriodEnd"] = ["atPeriodEnd is required: true to cancel at the end of the cycle, false to cancel now."] });
+        }
+
+        return await RecurringResults.CancelAsync(orgId, atPeriodEnd, context, recurring, catalog, audit);
+    }
+
+    private static async Task<Results<Ok<SubscriptionResponse>, ProblemHttpResult>> ChangePlanAsync(
+        string orgId, Plan plan, HttpContext context, SubscriptionStore store, PlanCatalog catalog, AuditLog audit)
+    {
         // Not cancelled by a client that goes away: the change and its audit entry go together.
         switch (await store.ChangePlanAsync(orgId, plan, context.GetCaller().Reference, CancellationToken.None))
         {
@@ -104,7 +161,20 @@ public static class PlansApi
             plan.Currency,
             subscription.CurrentPeriodStart,
             subscription.CurrentPeriodEnd,
-            subscription.FeeCollectedByRazorpay ? "razorpay" : "invoice",
-            subscription.RazorpaySubscriptionId);
+            subscription.FeeCollectedByRazorpay ? Collections.Razorpay : Collections.Invoice,
+            subscription.RazorpaySubscriptionId)
+        {
+            RazorpaySubscriptionStatus = subscription.RazorpayStatus,
+            PendingPlanId = subscription.PendingPlanId,
+            CancelAtPeriodEnd = subscription.CancelRequestedAt is null ? null : subscription.CancelAtPeriodEnd,
+            CancelRequestedAt = subscription.CancelRequestedAt,
+        };
+    }
+
+    /// <summary>Who collects the plan fee.</summary>
+    public static class Collections
+    {
+        public const string Invoice = "invoice";
+        public const string Razorpay = "razorpay";
     }
 }

@@ -16,7 +16,11 @@ public static class PlansRegistration
         services.AddStorageTable(SubscriptionRow.TableName);
         services.AddSingleton<SubscriptionStore>();
         services.AddSingleton<ISubscriptions>(sp => sp.GetRequiredService<SubscriptionStore>());
+        services.AddStorageTable(RazorpayPlanRow.TableName);
+        services.AddScoped<RazorpayPlans>();
+        services.AddScoped<RecurringCollection>();
         services.AddScoped<IRazorpayEventConsumer, SubscriptionEventConsumer>();
+        services.AddScoped<IRazorpayEventConsumer, SubscriptionChargeRecognition>();
         return builder;
     }
 

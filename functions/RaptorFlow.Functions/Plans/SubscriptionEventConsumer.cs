@@ -76,14 +76,25 @@ public sealed partial class SubscriptionEventConsumer(
                     return new ConsumerOutcome(true, $"Subscription {subscriptionId} already has a newer state; nothing to change.");
                 }
 
+                if (row is { HasLiveRazorpaySubscription: true } && row.RazorpaySubscriptionId != subscriptionId)
+                {
+                    // Another subscription (an abandoned or raced one) must not take over from the org's live one.
+                    LogNotCurrent(logger, razorpayEvent.Id, subscriptionId, orgId);
+                    return new ConsumerOutcome(false, $"Subscription {subscriptionId} is not {orgId}'s current Razorpay subscription.");
+                }
+
                 var before = store.ToSubscription(orgId, row);
                 row ??= new SubscriptionRow { PartitionKey = orgId };
                 var ended = rank >= Ranks["cancelled"];
-                row.RazorpaySubscriptionId = subscriptionId;
+
+                // One that ends before the customer ever authorised it never charged: the invoiced plan stays.
+                var neverCharged = ended && row.AwaitingCheckout && row.RazorpaySubscriptionId == subscriptionId;
+                row.TrackRazorpaySubscription(subscriptionId);
                 row.RazorpayStatus = status;
-                row.PlanId = ended ? catalog.Default.Id : plan.Id;
+                row.PlanId = neverCharged ? row.PlanId : ended ? catalog.Default.Id : plan.Id;
                 row.Status = status switch
                 {
+                    _ when neverCharged => SubscriptionStatus.Active,
                     "pending" or "paused" => SubscriptionStatus.PastDue,
                     "halted" => SubscriptionStatus.Halted,
                     _ when ended => SubscriptionStatus.Cancelled,
@@ -147,6 +158,9 @@ public sealed partial class SubscriptionEventConsumer(
 
     [LoggerMessage(EventId = 6200, Level = LogLevel.Warning, Message = "Razorpay event {EventId} for subscription {SubscriptionId} names no known org; ignored.")]
     private static partial void LogUnknownOrg(ILogger logger, string eventId, string subscriptionId);
+
+    [LoggerMessage(EventId = 6202, Level = LogLevel.Warning, Message = "Razorpay event {EventId} is for subscription {SubscriptionId}, not org {OrgId}'s live one; ignored.")]
+    private static partial void LogNotCurrent(ILogger logger, string eventId, string subscriptionId, string orgId);
 
     [LoggerMessage(EventId = 6201, Level = LogLevel.Warning, Message = "Razorpay event {EventId} for subscription {SubscriptionId} names no plan in the catalog; ignored.")]
     private static partial void LogUnknownPlan(ILogger logger, string eventId, string subscriptionId);

@@ -74,7 +74,7 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
                 row ??= new SubscriptionRow { PartitionKey = orgId };
                 row.PlanId = plan.Id;
                 row.Status = SubscriptionStatus.Active;
-                row.RazorpaySubscriptionId = null;
+                row.ForgetRazorpaySubscription();
                 row.ChangedAt = time.GetUtcNow();
                 row.ChangedBy = changedBy;
                 return await TrySaveAsync(row, before, cancellationToken)
@@ -201,6 +201,13 @@ public sealed class SubscriptionStore(StorageAccount storage, PlanCatalog plans,
             && row.RazorpayPeriodStart is { } rs && row.RazorpayPeriodEnd is { } re && re > rs
                 ? (rs, re)
                 : (monthStart, monthEnd);
-        return new OrgSubscription(orgId, planId, row.Status, start, end, row.RazorpaySubscriptionId);
+        return new OrgSubscription(orgId, planId, row.Status, start, end, row.RazorpaySubscriptionId)
+        {
+            RazorpayStatus = row.RazorpaySubscriptionId is null ? null : row.RazorpayStatus,
+            CheckoutUrl = row.AwaitingCheckout ? row.RazorpayShortUrl : null,
+            PendingPlanId = row.AwaitingCheckout ? row.RazorpayPlanFor : null,
+            CancelRequestedAt = row.CancelRequestedAt,
+            CancelAtPeriodEnd = row.CancelAtPeriodEnd,
+        };
     }
 }

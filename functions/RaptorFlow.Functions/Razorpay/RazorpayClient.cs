@@ -46,9 +46,6 @@ public sealed partial class RazorpayClient(HttpClient http)
     public Task<RazorpayPaymentLink> CancelPaymentLinkAsync(string paymentLinkId, CancellationToken cancellationToken) =>
         SendAsync<RazorpayPaymentLink>(HttpMethod.Post, $"payment_links/{Uri.EscapeDataString(paymentLinkId)}/cancel", null, retryOnServerError: true, cancellationToken);
 
-    public Task<RazorpaySubscription> CreateSubscriptionAsync(CreateSubscriptionRequest subscription, CancellationToken cancellationToken) =>
-        SendAsync<RazorpaySubscription>(HttpMethod.Post, "subscriptions", subscription, retryOnServerError: true, cancellationToken);
-
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, bool retryOnServerError, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);

@@ -22,7 +22,3 @@ public sealed record RazorpayPaymentLink(string Id, long Amount, string Currency
 
 /// <summary>The page <c>GET /v1/payment_links</c> answers.</summary>
 public sealed record RazorpayPaymentLinks(IReadOnlyList<RazorpayPaymentLink>? PaymentLinks);
-
-public sealed record CreateSubscriptionRequest(string PlanId, int TotalCount, IReadOnlyDictionary<string, string>? Notes = null, bool CustomerNotify = true);
-
-public sealed record RazorpaySubscription(string Id, string PlanId, string Status);
