@@ -94,12 +94,17 @@ public sealed partial class SubscriptionEventConsumer(
                 row.PlanId = neverCharged ? row.PlanId : ended ? catalog.Default.Id : plan.Id;
                 row.Status = status switch
                 {
-                    _ when neverCharged => SubscriptionStatus.Active,
+                    _ when neverCharged => row.Status,
                     "pending" or "paused" => SubscriptionStatus.PastDue,
                     "halted" => SubscriptionStatus.Halted,
                     _ when ended => SubscriptionStatus.Cancelled,
                     _ => SubscriptionStatus.Active,
                 };
+                if (neverCharged)
+                {
+                    row.ForgetRazorpaySubscription();
+                }
+
                 row.RazorpayPeriodStart = UnixTime(entity, "current_start") ?? row.RazorpayPeriodStart;
                 row.RazorpayPeriodEnd = UnixTime(entity, "current_end") ?? row.RazorpayPeriodEnd;
                 row.LastEventCreatedAt = createdAt;
