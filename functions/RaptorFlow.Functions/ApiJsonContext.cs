@@ -10,6 +10,7 @@ using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Health;
@@ -108,6 +109,14 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(RecordUsageRequest))]
 [JsonSerializable(typeof(RecordUsageResponse))]
 [JsonSerializable(typeof(UsageResponse))]
+// Payments: Checkout, verification, payments and refunds
+[JsonSerializable(typeof(CreditCheckoutRequest))]
+[JsonSerializable(typeof(CheckoutResponse))]
+[JsonSerializable(typeof(VerifyPaymentRequest))]
+[JsonSerializable(typeof(CreateRefundRequestBody))]
+[JsonSerializable(typeof(PaymentRefundResponse))]
+[JsonSerializable(typeof(PaymentResponse))]
+[JsonSerializable(typeof(CursorPage<PaymentResponse>))]
 [JsonSerializable(typeof(VoidInvoiceRequest))]
 [JsonSerializable(typeof(InvoiceResponse))]
 [JsonSerializable(typeof(CursorPage<InvoiceResponse>))]

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Hosting.Standalone;
 using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
@@ -31,6 +32,7 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<CorsSettings>,
     ISettingsBinding<InvoiceSettings>, IValidateOptions<InvoiceSettings>,
     ISettingsBinding<KeyVaultSettings>,
+    ISettingsBinding<PaymentsSettings>, IValidateOptions<PaymentsSettings>,
     ISettingsBinding<PlanSettings>, IValidateOptions<PlanSettings>,
     IValidateOptions<PlanDefinition>, IValidateOptions<MeterPriceDefinition>,
     ISettingsBinding<RazorpaySettings>, IValidateOptions<RazorpaySettings>,
@@ -50,6 +52,8 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     public void Bind(IConfiguration section, InvoiceSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, KeyVaultSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, PaymentsSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, PlanSettings settings) => section.Bind(settings);
 

@@ -8,6 +8,7 @@ using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
@@ -55,6 +56,7 @@ public static class Program
         builder.AddUsage();
         builder.AddInvoices();
         builder.AddWebhooks();
+        builder.AddPayments();
 
         customize?.Invoke(builder);
 
@@ -77,6 +79,7 @@ public static class Program
         app.MapUsage();
         app.MapInvoices();
         app.MapWebhooks();
+        app.MapPayments();
 
         mapMore?.Invoke(app);
 

@@ -41,6 +41,7 @@ var tableNames = [
   'Ledger'
   'OrgSlugs'
   'Orgs'
+  'Payments'
   'PlatformHeartbeat'
   'RazorpayInbox'
   'RazorpayPayments'

@@ -46,10 +46,16 @@ public sealed partial class RazorpayClient(HttpClient http)
     public Task<RazorpayPaymentLink> CancelPaymentLinkAsync(string paymentLinkId, CancellationToken cancellationToken) =>
         SendAsync<RazorpayPaymentLink>(HttpMethod.Post, $"payment_links/{Uri.EscapeDataString(paymentLinkId)}/cancel", null, retryOnServerError: true, cancellationToken);
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, bool retryOnServerError, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(
+        HttpMethod method, string path, object? body, bool retryOnServerError, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(method, path);
         request.Options.Set(RetryOnServerError, retryOnServerError);
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         if (body is not null)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);

@@ -20,9 +20,24 @@ public sealed partial class RazorpayEventProcessor(
     IInvoiceSettlement invoices,
     IEnumerable<IRazorpayEventConsumer> consumers,
     PaymentOwners paymentOwners,
-    ILogger<RazorpayEventProcessor> logger)
+    ILogger<RazorpayEventProcessor> logger,
+    IEnumerable<IRazorpayEventObserver>? observers = null)
 {
     public async Task<EventOutcome> ProcessAsync(RazorpayEvent razorpayEvent, CancellationToken cancellationToken)
+    {
+        var outcome = await HandleAsync(razorpayEvent, cancellationToken);
+        if (IRazorpayEventObserver.ObservedEvents.Contains(razorpayEvent.Name))
+        {
+            foreach (var observer in observers ?? [])
+            {
+                await observer.ObserveAsync(razorpayEvent, cancellationToken);
+            }
+        }
+
+        return outcome;
+    }
+
+    private async Task<EventOutcome> HandleAsync(RazorpayEvent razorpayEvent, CancellationToken cancellationToken)
     {
         switch (razorpayEvent.Name)
         {

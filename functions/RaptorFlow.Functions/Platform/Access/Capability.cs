@@ -24,6 +24,7 @@ public static class Capability
     public const string AuditRead = "audit:read";
     public const string EventsRead = "events:read";
     public const string WebhooksManage = "webhooks:manage";
+    public const string PaymentsRefund = "payments:refund";
 
     // Personal: what any signed-in user may do outside an org.
     public const string ProfileRead = "profile:read";
@@ -36,7 +37,7 @@ public static class Capability
     public static IReadOnlySet<string> OrgScoped { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         OrgRead, OrgWrite, OrgDelete, OrgTransfer, MembersRead, MembersManage, MembersLeave, InvitationsManage,
-        ApiKeysManage, BillingRead, BillingManage, LedgerRead, UsageRead, UsageWrite, AuditRead, EventsRead, WebhooksManage,
+        ApiKeysManage, BillingRead, BillingManage, LedgerRead, UsageRead, UsageWrite, AuditRead, EventsRead, WebhooksManage, PaymentsRefund,
     };
 
     public static IReadOnlySet<string> Personal { get; } = new HashSet<string>(StringComparer.Ordinal)

@@ -16,7 +16,7 @@ public static class RoleCatalog
         Capability.ApiKeysManage, Capability.BillingManage, Capability.AuditRead, Capability.WebhooksManage,
     ];
 
-    private static readonly string[] OwnerCapabilities = [.. AdminCapabilities, Capability.OrgDelete, Capability.OrgTransfer];
+    private static readonly string[] OwnerCapabilities = [.. AdminCapabilities, Capability.OrgDelete, Capability.OrgTransfer, Capability.PaymentsRefund];
 
     private static readonly Dictionary<Role, IReadOnlySet<string>> ByRole = new()
     {

@@ -1,0 +1,133 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Razorpay;
+
+namespace RaptorFlow.Functions.Payments;
+
+/// <summary>What asking for a refund came to: the refund, whether this request reserved it, or the problem.</summary>
+public sealed record RefundRequestOutcome(PaymentRefundResponse? Refund, bool Reserved, ProblemHttpResult? Problem);
+
+/// <summary>
+/// Refunds the org asks for. The amount is reserved on the payment row under its ETag before
+/// Razorpay is called, so concurrent refunds never exceed what was captured; Razorpay gets the
+/// refund's id as its idempotency key, so the same request sent again never refunds twice. A
+/// refusal releases the reservation; an outage keeps it (unknown) for the retry.
+/// </summary>
+public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razorpay, LedgerReader ledger, TimeProvider time, ILogger<PaymentRefunds> logger)
+{
+    private sealed record Reservation(PaymentRefundRow? Refund, bool Send, bool Reserved, ProblemHttpResult? Problem);
+
+    public async Task<RefundRequestOutcome> RequestAsync(
+        string orgId, string paymentId, long? amountMinor, string? reason, string refundKey, string requestedBy, CancellationToken cancellationToken)
+    {
+        if (await book.FindPaymentAsync(orgId, paymentId, cancellationToken) is not { } found)
+        {
+            return new RefundRequestOutcome(null, false, PaymentProblems.PaymentNotFound());
+        }
+
+        // Credit a top-up bought can be refunded only while it is unspent.
+        long? credit = found.Purpose == PaymentPurpose.CreditTopUp ? await UnspentCreditAsync(orgId, found.Currency, cancellationToken) : null;
+        var reservation = await book.ChangeAsync(orgId, paymentId, refundKey, (payment, refund) => Reserve(payment, refund!, amountMinor, reason, credit, requestedBy), cancellationToken);
+        if (reservation.Problem is not null || !reservation.Send)
+        {
+            return new RefundRequestOutcome(reservation.Refund is { } r ? PaymentViews.ToResponse(r) : null, false, reservation.Problem);
+        }
+
+        var (sent, problem) = await SendAsync(orgId, reservation.Refund!, cancellationToken);
+        return new RefundRequestOutcome(PaymentViews.ToResponse(sent), reservation.Reserved, problem);
+    }
+
+    private PaymentChange<Reservation> Reserve(PaymentRow payment, PaymentRefundRow refund, long? amountMinor, string? reason, long? credit, string requestedBy)
+    {
+        if (payment.ETag == default)
+        {
+            return Refused(PaymentProblems.PaymentNotFound());
+        }
+
+        if (refund.ETag != default)
+        {
+            // The same request again: one Razorpay did not answer is sent again with the same key.
+            return PaymentChange.Nothing(new Reservation(refund, refund.Status is RefundStatus.Requested or RefundStatus.Unknown, false, null));
+        }
+
+        if (payment.CapturedMinor <= 0)
+        {
+            return Refused(PaymentProblems.NotRefundable());
+        }
+
+        var refundable = payment.RefundableMinor;
+        var unspent = credit is null ? long.MaxValue : Math.Max(0, credit.Value - payment.PendingRefundMinor);
+        var amount = amountMinor ?? Math.Min(refundable, unspent);
+        if (amount > refundable || (amount <= 0 && refundable <= 0))
+        {
+            return Refused(PaymentProblems.ExceedsCaptured(refundable));
+        }
+
+        if (amount > unspent || amount <= 0)
+        {
+            return Refused(PaymentProblems.CreditSpent(unspent));
+        }
+
+        var now = time.GetUtcNow();
+        payment.PendingRefundMinor += amount;
+        payment.UpdatedAt = now;
+        (refund.AmountMinor, refund.Currency, refund.Reason, refund.RequestedBy) = (amount, payment.Currency, reason, requestedBy);
+        (refund.Status, refund.CreatedAt, refund.UpdatedAt) = (RefundStatus.Requested, now, now);
+        return new PaymentChange<Reservation>(new Reservation(refund, true, true, null), true, true);
+    }
+
+    private static PaymentChange<Reservation> Refused(ProblemHttpResult problem) =>
+        PaymentChange.Nothing(new Reservation(null, false, false, problem));
+
+    private async Task<(PaymentRefundRow Refund, ProblemHttpResult? Problem)> SendAsync(
+        string orgId, PaymentRefundRow refund, CancellationToken cancellationToken)
+    {
+        var notes = new Dictionary<string, string> { ["org_id"] = orgId, [PaymentActivity.RefundNote] = refund.RefundKey };
+        try
+        {
+            var created = await razorpay.CreateRefundAsync(refund.PaymentId, new CreateRefundRequest(refund.AmountMinor, notes), refund.RefundKey, cancellationToken);
+            return (await SettleAsync(orgId, refund, RefundStatus.Pending, created.Id, null, cancellationToken), null);
+        }
+        catch (Exception ex) when (RazorpayClient.IsOutage(ex))
+        {
+            LogUnknown(logger, ex, refund.RefundKey, refund.PaymentId);
+            return (await SettleAsync(orgId, refund, RefundStatus.Unknown, null, null, cancellationToken), PaymentProblems.Unavailable());
+        }
+        catch (RazorpayApiException ex)
+        {
+            LogRejected(logger, refund.RefundKey, refund.PaymentId, ex.Code);
+            return (await SettleAsync(orgId, refund, RefundStatus.Rejected, null, $"{ex.Code}: {ex.Description}", cancellationToken),
+                PaymentProblems.RefundRejected(ex.Code, ex.Description));
+        }
+    }
+
+    /// <summary>Records what Razorpay answered, unless an event of the refund got there first; a rejection releases the reservation.</summary>
+    private Task<PaymentRefundRow> SettleAsync(string orgId, PaymentRefundRow sent, string status, string? razorpayRefundId, string? failure, CancellationToken cancellationToken) =>
+        book.ChangeAsync(orgId, sent.PaymentId, sent.RefundKey, (payment, refund) =>
+        {
+            if (refund!.Status is not (RefundStatus.Requested or RefundStatus.Unknown))
+            {
+                return PaymentChange.Nothing(refund);
+            }
+
+            if (status == RefundStatus.Rejected)
+            {
+                payment.PendingRefundMinor -= refund.AmountMinor;
+            }
+
+            (refund.Status, refund.RazorpayRefundId, refund.Failure, refund.UpdatedAt) = (status, razorpayRefundId ?? refund.RazorpayRefundId, failure, time.GetUtcNow());
+            return new PaymentChange<PaymentRefundRow>(refund, status == RefundStatus.Rejected, true);
+        }, cancellationToken);
+
+    private async Task<long> UnspentCreditAsync(string orgId, string currency, CancellationToken cancellationToken)
+    {
+        var accounts = await ledger.AccountsAsync(orgId, cancellationToken);
+        return accounts.FirstOrDefault(a => a.Code == ChartOfAccounts.CustomerCredit)?.Balances.FirstOrDefault(b => b.Currency == currency)?.Balance ?? 0;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Razorpay did not answer refund {RefundKey} of payment {PaymentId}; its reservation is kept for a retry")]
+    private static partial void LogUnknown(ILogger logger, Exception exception, string refundKey, string paymentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Razorpay refused refund {RefundKey} of payment {PaymentId}: {Code}; its reservation is released")]
+    private static partial void LogRejected(ILogger logger, string refundKey, string paymentId, string code);
+}
