@@ -1,5 +1,7 @@
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.CreditNotes;
+using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Idempotency;
@@ -54,6 +56,8 @@ public static class Program
         builder.AddPlans();
         builder.AddUsage();
         builder.AddInvoices();
+        builder.AddCredits();
+        builder.AddCreditNotes();
         builder.AddWebhooks();
 
         customize?.Invoke(builder);
@@ -76,6 +80,8 @@ public static class Program
         app.MapPlans();
         app.MapUsage();
         app.MapInvoices();
+        app.MapCredits();
+        app.MapCreditNotes();
         app.MapWebhooks();
 
         mapMore?.Invoke(app);
