@@ -568,7 +568,7 @@ public sealed partial class InvoiceIssuer(
         try
         {
             return await razorpay.CreatePaymentLinkAsync(
-                new CreatePaymentLinkRequest(row.TotalMinor, row.Currency, $"{settings.Value.SellerName} invoice {row.Number}", ReferenceId: row.InvoiceId, Notes: notes),
+                new CreatePaymentLinkRequest(row.AmountDueMinor, row.Currency, $"{settings.Value.SellerName} invoice {row.Number}", ReferenceId: row.InvoiceId, Notes: notes),
                 cancellationToken);
         }
         catch (RazorpayApiException ex) when (ex.Status == HttpStatusCode.BadRequest)

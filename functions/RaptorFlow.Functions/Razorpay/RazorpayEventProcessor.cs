@@ -269,12 +269,19 @@ public sealed partial class RazorpayEventProcessor(
             await paymentOwners.ParkRefundAsync(paymentId, refundId, amount, currency, cancellationToken);
         }
 
+        if (indexed && owner.OrgId is not null)
+        {
+            // What suspense holds of the payment (its capture) is released first, so the refund finds
+            // the capture's credit and its invoice payment, as it would had the capture come first.
+            posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
+        }
+
         if (await PostRefundAsync(owner.LedgerId, indexed ? paymentId : null, owner.InvoiceId, refundId, amount, currency, owner.OrgId is null ? owner.Why : null, razorpayEvent.Id, cancellationToken) is { } transactionId)
         {
             posted.Add(transactionId);
         }
 
-        if (indexed)
+        if (indexed && owner.OrgId is null)
         {
             posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
         }
