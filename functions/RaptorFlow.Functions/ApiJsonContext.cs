@@ -4,6 +4,8 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.CreditNotes;
+using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Invitations;
 using RaptorFlow.Functions.Invoices;
@@ -119,6 +121,9 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(CursorPage<PaymentResponse>))]
 [JsonSerializable(typeof(VoidInvoiceRequest))]
 [JsonSerializable(typeof(InvoiceResponse))]
+[JsonSerializable(typeof(CreditNoteResponse))]
+[JsonSerializable(typeof(CursorPage<CreditNoteResponse>))]
+[JsonSerializable(typeof(CreditsResponse))]
 [JsonSerializable(typeof(CursorPage<InvoiceResponse>))]
 [JsonSerializable(typeof(List<InvoiceLine>))]
 [JsonSerializable(typeof(List<BilledUsage>))]

@@ -1,5 +1,7 @@
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.CreditNotes;
+using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Idempotency;
@@ -55,6 +57,8 @@ public static class Program
         builder.AddPlans();
         builder.AddUsage();
         builder.AddInvoices();
+        builder.AddCredits();
+        builder.AddCreditNotes();
         builder.AddWebhooks();
         builder.AddPayments();
 
@@ -78,6 +82,8 @@ public static class Program
         app.MapPlans();
         app.MapUsage();
         app.MapInvoices();
+        app.MapCredits();
+        app.MapCreditNotes();
         app.MapWebhooks();
         app.MapPayments();
 

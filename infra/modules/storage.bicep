@@ -32,6 +32,7 @@ var tableNames = [
   'ApiKeyLastUse'
   'ApiKeys'
   'AuditEvents'
+  'CreditNotes'
   'EventFeed'
   'EventOutbox'
   'IdempotencyKeys'

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Schema;
 using RaptorFlow.Functions.ApiKeys;
+using RaptorFlow.Functions.CreditNotes;
 using RaptorFlow.Functions.Invitations;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
@@ -31,6 +32,7 @@ public static class EventCatalog
         new(EventTypes.InvoiceIssued, "An invoice was issued. Data: the invoice.", typeof(InvoiceResponse)),
         new(EventTypes.InvoicePaid, "An invoice was paid in full. Data: the invoice.", typeof(InvoiceResponse)),
         new(EventTypes.InvoiceVoided, "An invoice was voided. Data: the invoice.", typeof(InvoiceResponse)),
+        new(EventTypes.CreditNoteIssued, "A GST credit note was issued for a refund of an invoice payment. Data: the credit note.", typeof(CreditNoteResponse)),
         new(EventTypes.SubscriptionChanged, "The org's plan or subscription status changed. Data: the subscription.", typeof(SubscriptionResponse)),
         new(EventTypes.WebhookEndpointDisabled, "A webhook endpoint failed every delivery for 5 days and was disabled. Data: the endpoint.", typeof(WebhookEndpointResponse)),
         new(EventTypes.Ping, "A test message sent to one endpoint on request; never in the feed of other endpoints.", typeof(WebhookPing)),

@@ -18,6 +18,7 @@ public static class EventTypes
     public const string InvoiceIssued = "invoice.issued";
     public const string InvoicePaid = "invoice.paid";
     public const string InvoiceVoided = "invoice.voided";
+    public const string CreditNoteIssued = "credit_note.issued";
     public const string SubscriptionChanged = "subscription.changed";
     public const string WebhookEndpointDisabled = "webhook_endpoint.disabled";
     public const string Ping = "ping";

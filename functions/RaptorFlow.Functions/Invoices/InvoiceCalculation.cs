@@ -16,6 +16,9 @@ public enum InvoiceLineKind
 
     /// <summary>Usage of an earlier, already invoiced period that arrived after that invoice.</summary>
     PriorPeriodUsage,
+
+    /// <summary>Prepaid credit applied when the invoice was issued: a payment (negative amount), not a discount; it changes no tax.</summary>
+    CreditApplied,
 }
 
 /// <summary>

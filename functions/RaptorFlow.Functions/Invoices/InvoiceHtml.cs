@@ -28,24 +28,7 @@ public static class InvoiceHtml
     public static string Render(InvoiceRow row, string orgName, InvoiceSettings seller)
     {
         var e = Encoder;
-        var html = new StringBuilder(4096);
-        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Invoice ")
-            .Append(e.Encode(row.Number ?? "")).Append("</title><style>").Append(Style).Append("</style></head><body>");
-
-        html.Append("<header><div><h1>").Append(e.Encode(seller.SellerName)).Append("</h1>");
-        if (seller.SellerAddress is { Length: > 0 } address)
-        {
-            html.Append("<div class=\"muted\">").Append(e.Encode(address)).Append("</div>");
-        }
-
-        if (seller.SellerGstin is { Length: > 0 } gstin)
-        {
-            html.Append("<div class=\"muted\">GSTIN ").Append(e.Encode(gstin)).Append("</div>");
-        }
-
-        html.Append("</div><div><h1>Tax invoice</h1><div>No. ").Append(e.Encode(row.Number ?? "")).Append("</div>")
-            .Append("<div>Issued ").Append(Date(row.IssuedAt)).Append(" (IST)</div>")
-            .Append("<div class=\"status\">").Append(e.Encode(row.ParsedStatus.ToWire())).Append("</div></div></header>");
+        var html = Begin("Invoice", "Tax invoice", row.Number ?? "", row.IssuedAt, row.ParsedStatus.ToWire(), seller);
 
         html.Append("<p>Billed to <strong>").Append(e.Encode(orgName)).Append("</strong> (").Append(e.Encode(row.OrgId)).Append(")<br>")
             .Append("Period ").Append(row.PeriodStart.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))
@@ -53,7 +36,8 @@ public static class InvoiceHtml
             .Append(" (UTC), plan ").Append(e.Encode(row.PlanName ?? row.PlanId ?? "")).Append("</p>");
 
         html.Append("<table><thead><tr><th>Description</th><th class=\"n\">Quantity</th><th class=\"n\">Unit price</th><th class=\"n\">Amount</th></tr></thead><tbody>");
-        foreach (var line in InvoiceBook.LinesOf(row))
+        var lines = InvoiceBook.LinesOf(row);
+        foreach (var line in lines.Where(l => l.Kind != InvoiceLineKind.CreditApplied))
         {
             html.Append("<tr><td>").Append(e.Encode(line.Description)).Append("</td><td class=\"n\">")
                 .Append(line.Kind == InvoiceLineKind.Gst ? "" : line.Quantity.ToString("N0", CultureInfo.InvariantCulture))
@@ -64,8 +48,14 @@ public static class InvoiceHtml
         html.Append("</tbody><tfoot>")
             .Append(TotalRow("Subtotal", row.SubtotalMinor, row.Currency, e))
             .Append(TotalRow($"GST ({InvoiceCalculation.GstPercent}%)", row.TaxMinor, row.Currency, e))
-            .Append(TotalRow("Total", row.TotalMinor, row.Currency, e))
-            .Append(TotalRow("Paid", row.AmountPaidMinor, row.Currency, e))
+            .Append(TotalRow("Total", row.TotalMinor, row.Currency, e));
+        foreach (var credit in lines.Where(l => l.Kind == InvoiceLineKind.CreditApplied))
+        {
+            // A payment from prepaid credit, not a discount: shown after the total, which it does not change.
+            html.Append(TotalRow(credit.Description, credit.AmountMinor, row.Currency, e));
+        }
+
+        html.Append(TotalRow("Paid", row.AmountPaidMinor, row.Currency, e))
             .Append(TotalRow("Amount due", row.AmountDueMinor, row.Currency, e))
             .Append("</tfoot></table>");
 
@@ -84,10 +74,45 @@ public static class InvoiceHtml
         return html.ToString();
     }
 
+    /// <summary>
+    /// Starts a printable document (an invoice, a credit note): the page head and the header with the
+    /// seller, the document's title, number, date (IST) and status. Every value is encoded.
+    /// </summary>
+    public static StringBuilder Begin(string title, string heading, string number, DateTimeOffset issuedAt, string status, InvoiceSettings seller)
+    {
+        var e = Encoder;
+        var html = new StringBuilder(4096);
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(e.Encode(title)).Append(' ')
+            .Append(e.Encode(number)).Append("</title><style>").Append(Style).Append("</style></head><body>");
+
+        html.Append("<header><div><h1>").Append(e.Encode(seller.SellerName)).Append("</h1>");
+        if (seller.SellerAddress is { Length: > 0 } address)
+        {
+            html.Append("<div class=\"muted\">").Append(e.Encode(address)).Append("</div>");
+        }
+
+        if (seller.SellerGstin is { Length: > 0 } gstin)
+        {
+            html.Append("<div class=\"muted\">GSTIN ").Append(e.Encode(gstin)).Append("</div>");
+        }
+
+        html.Append("</div><div><h1>").Append(e.Encode(heading)).Append("</h1><div>No. ").Append(e.Encode(number)).Append("</div>")
+            .Append("<div>Issued ").Append(Date(issuedAt)).Append(" (IST)</div>")
+            .Append("<div class=\"status\">").Append(e.Encode(status)).Append("</div></div></header>");
+        return html;
+    }
+
+    /// <summary>Values from storage, encoded for the page.</summary>
+    public static string Encode(string value) => Encoder.Encode(value);
+
+    public static string TotalRow(string label, long minor, string currency) => TotalRow(label, minor, currency, Encoder);
+
     private static string TotalRow(string label, long minor, string currency, HtmlEncoder e) =>
         $"<tr><td colspan=\"3\" class=\"n\">{e.Encode(label)}</td><td class=\"n\">{Money(minor, currency, e)}</td></tr>";
 
     /// <summary>Minor units as a decimal amount, by integer arithmetic (two decimals: paise).</summary>
+    public static string Money(long minor, string currency) => Money(minor, currency, Encoder);
+
     public static string Money(long minor, string currency, HtmlEncoder e) =>
         e.Encode(string.Create(CultureInfo.InvariantCulture, $"{currency} {minor / 100:N0}.{Math.Abs(minor % 100):D2}"));
 

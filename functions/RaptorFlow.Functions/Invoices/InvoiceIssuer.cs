@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Plans;
@@ -21,6 +22,7 @@ namespace RaptorFlow.Functions.Invoices;
 /// <item>claim: the period row and a draft invoice row, inserted together (a second claim fails whole);</item>
 /// <item>number and price: the next gap-free number is reserved for the draft's id (a retry finds it), then the draft becomes <c>issued</c> with its lines and totals;</item>
 /// <item>post: Dr receivable, Cr revenue, Cr gst_payable, idempotent by <c>invoice:{id}</c>;</item>
+/// <item>credit: the org's prepaid credit in the invoice's currency pays it first (Dr customer_credit, Cr receivable, by <c>invoice:{id}:credit</c>), as its own line; an invoice it covers is paid;</item>
 /// <item>link: a Razorpay payment link carrying <c>notes.org_id</c> and <c>notes.invoice_id</c>.</item>
 /// </list>
 /// Until every step is done the row stays <c>Pending</c> and each GenerateInvoices run finishes it; a
@@ -30,6 +32,7 @@ public sealed partial class InvoiceIssuer(
     InvoiceBook book,
     InvoiceNumbering numbering,
     PostingEngine ledger,
+    PrepaidCredit credit,
     RazorpayClient razorpay,
     ISubscriptions subscriptions,
     PlanCatalog plans,
@@ -49,6 +52,10 @@ public sealed partial class InvoiceIssuer(
     public static string PostingKey(string invoiceId) => $"invoice:{invoiceId}";
 
     public static string ReversalKey(string invoiceId) => $"invoice:{invoiceId}:void";
+
+    public static string CreditKey(string invoiceId) => $"invoice:{invoiceId}:credit";
+
+    public static string CreditReversalKey(string invoiceId) => $"invoice:{invoiceId}:credit:void";
 
     /// <summary>The calendar month (UTC) that closed most recently before <paramref name="now"/>.</summary>
     public static (DateTimeOffset Start, DateTimeOffset End) LastClosedPeriod(DateTimeOffset now)
@@ -142,12 +149,14 @@ public sealed partial class InvoiceIssuer(
                     return (row, false);
                 }
 
-                if (row.ParsedStatus == InvoiceStatus.Paid)
+                // What prepaid credit paid is given back by the void; money paid otherwise is refunded instead.
+                var paidOtherwise = row.AmountPaidMinor - row.CreditAppliedMinor;
+                if (row.ParsedStatus == InvoiceStatus.Paid && paidOtherwise > 0)
                 {
                     throw new InvoiceNotVoidableException("invoice.paid", $"Invoice {row.Number} is paid; refund the payment instead of voiding it.");
                 }
 
-                if (row.AmountPaidMinor > 0)
+                if (paidOtherwise > 0)
                 {
                     throw new InvoiceNotVoidableException("invoice.partly_paid", $"Invoice {row.Number} has payments recorded against it; refund them before voiding.");
                 }
@@ -217,6 +226,11 @@ public sealed partial class InvoiceIssuer(
             // it and found none: re-check now that it has committed, and reverse it if so.
             await ReverseIfVoidAsync(row.OrgId, row.InvoiceId, posted, cancellationToken);
             return Step.Lost;
+        }
+
+        if (row.ParsedStatus == InvoiceStatus.Issued && row.TotalMinor > 0 && row.CreditCheckedAt is null)
+        {
+            return await ApplyCreditAsync(row, cancellationToken);
         }
 
         if (row.ParsedStatus == InvoiceStatus.Issued && row.TotalMinor > 0 && row.PaymentLinkId is null && row.PaymentLinkError is null)
@@ -346,11 +360,57 @@ public sealed partial class InvoiceIssuer(
         return result.TransactionId;
     }
 
-    /// <summary>The void's steps: reverse the posting, then cancel the payment link so it cannot be paid.</summary>
+    /// <summary>
+    /// Pays what is due from the org's prepaid credit, at most what it holds. The drawing is found by
+    /// its key on a retry, so a run that lost the row's write (or crashed) records the same amount; a
+    /// void that won the row reverses it (<see cref="VoidStepAsync"/>).
+    /// </summary>
+    private async Task<Step> ApplyCreditAsync(InvoiceRow row, CancellationToken cancellationToken)
+    {
+        var key = CreditKey(row.InvoiceId);
+        var drawing = await credit.DrawAsync(row.OrgId, key, row.Currency, row.AmountDueMinor, drawn => drawn <= 0 ? null : new PostingBatch(row.OrgId, key,
+            $"Prepaid credit applied to invoice {row.Number}",
+            [
+                PostingLine.Dr(ChartOfAccounts.CustomerCredit, row.Currency, drawn, $"Invoice {row.Number}"),
+                PostingLine.Cr(ChartOfAccounts.Receivable, row.Currency, drawn, $"Prepaid credit on invoice {row.Number}"),
+            ]), cancellationToken);
+        var now = time.GetUtcNow();
+        row.CreditCheckedAt = now;
+        if (drawing.DrawnMinor <= 0)
+        {
+            return Committed(await book.TryReplaceAsync(row, cancellationToken));
+        }
+
+        row.CreditAppliedMinor = drawing.DrawnMinor;
+        row.CreditTransactionId = drawing.TransactionId;
+        row.AmountPaidMinor = checked(row.AmountPaidMinor + drawing.DrawnMinor);
+        row.Lines = InvoiceBook.SerializeLines([.. InvoiceBook.LinesOf(row),
+            new InvoiceLine(InvoiceLineKind.CreditApplied, "Prepaid credit applied", 1, -drawing.DrawnMinor, -drawing.DrawnMinor)]);
+        if (row.AmountPaidMinor >= row.TotalMinor)
+        {
+            row.Status = InvoiceStatus.Paid.ToWire();
+            row.PaidAt = now;
+            LogPaidByCredit(logger, row.OrgId, row.InvoiceId, drawing.DrawnMinor);
+            return Committed(await book.TryReplaceAsync(row, EventTypes.InvoicePaid, cancellationToken));
+        }
+
+        return Committed(await book.TryReplaceAsync(row, cancellationToken));
+    }
+
+    /// <summary>The void's steps: give back prepaid credit it took, reverse the posting, then cancel the payment link so it cannot be paid.</summary>
     private async Task<Step> VoidStepAsync(InvoiceRow row, CancellationToken cancellationToken)
     {
         // Looked up by key, not only on the row: a run that posted just before the void committed
         // has not written the transaction id, and its own conditional write will fail and bring it here.
+        var credited = row.CreditTransactionId ?? await ledger.FindTransactionIdAsync(row.OrgId, CreditKey(row.InvoiceId), cancellationToken);
+        if (credited is not null && row.CreditReversalTransactionId is null)
+        {
+            var giveBack = await ledger.ReverseAsync(row.OrgId, credited, CreditReversalKey(row.InvoiceId), $"invoice {row.Number} voided; prepaid credit returned", cancellationToken);
+            row.CreditTransactionId = credited;
+            row.CreditReversalTransactionId = giveBack.TransactionId;
+            return Committed(await book.TryReplaceAsync(row, cancellationToken));
+        }
+
         var posted = row.LedgerTransactionId ?? await ledger.FindTransactionIdAsync(row.OrgId, PostingKey(row.InvoiceId), cancellationToken);
         if (posted is not null && row.ReversalTransactionId is null)
         {
@@ -508,7 +568,7 @@ public sealed partial class InvoiceIssuer(
         try
         {
             return await razorpay.CreatePaymentLinkAsync(
-                new CreatePaymentLinkRequest(row.TotalMinor, row.Currency, $"{settings.Value.SellerName} invoice {row.Number}", ReferenceId: row.InvoiceId, Notes: notes),
+                new CreatePaymentLinkRequest(row.AmountDueMinor, row.Currency, $"{settings.Value.SellerName} invoice {row.Number}", ReferenceId: row.InvoiceId, Notes: notes),
                 cancellationToken);
         }
         catch (RazorpayApiException ex) when (ex.Status == HttpStatusCode.BadRequest)
@@ -572,6 +632,9 @@ public sealed partial class InvoiceIssuer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Invoice {InvoiceId} of {OrgId} was voided while it was being posted; reversed the posting as {TransactionId}")]
     private static partial void LogLateReversal(ILogger logger, string orgId, string invoiceId, string transactionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Invoice {InvoiceId} of {OrgId} paid in full by {AmountMinor} of prepaid credit")]
+    private static partial void LogPaidByCredit(ILogger logger, string orgId, string invoiceId, long amountMinor);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Voided invoice {InvoiceId} ({Number}) of {OrgId}")]
     private static partial void LogVoided(ILogger logger, string orgId, string invoiceId, string? number);

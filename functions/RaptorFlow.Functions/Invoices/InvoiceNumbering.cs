@@ -12,7 +12,8 @@ namespace RaptorFlow.Functions.Invoices;
 /// is never taken without being bound to an invoice id, two invoices never share one, and a retry
 /// for the same invoice finds its reservation instead of taking another. The invoice exists (as a
 /// draft) before its number is taken, and the timer finishes every draft, so every number taken is
-/// eventually printed on its invoice: no holes.
+/// eventually printed on its invoice: no holes. Credit notes number their own series the same way,
+/// with the note's id in place of the invoice's.
 /// </summary>
 public sealed partial class InvoiceNumbering(StorageAccount storage, ILogger<InvoiceNumbering> logger)
 {
@@ -21,7 +22,8 @@ public sealed partial class InvoiceNumbering(StorageAccount storage, ILogger<Inv
 
     private TableClient Table => storage.Table(TableName);
 
-    public static string Partition(string series, string financialYear) => $"{series}|{financialYear}";
+    /// <summary>A series may hold '/' (<c>RF/CN</c>), which a partition key may not: it is stored as '~'.</summary>
+    public static string Partition(string series, string financialYear) => $"{series.Replace('/', '~')}|{financialYear}";
 
     public static string Format(string series, string financialYear, long sequence) =>
         string.Create(CultureInfo.InvariantCulture, $"{series}/{financialYear}/{sequence:D6}");

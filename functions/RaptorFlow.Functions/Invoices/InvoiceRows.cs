@@ -136,6 +136,15 @@ public sealed class InvoiceRow : ITableEntity
     public string? VoidReason { get; set; }
     public string? ReversalTransactionId { get; set; }
 
+    /// <summary>When the issue applied the org's prepaid credit (null until that step is done; 0 applied is done too).</summary>
+    public DateTimeOffset? CreditCheckedAt { get; set; }
+
+    /// <summary>How much of the total prepaid credit paid (included in <see cref="AmountPaidMinor"/>).</summary>
+    public long CreditAppliedMinor { get; set; }
+
+    public string? CreditTransactionId { get; set; }
+    public string? CreditReversalTransactionId { get; set; }
+
     public string OrgId => PartitionKey;
     public bool IsDraft => Status == InvoiceKeys.Draft;
 

@@ -12,6 +12,11 @@ public sealed class InvoiceSettings : ISettingsSection
     [RegularExpression("^[A-Z]{2,10}$", ErrorMessage = "2-10 upper-case letters.")]
     public string NumberSeries { get; set; } = "RF";
 
+    /// <summary>The series of GST credit notes (<c>RF/CN/2026-27/000001</c>), numbered apart from invoices.</summary>
+    [Required]
+    [RegularExpression("^[A-Z]{2,10}(/[A-Z]{2,10})?$", ErrorMessage = "2-10 upper-case letters, optionally '/' and 2-10 more.")]
+    public string CreditNoteSeries { get; set; } = "RF/CN";
+
     /// <summary>How many orgs one GenerateInvoices run closes at once.</summary>
     [Range(1, 32)]
     public int Concurrency { get; set; } = 4;

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Ledger;
@@ -27,6 +28,9 @@ public sealed record TrialBalance(DateTimeOffset AsOf, bool Balanced, IReadOnlyL
 public sealed record TransactionPage(IReadOnlyList<LedgerTransaction> Data, string? NextCursor);
 
 /// <summary>An account whose balance row disagrees with the sum of its lines (should never happen).</summary>
+/// <summary>One line posted to an account: a movement of its balance.</summary>
+public sealed record AccountEntry(string TransactionId, string Currency, long Debit, long Credit, string? Memo, DateTimeOffset PostedAt);
+
 public sealed record BalanceDiscrepancy(string Account, string Currency, long RowDebits, long RowCredits, long LineDebits, long LineCredits);
 
 /// <summary>Reads one ledger partition: balances, the journal, trial balances and an integrity check.</summary>
@@ -80,6 +84,15 @@ public sealed class LedgerReader(StorageAccount storage, TimeProvider time)
         var byTransaction = lines.ToLookup(l => l.TransactionId, StringComparer.Ordinal);
         var data = headers.Select(h => ToTransaction(h, byTransaction[h.TransactionId])).ToList();
         return new TransactionPage(data, hasMore ? headers[^1].TransactionId : null);
+    }
+
+    /// <summary>A page of the lines posted to one account, in posting order.</summary>
+    public async Task<(IReadOnlyList<AccountEntry> Items, string? NextCursor)> EntriesAsync(string ledgerId, string account, PageRequest page, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {ledgerId} and RowKey ge {LedgerKeys.LinePrefix} and RowKey lt {LedgerKeys.After(LedgerKeys.LinePrefix)} and Account eq {account}");
+        var (rows, next) = await Table.ReadPageAsync<LineRow>(filter, page, cancellationToken);
+        return (rows.Select(r => new AccountEntry(r.TransactionId, r.Currency, r.Debit, r.Credit, r.Memo, r.PostedAt)).ToList(), next);
     }
 
     public Task<LedgerTransaction?> TransactionAsync(string ledgerId, string transactionId, CancellationToken cancellationToken) =>

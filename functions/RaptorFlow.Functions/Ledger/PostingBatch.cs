@@ -12,7 +12,10 @@ public sealed record PostingLine(string Account, string Currency, long Debit, lo
 /// A balanced set of lines posted to one ledger (an org id, or <see cref="ChartOfAccounts.PlatformLedger"/>)
 /// exactly once per <see cref="IdempotencyKey"/>. With an <see cref="EventType"/>, a posting to an
 /// org's ledger emits that event (data: the transaction as the ledger API returns it) in its own
-/// entity-group transaction; the platform ledger and a replayed key emit nothing.
+/// entity-group transaction; the platform ledger and a replayed key emit nothing. Accounts in
+/// <see cref="NotBelowZero"/> must keep a balance of at least zero on their normal side: the engine
+/// checks the balance it read and replaces under its ETag, so a posting that would overdraw them is
+/// refused with <see cref="InsufficientBalanceException"/> however postings race.
 /// </summary>
 public sealed record PostingBatch(
     string LedgerId,
@@ -21,4 +24,5 @@ public sealed record PostingBatch(
     IReadOnlyList<PostingLine> Lines,
     string? SourceEventId = null,
     string? Reverses = null,
-    string? EventType = null);
+    string? EventType = null,
+    IReadOnlyList<string>? NotBelowZero = null);

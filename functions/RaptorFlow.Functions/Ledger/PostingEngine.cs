@@ -49,6 +49,23 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
                 // No idempotency read up front: the batch's first row is the key, so a duplicate fails
                 // the batch with 409 and is looked up then (and its staged event is never committed).
                 var balances = Covers(_turns.Remembered(batch.LedgerId), batch) ?? await ReadBalancesAsync(batch, cancellationToken);
+                if (Overdrawn(batch, balances) is not null)
+                {
+                    // Remembered rows may be stale (another instance posted): decide on what storage holds.
+                    _turns.Forget(batch.LedgerId);
+                    balances = await ReadBalancesAsync(batch, cancellationToken);
+                    if (Overdrawn(batch, balances) is { } overdrawn)
+                    {
+                        // A replay of a posting made when the balance was higher is still the same posting.
+                        if (await FindByIdempotencyKeyAsync(batch.LedgerId, batch.IdempotencyKey, cancellationToken) is { } existing)
+                        {
+                            return Duplicate(batch, existing, contentHash);
+                        }
+
+                        throw overdrawn;
+                    }
+                }
+
                 var actions = BuildActions(batch, transactionId, postedAt, contentHash, balances);
                 if (staged is not null)
                 {
@@ -135,6 +152,36 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
         }
 
         return new PostingResult(existing.TransactionId, PostingOutcome.AlreadyPosted);
+    }
+
+    /// <summary>The balance of an account on its normal side, in one currency: what <paramref name="ledgerId"/> holds now.</summary>
+    public async Task<long> BalanceAsync(string ledgerId, string account, string currency, CancellationToken cancellationToken)
+    {
+        var row = await Table.GetEntityIfExistsAsync<BalanceRow>(ledgerId, LedgerKeys.Balance(account, currency), cancellationToken: cancellationToken);
+        return row.HasValue ? Normal(ledgerId, account, row.Value!.DebitTotal, row.Value.CreditTotal) : 0;
+    }
+
+    private static long Normal(string ledgerId, string account, long debits, long credits) =>
+        ChartOfAccounts.Find(ledgerId, account) is { IsDebitNormal: false } ? credits - debits : debits - credits;
+
+    /// <summary>The refusal for the first guarded account the batch would take below zero, given the balances read.</summary>
+    private static InsufficientBalanceException? Overdrawn(PostingBatch batch, IReadOnlyDictionary<string, BalanceRow> balances)
+    {
+        foreach (var account in batch.NotBelowZero ?? [])
+        {
+            foreach (var currency in batch.Lines.Where(l => l.Account == account).Select(l => l.Currency).Distinct(StringComparer.Ordinal))
+            {
+                var row = balances.GetValueOrDefault(LedgerKeys.Balance(account, currency));
+                var debits = (row?.DebitTotal ?? 0) + batch.Lines.Where(l => l.Account == account && l.Currency == currency).Sum(l => l.Debit);
+                var credits = (row?.CreditTotal ?? 0) + batch.Lines.Where(l => l.Account == account && l.Currency == currency).Sum(l => l.Credit);
+                if (Normal(batch.LedgerId, account, debits, credits) < 0)
+                {
+                    return new InsufficientBalanceException(batch.LedgerId, account, currency, Normal(batch.LedgerId, account, row?.DebitTotal ?? 0, row?.CreditTotal ?? 0));
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The remembered balance rows, if they include every row the batch touches.</summary>

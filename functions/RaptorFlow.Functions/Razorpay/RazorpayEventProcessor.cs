@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Platform.Ids;
@@ -20,6 +21,8 @@ public sealed partial class RazorpayEventProcessor(
     IInvoiceSettlement invoices,
     IEnumerable<IRazorpayEventConsumer> consumers,
     PaymentOwners paymentOwners,
+    PrepaidCredit credit,
+    IRefundCreditNotes creditNotes,
     ILogger<RazorpayEventProcessor> logger,
     IEnumerable<IRazorpayEventObserver>? observers = null)
 {
@@ -231,11 +234,14 @@ public sealed partial class RazorpayEventProcessor(
             LogReleased(logger, paymentId, orgId, eventId);
         }
 
-        foreach (var refund in await paymentOwners.RefundsAsync(paymentId, cancellationToken))
+        var refunds = await paymentOwners.RefundsAsync(paymentId, cancellationToken);
+        var owner = refunds.Any(r => r.Parked) ? await paymentOwners.FindAsync(paymentId, cancellationToken) : null;
+        foreach (var refund in refunds)
         {
             if (refund.Parked && await ledger.FindTransactionIdAsync(PlatformLedger, RefundKey(refund.RefundId), cancellationToken) is { } parked)
             {
-                if (await PostRefundAsync(orgId, paymentId, refund.RefundId, refund.Amount, refund.Currency, null, eventId, cancellationToken) is { } refundPosted)
+                // Posted in the org as its own event would post it: a credit note for what it refunds of the invoice.
+                if (await PostRefundAsync(orgId, paymentId, owner?.InvoiceId, refund.RefundId, refund.Amount, refund.Currency, null, eventId, cancellationToken) is { } refundPosted)
                 {
                     posted.Add(refundPosted);
                 }
@@ -278,12 +284,19 @@ public sealed partial class RazorpayEventProcessor(
             await paymentOwners.ParkRefundAsync(paymentId, refundId, amount, currency, cancellationToken);
         }
 
-        if (await PostRefundAsync(owner.LedgerId, indexed ? paymentId : null, refundId, amount, currency, owner.OrgId is null ? owner.Why : null, razorpayEvent.Id, cancellationToken) is { } transactionId)
+        if (indexed && owner.OrgId is not null)
+        {
+            // What suspense holds of the payment (its capture) is released first, so the refund finds
+            // the capture's credit and its invoice payment, as it would had the capture come first.
+            posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
+        }
+
+        if (await PostRefundAsync(owner.LedgerId, indexed ? paymentId : null, owner.InvoiceId, refundId, amount, currency, owner.OrgId is null ? owner.Why : null, razorpayEvent.Id, cancellationToken) is { } transactionId)
         {
             posted.Add(transactionId);
         }
 
-        if (indexed)
+        if (indexed && owner.OrgId is null)
         {
             posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
         }
@@ -294,37 +307,84 @@ public sealed partial class RazorpayEventProcessor(
     }
 
     /// <summary>
-    /// Posts a refund unless it failed; checks again after posting and reverses it when a failure was
-    /// recorded meanwhile (the failure is recorded before its handler looks for postings, so of the
-    /// two, at least one sees the other). Suspense holds it while its org is unknown.
+    /// Posts a refund unless it failed; checks again after posting and reverses it (and cancels its
+    /// credit note) when a failure was recorded meanwhile (the failure is recorded before its handler
+    /// looks for postings, so of the two, at least one sees the other). Suspense holds it while its
+    /// org is unknown. In an org's ledger, what the refund returns of an invoice payment is first
+    /// covered by a GST credit note (Cr customer_credit); the refund then draws on customer_credit
+    /// as far as it holds, and the rest is refunds, so customer_credit never goes below zero.
     /// </summary>
     private async Task<string?> PostRefundAsync(
-        string ledgerId, string? paymentId, string refundId, long amount, string currency, string? why, string eventId, CancellationToken cancellationToken)
+        string ledgerId, string? paymentId, string? invoiceId, string refundId, long amount, string currency, string? why, string eventId, CancellationToken cancellationToken)
     {
         if (paymentId is not null && await paymentOwners.RefundFailedAsync(paymentId, refundId, cancellationToken))
         {
             return null;
         }
 
-        var result = await ledger.PostAsync(new PostingBatch(ledgerId, RefundKey(refundId),
-            $"Razorpay refund {refundId} of payment {paymentId}",
-            [
-                PostingLine.Dr(ledgerId == PlatformLedger ? Suspense : Refunds, currency, amount, why),
-                PostingLine.Cr(RazorpayClearing, currency, amount),
-            ], eventId, EventType: EventTypes.RefundProcessed), cancellationToken);
+        var key = RefundKey(refundId);
+        var description = $"Razorpay refund {refundId} of payment {paymentId}";
+        string transactionId;
+        if (ledgerId == PlatformLedger)
+        {
+            transactionId = (await ledger.PostAsync(new PostingBatch(ledgerId, key, description,
+                [PostingLine.Dr(Suspense, currency, amount, why), PostingLine.Cr(RazorpayClearing, currency, amount)], eventId), cancellationToken)).TransactionId;
+        }
+        else
+        {
+            if (paymentId is not null && invoiceId is not null)
+            {
+                // A refund posted before credit notes existed gets none; one claimed before a crash is finished.
+                var refundPosted = await ledger.FindTransactionIdAsync(ledgerId, key, cancellationToken) is not null;
+                await creditNotes.CoverAsync(ledgerId, invoiceId, paymentId, refundId, amount, currency, claim: !refundPosted, cancellationToken);
+            }
+
+            var drawing = await credit.DrawAsync(ledgerId, key, currency, amount,
+                drawn => new PostingBatch(ledgerId, key, description, RefundLines(currency, amount, drawn), eventId, EventType: EventTypes.RefundProcessed), cancellationToken);
+            transactionId = drawing.TransactionId!;
+        }
 
         if (paymentId is not null && await paymentOwners.RefundFailedAsync(paymentId, refundId, cancellationToken))
         {
-            await ReverseFailedRefundAsync(ledgerId, result.TransactionId, refundId, cancellationToken);
+            await ReverseFailedRefundAsync(ledgerId, transactionId, refundId, cancellationToken);
         }
 
-        return result.TransactionId;
+        return transactionId;
     }
 
-    /// <summary>A failed refund's posting is reversed; in suspense under the key its release would use, so it is undone once either way.</summary>
-    private Task<PostingResult> ReverseFailedRefundAsync(string ledgerId, string transactionId, string refundId, CancellationToken cancellationToken) =>
-        ledger.ReverseAsync(ledgerId, transactionId, RefundKey(refundId) + (ledgerId == PlatformLedger ? ":unparked" : ":failed"),
+    private static List<PostingLine> RefundLines(string currency, long amount, long fromCredit)
+    {
+        var lines = new List<PostingLine>();
+        if (fromCredit > 0)
+        {
+            lines.Add(PostingLine.Dr(CustomerCredit, currency, fromCredit));
+        }
+
+        if (amount - fromCredit > 0)
+        {
+            lines.Add(PostingLine.Dr(Refunds, currency, amount - fromCredit, "More than the org's customer_credit held"));
+        }
+
+        lines.Add(PostingLine.Cr(RazorpayClearing, currency, amount));
+        return lines;
+    }
+
+    /// <summary>
+    /// A failed refund's posting is reversed; in suspense under the key its release would use, so it
+    /// is undone once either way. In an org's ledger its credit note is cancelled after it (so the
+    /// refund's draw on customer_credit is returned before the note's credit is taken back).
+    /// </summary>
+    private async Task<PostingResult> ReverseFailedRefundAsync(string ledgerId, string transactionId, string refundId, CancellationToken cancellationToken)
+    {
+        var reversal = await ledger.ReverseAsync(ledgerId, transactionId, RefundKey(refundId) + (ledgerId == PlatformLedger ? ":unparked" : ":failed"),
             $"Refund {refundId} failed", cancellationToken);
+        if (ledgerId != PlatformLedger)
+        {
+            await creditNotes.CancelAsync(ledgerId, refundId, cancellationToken);
+        }
+
+        return reversal;
+    }
 
     /// <summary>
     /// A refund that failed (or was reversed) returns no money: nothing is posted, and a posting made
@@ -359,6 +419,11 @@ public sealed partial class RazorpayEventProcessor(
             if (await ledger.FindTransactionIdAsync(ledgerId, RefundKey(refundId), cancellationToken) is { } posted)
             {
                 reversed.Add((await ReverseFailedRefundAsync(ledgerId, posted, refundId, cancellationToken)).TransactionId);
+            }
+            else if (ledgerId != PlatformLedger)
+            {
+                // Its note may have been claimed by a delivery that stopped before posting the refund.
+                await creditNotes.CancelAsync(ledgerId, refundId, cancellationToken);
             }
         }
 

@@ -59,7 +59,12 @@ public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
 
     public void Voided(int org) => Invoices[org].Void = true;
 
-    public static OrgLedger Expected(int org, IEnumerable<ModelPayment> payments, ModelInvoice invoice, long laterInvoices, InvoiceAmounts issued)
+    /// <summary>
+    /// What the books hold given the order-dependent credit effects read back: credit notes move
+    /// revenue and GST into customer_credit, refunds draw customer_credit as far as it held (the rest
+    /// expensed to refunds), and the next invoice is paid first from what credit was left.
+    /// </summary>
+    public static OrgLedger Expected(int org, IEnumerable<ModelPayment> payments, ModelInvoice invoice, long laterInvoices, InvoiceAmounts issued, CreditEffects credit)
     {
         var owned = payments.Where(p => p.Org == org && p.Owned).ToList();
         var received = owned.Sum(p => p.Amount);
@@ -67,16 +72,19 @@ public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
         var refunds = owned.Sum(p => p.Refunds.Sum(r => r.Amount));
         var invoiced = invoice.Void ? 0 : invoice.Total;
         return new OrgLedger(
-            Receivable: invoiced + laterInvoices - invoice.Paid,
-            CustomerCredit: received - invoice.Paid,
+            Receivable: invoiced + laterInvoices - invoice.Paid - credit.LaterApplied,
+            CustomerCredit: received - invoice.Paid + credit.NotesTotal - (refunds - credit.RefundsExpensed) - credit.LaterApplied,
             Clearing: received - fees - refunds,
             Fees: fees,
-            Refunds: refunds,
-            Revenue: (invoice.Void ? 0 : issued.Subtotal) + issued.LaterSubtotal,
-            Gst: (invoice.Void ? 0 : issued.Tax) + issued.LaterTax);
+            Refunds: Math.Clamp(credit.RefundsExpensed, 0, refunds),
+            Revenue: (invoice.Void ? 0 : issued.Subtotal) + issued.LaterSubtotal - credit.NotesNet,
+            Gst: (invoice.Void ? 0 : issued.Tax) + issued.LaterTax - credit.NotesTax);
     }
 }
 
 public sealed record InvoiceAmounts(long Subtotal, long Tax, long LaterSubtotal, long LaterTax);
+
+/// <summary>Credit notes' sums, prepaid credit the next invoice took, and refunds posted as an expense.</summary>
+public sealed record CreditEffects(long NotesNet, long NotesTax, long NotesTotal, long LaterApplied, long RefundsExpensed);
 
 public sealed record OrgLedger(long Receivable, long CustomerCredit, long Clearing, long Fees, long Refunds, long Revenue, long Gst);

@@ -98,7 +98,7 @@ public sealed class BillingEventTests
 
         // An event naming the org releases both into it.
         await world.App.DeliverAndProcessAsync(Captured(paymentId, 9_000, orgId), NewId("evt"));
-        Assert.Equal(4_000, await world.App.BalanceAsync(orgId, Refunds));
+        Assert.Equal(5_000, await world.App.BalanceAsync(orgId, CustomerCredit));
 
         var capture = await world.App.SingleEventAsync(owner, orgId, EventTypes.PaymentCaptured);
         await AssertDataIsResourceAsync(capture, owner, Transaction(orgId, capture));

@@ -58,6 +58,7 @@ public sealed class InvoiceWorld : IAsyncDisposable
         var usage = new StubUsage();
         var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
         settings["Invoices:NumberSeries"] = series;
+        settings["Invoices:CreditNoteSeries"] = series + "/CN";
         settings["Invoices:SellerGstin"] = "29ABCDE1234F1Z5";
         settings.WithOwnDispatchQueue();
 

@@ -190,7 +190,8 @@ public sealed class ProcessRazorpayEventTests(RazorpayAppFixture fixture) : ICla
         await App.DeliverAndProcessAsync(body, RazorpayTestKit.NewId("evt"));
         await App.DeliverAndProcessAsync(body, RazorpayTestKit.NewId("evt"));
 
-        Assert.Equal(4_000, await App.BalanceAsync(org, Refunds));
+        Assert.Equal(0, await App.BalanceAsync(org, Refunds));
+        Assert.Equal(6_000, await App.BalanceAsync(org, CustomerCredit));
         Assert.Equal(6_000, await App.BalanceAsync(org, RazorpayClearing));
         await App.AssertLedgerIsConsistentAsync(org);
     }

@@ -31,9 +31,10 @@ public sealed class RefundTests(RazorpayAppFixture fixture) : IClassFixture<Razo
             await App.DeliverAndProcessAsync(body, NewId("evt"));
         }
 
-        Assert.Equal(15_000, await App.BalanceAsync(org, Refunds));
+        // The payment went to customer_credit (it paid no invoice): the refund draws it back out.
+        Assert.Equal(0, await App.BalanceAsync(org, Refunds));
         Assert.Equal(40_000 - 15_000, await App.BalanceAsync(org, RazorpayClearing));
-        Assert.Equal(40_000, await App.BalanceAsync(org, CustomerCredit));
+        Assert.Equal(40_000 - 15_000, await App.BalanceAsync(org, CustomerCredit));
 
         // Parked in suspense only if it came first, and then released.
         var parked = await Engine.FindTransactionIdAsync(PlatformLedger, $"refund:{refundId}", default);
@@ -51,8 +52,9 @@ public sealed class RefundTests(RazorpayAppFixture fixture) : IClassFixture<Razo
         await App.DeliverAndProcessAsync(Event("payment.captured", ("payment", Payment(paymentId, 9_000, orgId: null))), NewId("evt"));
         await App.DeliverAndProcessAsync(Event("refund.processed", ("refund", Refund(NewId("rfnd"), paymentId, 9_000)), ("payment", Payment(paymentId, 9_000, org))), NewId("evt"));
 
-        Assert.Equal(9_000, await App.BalanceAsync(org, CustomerCredit));
-        Assert.Equal(9_000, await App.BalanceAsync(org, Refunds));
+        // The capture is released before the refund posts, so the refund draws on its credit.
+        Assert.Equal(0, await App.BalanceAsync(org, CustomerCredit));
+        Assert.Equal(0, await App.BalanceAsync(org, Refunds));
         Assert.Equal(0, await App.BalanceAsync(org, RazorpayClearing));
         Assert.NotNull(await Engine.FindTransactionIdAsync(PlatformLedger, $"payment:{paymentId}:released", default));
         await App.AssertLedgerIsConsistentAsync(org);
@@ -103,8 +105,8 @@ public sealed class RefundTests(RazorpayAppFixture fixture) : IClassFixture<Razo
         Assert.Contains(other, outcome.Detail, StringComparison.Ordinal);
         var accounts = await App.Services.GetRequiredService<LedgerReader>().AccountsAsync(other, default);
         Assert.All(accounts.SelectMany(a => a.Balances), b => Assert.Equal(0, b.Balance));
-        Assert.Equal(30_000, await App.BalanceAsync(first, CustomerCredit));
-        Assert.Equal(refund ? 30_000 : 0, await App.BalanceAsync(first, Refunds));
+        Assert.Equal(refund ? 0 : 30_000, await App.BalanceAsync(first, CustomerCredit));
+        Assert.Equal(0, await App.BalanceAsync(first, Refunds));
         Assert.Equal(590, await App.BalanceAsync(first, ProcessingFees));
         await App.AssertLedgerIsConsistentAsync(first);
     }
