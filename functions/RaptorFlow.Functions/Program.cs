@@ -11,7 +11,9 @@ using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Stats;
 using RaptorFlow.Functions.Usage;
 using RaptorFlow.Functions.Webhooks;
 
@@ -26,6 +28,11 @@ public static class Program
             var app = Build(args[2..]);
             FunctionMetadata.Write(directory, app.Services.GetServices<FunctionDeclaration>());
             return Task.CompletedTask;
+        }
+
+        if (args is [ApiDocumentRegistration.WriteArgument, var file, ..])
+        {
+            return ApiDocumentRegistration.WriteAsync(Build(args[2..]), file);
         }
 
         return Build(args).RunAsync();
@@ -55,6 +62,7 @@ public static class Program
         builder.AddUsage();
         builder.AddInvoices();
         builder.AddWebhooks();
+        builder.AddStats();
 
         customize?.Invoke(builder);
 
@@ -77,6 +85,7 @@ public static class Program
         app.MapUsage();
         app.MapInvoices();
         app.MapWebhooks();
+        app.MapStats();
 
         mapMore?.Invoke(app);
 
