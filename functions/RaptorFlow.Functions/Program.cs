@@ -32,7 +32,7 @@ public static class Program
 
         if (args is [ApiDocumentRegistration.WriteArgument, var file, ..])
         {
-            return ApiDocumentRegistration.WriteAsync(Build(args[2..]), file);
+            return ApiDocumentRegistration.WriteAsync(Build(["--urls=http://127.0.0.1:0", "--Hosting:Standalone:Enabled=false", .. args[2..]]), file);
         }
 
         return Build(args).RunAsync();

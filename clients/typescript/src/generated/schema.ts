@@ -135,6 +135,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{orgId}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The org at a glance: members by role, pending invitations, active keys, this period's usage against the plan, amount due, receivable and customer credit.
+         * @description Requires the `org:read` capability.
+         */
+        get: operations["GetOrgStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/healthz": {
         parameters: {
             query?: never;
@@ -943,6 +963,13 @@ export interface components {
         };
         /** @enum {unknown} */
         AccountType: "asset" | "liability" | "revenue" | "contra_revenue" | "expense";
+        AmountDue: {
+            currency: string;
+            /** Format: int64 */
+            amountMinor: number;
+            /** Format: int32 */
+            openInvoices: number;
+        };
         /** @enum {unknown} */
         ApiKeyMode: "live" | "test";
         ApiKeyResponse: {
@@ -1246,6 +1273,12 @@ export interface components {
         };
         JsonElement: unknown;
         JsonNode: unknown;
+        LedgerBalanceStat: {
+            account: string;
+            currency: string;
+            /** Format: int64 */
+            balanceMinor: number;
+        };
         LedgerLine: {
             account: string;
             currency: string;
@@ -1273,6 +1306,18 @@ export interface components {
             orgs: components["schemas"]["OrganizationResponse"][];
             orgsNextCursor: null | string;
         };
+        MemberCounts: {
+            /** Format: int32 */
+            total: number;
+            /** Format: int32 */
+            owners: number;
+            /** Format: int32 */
+            admins: number;
+            /** Format: int32 */
+            members: number;
+            /** Format: int32 */
+            viewers: number;
+        };
         MemberResponse: {
             userId: string;
             role: components["schemas"]["Role"];
@@ -1291,6 +1336,28 @@ export interface components {
             /** Format: int64 */
             pricePerUnitBlockMinor: number;
         };
+        MeterUsage: {
+            meter: string;
+            /** Format: int64 */
+            used: number;
+            /** Format: int64 */
+            included: number;
+            /** Format: int64 */
+            overage: number;
+        };
+        OrgStatsResponse: {
+            orgId: string;
+            /** Format: date-time */
+            asOf: string;
+            members: components["schemas"]["MemberCounts"];
+            /** Format: int32 */
+            pendingInvitations: number;
+            /** Format: int32 */
+            activeApiKeys: number;
+            usage: components["schemas"]["PeriodUsage"];
+            amountDue: components["schemas"]["AmountDue"][];
+            balances: components["schemas"]["LedgerBalanceStat"][];
+        };
         OrganizationResponse: {
             id: string;
             name: string;
@@ -1300,6 +1367,14 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             role: null | components["schemas"]["Role"];
+        };
+        PeriodUsage: {
+            planId: string;
+            /** Format: date-time */
+            periodStart: string;
+            /** Format: date-time */
+            periodEnd: string;
+            meters: components["schemas"]["MeterUsage"][];
         };
         PlanResponse: {
             id: string;
@@ -1708,6 +1783,10 @@ export interface operations {
             query?: {
                 action?: string;
                 actor?: string;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1755,7 +1834,12 @@ export interface operations {
     };
     ListEvents: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -1771,6 +1855,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPageOfDomainEvent"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
@@ -1851,6 +1944,64 @@ export interface operations {
             };
         };
     };
+    GetOrgStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgStatsResponse"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     Healthz: {
         parameters: {
             query?: never;
@@ -1893,7 +2044,12 @@ export interface operations {
     };
     ListMyOrgs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1907,6 +2063,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPageOfOrganizationResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Authentication is required. Codes: `auth.unauthenticated`. */
@@ -2260,7 +2425,12 @@ export interface operations {
     };
     ListMembers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -2276,6 +2446,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPageOfMemberResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
@@ -2647,7 +2826,12 @@ export interface operations {
     };
     ListInvitations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -2663,6 +2847,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPageOfInvitationResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
@@ -2882,6 +3075,10 @@ export interface operations {
             query?: {
                 action?: string;
                 actor?: string;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -2949,7 +3146,12 @@ export interface operations {
     };
     ListApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -2965,6 +3167,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPageOfApiKeyResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
@@ -3444,7 +3655,12 @@ export interface operations {
     };
     ListLedgerTransactions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -3460,6 +3676,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPageOfLedgerTransaction"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
@@ -3641,7 +3866,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -3650,7 +3875,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -3659,7 +3884,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -3668,7 +3893,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3677,6 +3902,10 @@ export interface operations {
         parameters: {
             query?: {
                 status?: string;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -4129,7 +4358,12 @@ export interface operations {
     };
     ListInvoices: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -4145,6 +4379,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPageOfInvoiceResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
@@ -4419,7 +4662,12 @@ export interface operations {
     };
     ListWebhookEndpoints: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -4435,6 +4683,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPageOfWebhookEndpointResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
@@ -5061,6 +5318,10 @@ export interface operations {
         parameters: {
             query?: {
                 status?: string;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
             };
             header?: never;
             path: {

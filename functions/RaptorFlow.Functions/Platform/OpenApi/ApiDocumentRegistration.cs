@@ -42,12 +42,16 @@ public static class ApiDocumentRegistration
         return services;
     }
 
-    /// <summary>Writes the document as <c>/api/openapi/v1.json</c> serves it, without starting the app (the TypeScript client is generated from it).</summary>
+    /// <summary>
+    /// Writes the document <c>/api/openapi/v1.json</c> serves (the TypeScript client is generated
+    /// from it). The app starts, since starting is what joins the mapped endpoints to routing, and
+    /// stops once the document is written; nothing is called over HTTP.
+    /// </summary>
     public static async Task WriteAsync(WebApplication app, string file)
     {
-        // Building the request pipeline is what joins the mapped endpoints to routing; no server starts.
-        ((IApplicationBuilder)app).Build();
+        await app.StartAsync();
         var document = await app.Services.GetRequiredKeyedService<IOpenApiDocumentProvider>(DocumentName).GetOpenApiDocumentAsync();
+        await app.StopAsync();
         await using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
         document.SerializeAsV31(new OpenApiJsonWriter(text));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);

@@ -39,12 +39,12 @@ public static class OperationContract
             OperationProblems.Declare(operation, context, StatusCodes.Status413PayloadTooLarge, "The request body is too large.", "request.body_too_large");
             OperationProblems.Declare(operation, context, StatusCodes.Status415UnsupportedMediaType, "The request body must be application/json.", "request.unsupported_media_type");
         }
-        else if (context.Description.ParameterDescriptions.Any(p => p.Source == BindingSource.Query || p.Type == typeof(PageRequest)))
+        else if (IsPaged(context) || context.Description.ParameterDescriptions.Any(p => p.Source == BindingSource.Query))
         {
             OperationProblems.Declare(operation, context, StatusCodes.Status400BadRequest, "The request is not valid.", "validation.failed");
         }
 
-        if (context.Description.ParameterDescriptions.Any(p => p.Type == typeof(PageRequest)))
+        if (IsPaged(context))
         {
             DescribePaging(operation);
         }
@@ -62,8 +62,14 @@ public static class OperationContract
             OperationProblems.Declare(operation, context, StatusCodes.Status412PreconditionFailed, "Precondition failed.", "precondition.failed");
         }
 
+        OperationProblems.UseSharedSchema(operation, context);
         return Task.CompletedTask;
     }
+
+    /// <summary>The handler takes a <see cref="PageRequest"/> (the API explorer leaves out parameters that bind themselves).</summary>
+    private static bool IsPaged(OpenApiOperationTransformerContext context) =>
+        context.Description.ActionDescriptor.EndpointMetadata.OfType<System.Reflection.MethodInfo>()
+            .Any(m => m.GetParameters().Any(p => p.ParameterType == typeof(PageRequest)));
 
     /// <summary>A <see cref="PageRequest"/> binds itself from the query, so the generator cannot see its two parameters.</summary>
     private static void DescribePaging(OpenApiOperation operation)

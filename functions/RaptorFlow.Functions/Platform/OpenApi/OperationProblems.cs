@@ -71,6 +71,18 @@ public static class OperationProblems
         return new OpenApiExampleReference(code, document);
     }
 
+    /// <summary>Problem responses the endpoints declared themselves (their own 404s, 409s) refer to the one schema too.</summary>
+    internal static void UseSharedSchema(OpenApiOperation operation, OpenApiOperationTransformerContext context)
+    {
+        foreach (var response in operation.Responses?.Values.OfType<OpenApiResponse>() ?? [])
+        {
+            if (response.Content?.TryGetValue(MediaType, out var media) == true)
+            {
+                media.Schema = new OpenApiSchemaReference(SchemaName, context.Document);
+            }
+        }
+    }
+
     /// <summary>Every problem response refers to one schema: RFC 9457 plus <c>code</c>, <c>errors</c> and the correlation ids.</summary>
     internal static Task AddSchemaAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {

@@ -111,8 +111,7 @@ public sealed partial class ApiDocumentTests(SignedInAppFixture fixture) : IClas
             {
                 if (response!["content"]?["application/problem+json"] is { } media)
                 {
-                    Assert.Equal("#/components/schemas/Problem", media["schema"]!["$ref"]!.GetValue<string>());
-                    Assert.True(media["examples"] is JsonObject { Count: > 0 }, $"{method} {path} {status} lists no codes.");
+                    Assert.True(media["schema"]?["$ref"]?.GetValue<string>() == "#/components/schemas/Problem", $"{method} {path} {status} does not use the Problem schema.");
                 }
             }
         }
@@ -177,7 +176,7 @@ public sealed partial class ApiDocumentTests(SignedInAppFixture fixture) : IClas
         var map = new Dictionary<(string, string), RouteEndpoint>();
         foreach (var endpoint in fixture.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
         {
-            var path = "/" + RouteParameter().Replace(endpoint.RoutePattern.RawText!.TrimStart('/'), "{$1}");
+            var path = "/" + RouteParameter().Replace(endpoint.RoutePattern.RawText!.Trim('/'), "{$1}");
             foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? [])
             {
                 map.TryAdd((method.ToLowerInvariant(), path), endpoint);
