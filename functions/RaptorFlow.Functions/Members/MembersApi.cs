@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
-using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
 
