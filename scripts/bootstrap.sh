@@ -34,3 +34,9 @@ if ! cmp -s package-lock.json node_modules/.raptorflow-lock 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.raptorflow-lock
 fi
+
+# The TypeScript client's own packages (openapi-typescript, openapi-fetch, tsc), pinned in its lock file.
+if ! cmp -s clients/typescript/package-lock.json clients/typescript/node_modules/.raptorflow-lock 2>/dev/null; then
+  (cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error)
+  cp clients/typescript/package-lock.json clients/typescript/node_modules/.raptorflow-lock
+fi

@@ -32,7 +32,8 @@ export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 dotnet build functions/RaptorFlow.Functions -c Debug -nologo -v quiet
 echo ""
 echo "RaptorFlow is starting at $url  (try: curl $url/api/healthz)"
-echo "OpenAPI: $url/api/openapi/v1.json    Ctrl-C stops the app and Azurite."
+echo "OpenAPI: $url/api/openapi/v1.json    API playground: $url/api/docs/"
+echo "Ctrl-C stops the app and Azurite."
 dotnet run --no-build --project functions/RaptorFlow.Functions -- --urls "$url" &
 app_pid=$!
 wait "$app_pid"

@@ -7,8 +7,14 @@ bash scripts/bootstrap.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-dotnet test RaptorFlow.sln -c Release -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" | grep -vE '^\s+(Passed|Skipped) |^\s*$'
+# The TypeScript client: tsc (strict) and its node tests; their counts join the closing line.
+(cd clients/typescript && npm test --silent) 2>&1 | tee "$log.client"
+client_status=${PIPESTATUS[0]}
+awk '/^# pass [0-9]+/ { printf "     Passed: %d\n", $3 } /^# fail [0-9]+/ { printf "     Failed: %d\n", $3 }' "$log.client" > "$log"
+rm -f "$log.client"
+dotnet test RaptorFlow.sln -c Release -nologo --logger "console;verbosity=normal" 2>&1 | tee -a "$log" | grep -vE '^\s+(Passed|Skipped) |^\s*$'
 status=${PIPESTATUS[0]}
+[ "$client_status" -eq 0 ] || status=1
 set -e
 
 # The failures again, so they sit next to the summary instead of among the logs above.

@@ -18,6 +18,7 @@ using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Stats;
 using RaptorFlow.Functions.Usage;
 using RaptorFlow.Functions.Webhooks;
 
@@ -141,6 +142,7 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(List<DeliveryAttempt>))]
 [JsonSerializable(typeof(WebhookDeliveryMessage))]
 [JsonSerializable(typeof(WebhookRecoveryMessage))]
+[JsonSerializable(typeof(OrgStatsResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>The generated metadata first, reflection after it for anything not declared here.</summary>

@@ -6,6 +6,7 @@ using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
+using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Razorpay;
@@ -27,6 +28,7 @@ namespace RaptorFlow.Functions;
 /// </summary>
 [OptionsValidator]
 internal sealed partial class GeneratedSettings : IGeneratedSettings,
+    ISettingsBinding<ApiDocsSettings>, IValidateOptions<ApiDocsSettings>,
     ISettingsBinding<ApiKeySettings>, IValidateOptions<ApiKeySettings>,
     ISettingsBinding<AuthSettings>, IValidateOptions<DevIssuerSettings>,
     ISettingsBinding<CorsSettings>,
@@ -42,6 +44,8 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<WebhookSettings>, IValidateOptions<WebhookSettings>
 {
     public static GeneratedSettings Instance { get; } = new();
+
+    public void Bind(IConfiguration section, ApiDocsSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, ApiKeySettings settings) => section.Bind(settings);
 

@@ -14,7 +14,9 @@ using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Razorpay;
+using RaptorFlow.Functions.Stats;
 using RaptorFlow.Functions.Usage;
 using RaptorFlow.Functions.Webhooks;
 
@@ -29,6 +31,11 @@ public static class Program
             var app = Build(args[2..]);
             FunctionMetadata.Write(directory, app.Services.GetServices<FunctionDeclaration>());
             return Task.CompletedTask;
+        }
+
+        if (args is [ApiDocumentRegistration.WriteArgument, var file, ..])
+        {
+            return ApiDocumentRegistration.WriteAsync(Build(["--urls=http://127.0.0.1:0", "--Hosting:Standalone:Enabled=false", .. args[2..]]), file);
         }
 
         return Build(args).RunAsync();
@@ -61,6 +68,7 @@ public static class Program
         builder.AddCreditNotes();
         builder.AddWebhooks();
         builder.AddPayments();
+        builder.AddStats();
 
         customize?.Invoke(builder);
 
@@ -86,6 +94,7 @@ public static class Program
         app.MapCreditNotes();
         app.MapWebhooks();
         app.MapPayments();
+        app.MapStats();
 
         mapMore?.Invoke(app);
 

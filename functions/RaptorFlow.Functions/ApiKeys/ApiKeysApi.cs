@@ -3,6 +3,7 @@ using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
 
@@ -31,9 +32,9 @@ public static class ApiKeysApi
         api.MapGet("/{keyId}", GetAsync).RequireCapability(Capability.ApiKeysManage)
             .WithName("GetApiKey").WithSummary("One key, with an ETag; never its secret.");
         api.MapPost("/{keyId}/roll", RollAsync).RequireCapability(Capability.ApiKeysManage).WithIdempotency()
-            .WithName("RollApiKey").WithSummary("Issues a new secret now; the old one keeps working for expireOldInSeconds (0 = stops at once). Honours If-Match.");
+            .WithName("RollApiKey").WithSummary("Issues a new secret now; the old one keeps working for expireOldInSeconds (0 = stops at once). Honours If-Match.").HonoursIfMatch();
         api.MapDelete("/{keyId}", RevokeAsync).RequireCapability(Capability.ApiKeysManage)
-            .WithName("RevokeApiKey").WithSummary("Revokes a key at once. Honours If-Match.");
+            .WithName("RevokeApiKey").WithSummary("Revokes a key at once. Honours If-Match.").HonoursIfMatch();
 
         return routes;
     }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Platform.Storage;
 
@@ -27,6 +29,18 @@ public static class ApiKeysRegistration
         // The scheme joins the authentication AddAccess set up; AddAuthentication() again would bring
         // back the key-ring loading AddAccess keeps off the start path.
         new AuthenticationBuilder(services).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AccessRegistration.ApiKeyScheme, null);
+        services.Configure<OpenApiOptions>(ApiDocumentRegistration.DocumentName, o => o.AddOperationTransformer((operation, context, _) =>
+        {
+            if (OperationContract.AdmitsApiKeys(context))
+            {
+                OperationProblems.Declare(operation, context, StatusCodes.Status401Unauthorized, "Unauthorized.",
+                    "api_key.malformed", "api_key.unknown", "api_key.revoked", "api_key.expired", "api_key.org_deleted");
+                OperationProblems.Declare(operation, context, StatusCodes.Status403Forbidden, "Forbidden.", "api_key.ip_not_allowed");
+                OperationProblems.Declare(operation, context, StatusCodes.Status429TooManyRequests, "Too many requests (API-key callers, per the plan's rate limit).", "rate_limit.exceeded");
+            }
+
+            return Task.CompletedTask;
+        }));
         return builder;
     }
 

@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Idempotency;
@@ -14,7 +17,29 @@ public static class IdempotencyRegistration
     {
         builder.Services.AddStorageTable(TableName);
         builder.Services.AddTimerFunction<PurgeIdempotencyKeys>(PurgeIdempotencyKeys.FunctionName, PurgeIdempotencyKeys.Schedule);
+        builder.Services.Configure<OpenApiOptions>(ApiDocumentRegistration.DocumentName, o => o.AddOperationTransformer(DescribeAsync));
         return builder;
+    }
+
+    private static Task DescribeAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Description.ActionDescriptor.EndpointMetadata.OfType<IdempotentEndpoint>().Any())
+        {
+            return Task.CompletedTask;
+        }
+
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = IdempotencyMiddleware.KeyHeader,
+            In = ParameterLocation.Header,
+            Description = "Any unique string (a UUID): a retry with the same key and body within 24 hours replays the first response, marked `Idempotency-Replayed: true`.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
+        });
+        OperationProblems.Declare(operation, context, StatusCodes.Status400BadRequest, "The request is not valid.", "idempotency.key_invalid");
+        OperationProblems.Declare(operation, context, StatusCodes.Status409Conflict, "Conflict.", "idempotency.in_flight");
+        OperationProblems.Declare(operation, context, StatusCodes.Status422UnprocessableEntity, "Idempotency key reused.", "idempotency.key_reused");
+        return Task.CompletedTask;
     }
 
     public static IApplicationBuilder UseIdempotency(this IApplicationBuilder app) =>

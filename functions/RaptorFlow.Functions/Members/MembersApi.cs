@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
 
@@ -20,9 +21,9 @@ public static class MembersApi
         api.MapGet("/members/{userId}", GetAsync).RequireCapability(Capability.MembersRead)
             .WithName("GetMember").WithSummary("One member; carries an ETag.");
         api.MapPatch("/members/{userId}", ChangeRoleAsync).RequireCapability(Capability.MembersManage)
-            .WithName("ChangeMemberRole").WithSummary("Changes a member's role; honours If-Match.");
+            .WithName("ChangeMemberRole").WithSummary("Changes a member's role; honours If-Match.").HonoursIfMatch();
         api.MapDelete("/members/{userId}", RemoveAsync).RequireCapability(Capability.MembersLeave)
-            .WithName("RemoveMember").WithSummary("Removes a member (members:manage), or the caller leaves; honours If-Match.");
+            .WithName("RemoveMember").WithSummary("Removes a member (members:manage), or the caller leaves; honours If-Match.").HonoursIfMatch();
         api.MapPost("/transfer-ownership", TransferOwnershipAsync).RequireCapability(Capability.OrgTransfer)
             .WithName("TransferOwnership").WithSummary("Makes another member an owner and the calling owner an admin.");
 

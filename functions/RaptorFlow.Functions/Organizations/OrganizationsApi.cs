@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
 
@@ -26,9 +27,9 @@ public static partial class OrganizationsApi
         api.MapGet("/{orgId}", GetAsync).RequireCapability(Capability.OrgRead)
             .WithName("GetOrg").WithSummary("One org; carries an ETag.");
         api.MapPatch("/{orgId}", UpdateAsync).RequireCapability(Capability.OrgWrite)
-            .WithName("UpdateOrg").WithSummary("Renames an org or changes its slug; honours If-Match.");
+            .WithName("UpdateOrg").WithSummary("Renames an org or changes its slug; honours If-Match.").HonoursIfMatch();
         api.MapDelete("/{orgId}", DeleteAsync).RequireCapability(Capability.OrgDelete)
-            .WithName("DeleteOrg").WithSummary("Soft-deletes an org (owners only); it then answers 404 and its keys stop working. Honours If-Match.");
+            .WithName("DeleteOrg").WithSummary("Soft-deletes an org (owners only); it then answers 404 and its keys stop working. Honours If-Match.").HonoursIfMatch();
 
         return routes;
     }

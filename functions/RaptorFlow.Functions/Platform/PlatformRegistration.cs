@@ -6,6 +6,7 @@ using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Lifetime;
+using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Platform.Problems;
 using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Platform.Storage;
@@ -34,12 +35,7 @@ public static class PlatformRegistration
         services.AddProblemResponses();
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions, json));
         services.AddSpaCors(builder.Configuration);
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "RaptorFlow API";
-            document.Info.Version = "v1";
-            return Task.CompletedTask;
-        }));
+        services.AddApiDocument();
         return builder;
     }
 
@@ -91,7 +87,7 @@ public static class PlatformRegistration
 
     public static WebApplication MapPlatform(this WebApplication app)
     {
-        app.MapOpenApi("/api/openapi/{documentName}.json").AllowAnonymous();
+        app.MapApiDocument();
         app.MapHealth();
         return app;
     }

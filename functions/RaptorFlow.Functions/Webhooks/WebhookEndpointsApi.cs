@@ -10,6 +10,7 @@ using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
+using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
@@ -42,13 +43,13 @@ public static class WebhookEndpointsApi
         api.MapGet("/{endpointId}", GetAsync)
             .WithName("GetWebhookEndpoint").WithSummary("One endpoint, with an ETag.");
         api.MapPatch("/{endpointId}", UpdateAsync)
-            .WithName("UpdateWebhookEndpoint").WithSummary("Changes an endpoint; absent fields stay. Honours If-Match.");
+            .WithName("UpdateWebhookEndpoint").WithSummary("Changes an endpoint; absent fields stay. Honours If-Match.").HonoursIfMatch();
         api.MapDelete("/{endpointId}", DeleteAsync)
-            .WithName("DeleteWebhookEndpoint").WithSummary("Deletes an endpoint; nothing more is sent to it. Honours If-Match.");
+            .WithName("DeleteWebhookEndpoint").WithSummary("Deletes an endpoint; nothing more is sent to it. Honours If-Match.").HonoursIfMatch();
         api.MapGet("/{endpointId}/secret", GetSecretAsync)
             .WithName("GetWebhookEndpointSecret").WithSummary("The endpoint's current signing secret.");
         api.MapPost("/{endpointId}/rotate-secret", RotateSecretAsync).WithIdempotency()
-            .WithName("RotateWebhookEndpointSecret").WithSummary("A new signing secret now; the old one also signs for 24 hours (two signatures). Honours If-Match.");
+            .WithName("RotateWebhookEndpointSecret").WithSummary("A new signing secret now; the old one also signs for 24 hours (two signatures). Honours If-Match.").HonoursIfMatch();
         api.MapPost("/{endpointId}/test", TestAsync)
             .WithName("TestWebhookEndpoint").WithSummary("Sends a ping event now and answers with its delivery.");
         api.MapGet("/{endpointId}/deliveries", ListDeliveriesAsync)

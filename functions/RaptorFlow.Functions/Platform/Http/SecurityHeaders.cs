@@ -14,7 +14,8 @@ public sealed class SecurityHeaders(RequestDelegate next)
             headers.XFrameOptions = "DENY";
             if (!headers.ContainsKey("Content-Security-Policy"))
             {
-                headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+                headers.ContentSecurityPolicy = http.GetEndpoint()?.Metadata.GetMetadata<ContentSecurityPolicy>()?.Build(http)
+                    ?? "default-src 'none'; frame-ancestors 'none'";
             }
 
             if (http.Request.Path.StartsWithSegments("/api"))
