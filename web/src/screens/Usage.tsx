@@ -19,7 +19,7 @@ export function UsageScreen({ orgId }: { orgId: string }) {
     <>
       <h1>Usage</h1>
       <div className="row">
-        <form className="row" onSubmit={(e) => { e.preventDefault(); setShownMeter(meter); }} aria-label="Meter">
+        <form className="row" onSubmit={(e) => { e.preventDefault(); setShownMeter(meter); }} aria-label="Choose a meter">
           <Field label="Meter" name="meter" value={meter} onChange={setMeter} hint="Empty for every meter." />
           <button type="submit">Show</button>
         </form>
