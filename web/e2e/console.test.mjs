@@ -52,7 +52,9 @@ afterEach(async (t) => {
 });
 
 after(async () => {
+  const started = Date.now();
   await stack?.stop();
+  console.log(`# stopped in ${Date.now() - started} ms`);
 });
 
 test("The API answers the console's origin a CORS preflight that allows its headers", async () => {

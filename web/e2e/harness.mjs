@@ -70,8 +70,12 @@ export async function startStack({ platformAdmin }) {
     }
     for (const child of children.reverse()) {
       if (child.exitCode === null) {
+        // A graceful stop first; the test's storage is thrown away, so a slow one is cut short.
+        const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
-        await new Promise((r) => child.once("exit", r));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
       }
     }
   };

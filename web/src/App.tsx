@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { loadConfig, type ConsoleConfig } from "./api/config";
 import { Api } from "./api/http";
 import type { Me } from "./api/types";
-import { devAuth, devIssuerIsOn, devSignIn, entraAuth, entraSignIn, type Auth } from "./auth";
+import { devAuth, devIssuerIsOn, devSignIn, type Auth } from "./auth";
 import { go, hashQuery, useRoute } from "./route";
 import { ApiContext, Field, ProblemView, toProblem, useLoad } from "./ui";
 import { OrgsScreen } from "./screens/Orgs";
@@ -33,6 +33,7 @@ export function Boot() {
     (async () => {
       const config = await loadConfig();
       if (config.entraClientId) {
+        const { entraAuth } = await import("./entra");
         const auth = await entraAuth(config);
         return { config, auth: auth.user() ? auth : null, devIssuer: false };
       }
@@ -86,7 +87,7 @@ function SignIn({ booted, onSignedIn }: { booted: Booted; onSignedIn: () => void
     <main className="signin">
       <h1>RaptorFlow console</h1>
       {booted.config.entraClientId ? (
-        <button type="button" onClick={() => void entraSignIn(booted.config)}>Sign in with Microsoft</button>
+        <button type="button" onClick={() => void import("./entra").then(({ entraSignIn }) => entraSignIn(booted.config))}>Sign in with Microsoft</button>
       ) : booted.devIssuer ? (
         <form onSubmit={(e) => void submit(e)} noValidate aria-label="Sign in as">
           <p>The API's development token issuer is on: sign in as any user.</p>
