@@ -117,6 +117,14 @@ test("A second user accepts an invitation by its link and appears among the memb
   await ownerPage.getByRole("cell", { name: /Ivan Invitee/ }).waitFor();
 });
 
+test("The owner changes the new member's role from the members screen", async () => {
+  const patched = ownerPage.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/members/"));
+  await ownerPage.getByLabel("Role of Ivan Invitee").selectOption("admin");
+  assert.equal((await patched).status(), 200);
+  await ownerPage.reload();
+  assert.equal(await ownerPage.getByLabel("Role of Ivan Invitee").inputValue(), "admin");
+});
+
 test("An API key is created with capabilities and CIDRs, its secret shown once, and it calls the API", async () => {
   await open("api-keys");
   await ownerPage.getByRole("textbox", { name: /^Name/ }).fill("e2e key");
@@ -138,6 +146,19 @@ test("An API key is created with capabilities and CIDRs, its secret shown once, 
   });
   assert.equal(usage.status, 200);
   assert.equal((await usage.json()).accepted, 3);
+});
+
+test("Rolling the key shows a new secret once, and the old one keeps working for the overlap", async () => {
+  await ownerPage.getByRole("button", { name: "I have stored it" }).click();
+  const row = ownerPage.locator("tr", { hasText: "e2e key" });
+  await row.getByRole("button", { name: "Roll" }).click();
+  const rolled = await ownerPage.getByTestId("api-key-secret").innerText();
+  assert.notEqual(rolled, apiKey);
+  for (const key of [apiKey, rolled]) {
+    const response = await fetch(`${stack.apiUrl}/api/v1/orgs/${orgId}`, { headers: { "X-Api-Key": key } });
+    assert.equal(response.status, 200);
+  }
+  await shot(ownerPage, "07b-api-key-rolled");
 });
 
 test("The usage chart shows the rolled-up usage per meter", async () => {
