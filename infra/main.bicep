@@ -53,6 +53,16 @@ param maximumInstanceCount int = 100
 @description('SPA origins allowed to call the API from a browser.')
 param corsAllowedOrigins string[] = []
 
+@description('Region of the web console\'s Static Web App (offered in fewer regions than Functions).')
+@allowed([
+  'centralus'
+  'eastasia'
+  'eastus2'
+  'westeurope'
+  'westus2'
+])
+param webLocation string = 'eastus2'
+
 @description('Entra ID tenant that issues the SPA tokens.')
 param azureAdTenantId string = tenant().tenantId
 
@@ -62,6 +72,9 @@ param azureAdClientId string
 
 @description('Audience the API accepts in bearer tokens; api://<client id> when empty.')
 param azureAdAudience string = ''
+
+@description('Application (client) id the web console signs in with (an app registration with a SPA redirect URI of WEB_URL); the API\'s own when empty.')
+param webClientId string = ''
 
 @description('Razorpay REST API base URL.')
 param razorpayBaseUrl string = 'https://api.razorpay.com/v1/'
@@ -79,6 +92,8 @@ param platformAdminUserIds string[] = []
 param appInsightsDisableLocalAuth bool = true
 
 var serviceName = 'api'
+var webServiceName = 'web'
+var apiAudience = empty(azureAdAudience) ? 'api://${azureAdClientId}' : azureAdAudience
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-${resourceToken}'
@@ -146,6 +161,17 @@ module keyVault 'modules/keyvault.bicep' = {
   }
 }
 
+module web 'modules/static-web-app.bicep' = {
+  name: 'static-web-app'
+  scope: resourceGroup
+  params: {
+    location: webLocation
+    tags: tags
+    name: 'swa-${resourceToken}'
+    serviceName: webServiceName
+  }
+}
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   scope: resourceGroup
@@ -165,10 +191,11 @@ module functionApp 'modules/function-app.bicep' = {
     keyRingKeyUri: keyVault.outputs.keyRingKeyUri
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
-    corsAllowedOrigins: corsAllowedOrigins
+    // The console's own origin is always allowed, beside any the operator lists.
+    corsAllowedOrigins: union(corsAllowedOrigins, ['https://${web.outputs.defaultHostName}'])
     azureAdTenantId: azureAdTenantId
     azureAdClientId: azureAdClientId
-    azureAdAudience: empty(azureAdAudience) ? 'api://${azureAdClientId}' : azureAdAudience
+    azureAdAudience: apiAudience
     razorpayBaseUrl: razorpayBaseUrl
     invoiceSellerGstin: invoiceSellerGstin
     invoiceSellerAddress: invoiceSellerAddress
@@ -182,6 +209,13 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = resourceGroup.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
+output WEB_URL string = 'https://${web.outputs.defaultHostName}'
+output AZURE_STATIC_WEB_APP_NAME string = web.outputs.name
+// The console's runtime config.json, written from these by the postprovision hook.
+output WEB_API_URL string = 'https://${functionApp.outputs.defaultHostName}'
+output WEB_ENTRA_CLIENT_ID string = empty(webClientId) ? azureAdClientId : webClientId
+output WEB_ENTRA_AUTHORITY string = '${environment().authentication.loginEndpoint}${azureAdTenantId}'
+output WEB_API_SCOPE string = '${apiAudience}/.default'
 output RAZORPAY_WEBHOOK_URL string = 'https://${functionApp.outputs.defaultHostName}/api/v1/webhooks/razorpay'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_QUEUES string[] = storage.outputs.queueNames

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Runs RaptorFlow locally: Azurite (persisting under .azurite/) and the app in standalone mode.
-# Ctrl-C stops both.
+# Runs RaptorFlow locally: Azurite (persisting under .azurite/), the app in standalone mode and
+# the web console (built, served on its own origin). Ctrl-C stops all three.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
+bash scripts/bootstrap-web.sh
 
 url="${RAPTORFLOW_URL:-http://127.0.0.1:7071}"
+web_url="${RAPTORFLOW_WEB_URL:-http://127.0.0.1:5173}"
 mkdir -p .azurite
 node node_modules/azurite/dist/src/azurite.js --silent --skipApiVersionCheck --loose \
   --location .azurite --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 &
 azurite_pid=$!
 app_pid=""
+web_pid=""
 cleanup() {
+  [ -n "$web_pid" ] && kill "$web_pid" 2>/dev/null || true
   [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
   kill "$azurite_pid" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -28,12 +32,27 @@ export Razorpay__BaseUrl="${Razorpay__BaseUrl:-http://127.0.0.1:9/}"
 # Local receivers (http on loopback) are allowed here only; never in Azure.
 export Webhooks__AllowPrivateNetworks="${Webhooks__AllowPrivateNetworks:-true}"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+# The console is another origin (another port): the API's CORS must allow it, and Vite's dev server.
+export Cors__AllowedOrigins__0="${Cors__AllowedOrigins__0:-$web_url}"
+export Cors__AllowedOrigins__1="${Cors__AllowedOrigins__1:-http://localhost:5173}"
 
 dotnet build functions/RaptorFlow.Functions -c Debug -nologo -v quiet
+(cd web && npm run build --silent >/dev/null)
+# config.json is served from these arguments: the API URL and, when set, Entra sign-in.
+web_port="${web_url##*:}"
+web_port="${web_port%%/*}"
+web_host="${web_url#*://}"
+web_host="${web_host%%:*}"
+node web/scripts/serve.mjs --host "$web_host" --port "$web_port" --api-url "$url" \
+  ${RAPTORFLOW_ENTRA_CLIENT_ID:+--entra-client-id "$RAPTORFLOW_ENTRA_CLIENT_ID"} \
+  ${RAPTORFLOW_ENTRA_AUTHORITY:+--authority "$RAPTORFLOW_ENTRA_AUTHORITY"} \
+  ${RAPTORFLOW_API_SCOPE:+--api-scope "$RAPTORFLOW_API_SCOPE"} >/dev/null &
+web_pid=$!
 echo ""
 echo "RaptorFlow is starting at $url  (try: curl $url/api/healthz)"
 echo "OpenAPI: $url/api/openapi/v1.json    API playground: $url/api/docs/"
-echo "Ctrl-C stops the app and Azurite."
+echo "Console: $web_url/  (sign in as any user: the development issuer is on)"
+echo "Ctrl-C stops the app, the console and Azurite."
 dotnet run --no-build --project functions/RaptorFlow.Functions -- --urls "$url" &
 app_pid=$!
 wait "$app_pid"

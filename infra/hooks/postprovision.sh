@@ -1,7 +1,16 @@
 #!/bin/sh
-# After `azd provision`: say where Razorpay must post webhooks and which Key Vault secrets the
-# app still needs. Reads azd's environment (the template's outputs); changes nothing.
+# After `azd provision`: write the web console's runtime config (web/public/config.json, deployed
+# with it), then say where Razorpay must post webhooks and which Key Vault secrets the app still
+# needs. Reads azd's environment (the template's outputs); changes nothing in Azure.
 set -eu
+
+if [ -n "${WEB_API_URL:-}" ]; then
+  config="$(dirname "$0")/../../web/public/config.json"
+  mkdir -p "$(dirname "$config")"
+  printf '{\n  "apiUrl": "%s",\n  "entraClientId": "%s",\n  "authority": "%s",\n  "apiScope": "%s"\n}\n' \
+    "$WEB_API_URL" "${WEB_ENTRA_CLIENT_ID:-}" "${WEB_ENTRA_AUTHORITY:-}" "${WEB_API_SCOPE:-}" > "$config"
+  echo "Web console:             ${WEB_URL:-?}  (config written to web/public/config.json)"
+fi
 
 echo "RaptorFlow API:          ${API_BASE_URL:-?}"
 echo "Razorpay webhook URL:    ${RAZORPAY_WEBHOOK_URL:-?}"

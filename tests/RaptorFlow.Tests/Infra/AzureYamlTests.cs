@@ -17,13 +17,27 @@ public sealed class AzureYamlTests
     [Fact]
     public void Names_the_function_app_service_in_the_functions_project()
     {
-        var service = Assert.Single(_azureYaml.Services.Children).Value;
+        var service = _azureYaml.Services["api"];
         Assert.Equal("dotnet", AzureYaml.Scalar(service, "language"));
         Assert.Equal("function", AzureYaml.Scalar(service, "host"));
 
         var project = Path.GetFullPath(Path.Combine(RepositoryRoot.Path, AzureYaml.Scalar(service, "project")));
         Assert.Equal(RepositoryRoot.Combine("functions", "RaptorFlow.Functions"), project.TrimEnd(Path.DirectorySeparatorChar));
         Assert.True(File.Exists(Path.Combine(project, "RaptorFlow.Functions.csproj")), $"{project} holds no RaptorFlow.Functions.csproj");
+    }
+
+    [Fact]
+    public void Names_the_web_console_service_hosted_on_static_web_apps_from_its_built_files()
+    {
+        Assert.Equal(["api", "web"], _azureYaml.ServiceNames.Order(StringComparer.Ordinal));
+        var service = _azureYaml.Services["web"];
+        Assert.Equal("staticwebapp", AzureYaml.Scalar(service, "host"));
+        Assert.Equal("dist", AzureYaml.Scalar(service, "dist"));
+
+        var project = Path.GetFullPath(Path.Combine(RepositoryRoot.Path, AzureYaml.Scalar(service, "project")));
+        Assert.Equal(RepositoryRoot.Combine("web"), project.TrimEnd(Path.DirectorySeparatorChar));
+        Assert.Contains("\"build\":", File.ReadAllText(Path.Combine(project, "package.json")), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(project, "package-lock.json")), "web/ has no package-lock.json");
     }
 
     [Fact]

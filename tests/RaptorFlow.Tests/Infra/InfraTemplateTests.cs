@@ -253,6 +253,29 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
     }
 
     [Fact]
+    public void Web_console_is_a_static_web_app_tagged_for_azd_whose_origin_the_api_allows()
+    {
+        var site = Template.One("Microsoft.Web/staticSites");
+        Assert.Contains("'azd-service-name', parameters('serviceName')", (string?)site.Resource["tags"], StringComparison.Ordinal);
+        Assert.Equal("[variables('webServiceName')]", (string?)Template.ModuleParameter("static-web-app", "serviceName"));
+        Assert.Contains((string)Template.Root["variables"]!["webServiceName"]!, AzureYaml.Load().ServiceNames);
+
+        var cors = (string?)Template.ModuleParameter("function-app", "corsAllowedOrigins");
+        Assert.Contains("parameters('corsAllowedOrigins')", cors, StringComparison.Ordinal);
+        Assert.Contains("reference('web').outputs.defaultHostName.value", cors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Outputs_give_the_web_console_its_runtime_config()
+    {
+        var top = Template.Root["outputs"]!.AsObject();
+        foreach (var name in new[] { "WEB_URL", "WEB_API_URL", "WEB_ENTRA_CLIENT_ID", "WEB_ENTRA_AUTHORITY", "WEB_API_SCOPE" })
+        {
+            Assert.True(top.ContainsKey(name), $"output {name} is missing");
+        }
+    }
+
+    [Fact]
     public void Storage_settings_are_identity_based()
     {
         var settings = AppSettings();
