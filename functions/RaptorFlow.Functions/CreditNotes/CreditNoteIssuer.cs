@@ -99,6 +99,10 @@ public sealed partial class CreditNoteIssuer(
         : creditedMinor >= invoiceTotalMinor ? invoiceTaxMinor
         : checked(((creditedMinor * invoiceTaxMinor * 2) + invoiceTotalMinor) / (invoiceTotalMinor * 2));
 
+    /// <summary>The tax of a note covering <paramref name="coveredMinor"/> after earlier notes credited <paramref name="creditedMinor"/> with <paramref name="creditedTaxMinor"/> of tax.</summary>
+    public static long TaxOfNote(long creditedMinor, long creditedTaxMinor, long coveredMinor, long invoiceTaxMinor, long invoiceTotalMinor) =>
+        TaxOf(creditedMinor + coveredMinor, invoiceTaxMinor, invoiceTotalMinor) - creditedTaxMinor;
+
     private async Task<RefundClaimRow> ClaimAsync(string orgId, string invoiceId, string paymentId, string refundId, long amountMinor, string currency, CancellationToken cancellationToken) =>
         await OptimisticConcurrency.RunAsync<RefundClaimRow>(
             ConcurrencyPolicy.Invoice,
@@ -121,7 +125,7 @@ public sealed partial class CreditNoteIssuer(
                 List<TableTransactionAction> actions = [new(TableTransactionActionType.Add, claim)];
                 if (covered > 0)
                 {
-                    var tax = TaxOf(invoiceTally.TotalMinor + covered, invoice!.TaxMinor, invoice.TotalMinor) - invoiceTally.TaxMinor;
+                    var tax = TaxOfNote(invoiceTally.TotalMinor, invoiceTally.TaxMinor, covered, invoice!.TaxMinor, invoice.TotalMinor);
                     var note = new CreditNoteRow
                     {
                         PartitionKey = orgId,
