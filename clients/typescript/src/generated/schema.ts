@@ -612,10 +612,30 @@ export interface paths {
         get: operations["GetSubscription"];
         put?: never;
         /**
-         * Moves the org to another plan, effective at once and kept in the plan history; invoices bill each day of a period at the plan held that day (prorated by the day).
+         * Moves the org to another plan, effective at once and kept in the plan history; invoices bill each day of a period at the plan held that day (prorated by the day). With collection "razorpay", starts a Razorpay subscription for the plan instead and answers what Checkout needs.
          * @description Requires the `billing:manage` capability.
          */
         post: operations["ChangeSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/subscription/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels the org's Razorpay subscription at the end of its cycle or now; Razorpay's webhooks then end it.
+         * @description Requires the `billing:manage` capability.
+         */
+        post: operations["CancelRecurringSubscription"];
         delete?: never;
         options?: never;
         head?: never;
@@ -736,6 +756,86 @@ export interface paths {
          * @description Requires the `billing:manage` capability.
          */
         post: operations["VoidInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The org's prepaid credit (customer_credit) per currency and its movements, paginated.
+         * @description Requires the `billing:read` capability.
+         */
+        get: operations["GetCredits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/credit-notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The org's GST credit notes, oldest first, paginated.
+         * @description Requires the `billing:read` capability.
+         */
+        get: operations["ListCreditNotes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/credit-notes/{creditNoteId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One credit note: the invoice it credits, net, tax and total in minor units.
+         * @description Requires the `billing:read` capability.
+         */
+        get: operations["GetCreditNote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/credit-notes/{creditNoteId}.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A printable HTML rendering of one credit note.
+         * @description Requires the `billing:read` capability.
+         */
+        get: operations["GetCreditNoteHtml"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -934,6 +1034,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{orgId}/invoices/{invoiceId}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The Razorpay order (created or reused) and Checkout options that pay what is due on an issued invoice.
+         * @description Requires the `billing:manage` capability.
+         */
+        post: operations["CreateInvoiceCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/credits/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A Razorpay order and Checkout options for a prepaid-credit top-up.
+         * @description Requires the `billing:manage` capability.
+         */
+        post: operations["CreateCreditCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/payments/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checks Checkout's payment signature and records that the browser saw success; only webhooks move money.
+         * @description Requires the `billing:manage` capability.
+         */
+        post: operations["VerifyPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The org's Razorpay payments, by payment id, paginated.
+         * @description Requires the `billing:read` capability.
+         */
+        get: operations["ListPayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/payments/{paymentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One payment: status, amounts, fee, what it paid, its refunds and its ledger transactions.
+         * @description Requires the `billing:read` capability.
+         */
+        get: operations["GetPayment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/payments/{paymentId}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refunds a captured payment, all that is refundable unless an amount is given; the ledger posts when Razorpay processes it.
+         * @description Requires the `payments:refund` capability.
+         */
+        post: operations["RefundPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -954,6 +1174,17 @@ export interface components {
             creditTotal: number;
             /** Format: int64 */
             balance: number;
+        };
+        AccountEntry: {
+            transactionId: string;
+            currency: string;
+            /** Format: int64 */
+            debit: number;
+            /** Format: int64 */
+            credit: number;
+            memo: null | string;
+            /** Format: date-time */
+            postedAt: string;
         };
         AccountSummary: {
             code: string;
@@ -1026,11 +1257,32 @@ export interface components {
             type: string;
             id: string;
         };
+        CancelRecurringRequest: {
+            atPeriodEnd: null | boolean;
+        };
         ChangeRoleRequest: {
             role: null | components["schemas"]["Role"];
         };
         ChangeSubscriptionRequest: {
             planId: null | string;
+            collection?: null | string;
+        };
+        CheckoutPrefill: {
+            name: null | string;
+            email: null | string;
+        };
+        CheckoutResponse: {
+            orderId: string;
+            keyId: string;
+            /** Format: int64 */
+            amount: number;
+            currency: string;
+            name: string;
+            description: string;
+            prefill: components["schemas"]["CheckoutPrefill"];
+            notes: {
+                [key: string]: string;
+            };
         };
         CreateApiKeyRequest: {
             name: null | string;
@@ -1052,6 +1304,11 @@ export interface components {
             name: null | string;
             slug: null | string;
         };
+        CreateRefundRequestBody: {
+            /** Format: int64 */
+            amountMinor: null | number;
+            reason: null | string;
+        };
         CreateWebhookEndpointRequest: {
             url: null | string;
             eventTypes: null | string[];
@@ -1068,6 +1325,45 @@ export interface components {
         CreatedWebhookEndpointResponse: {
             endpoint: components["schemas"]["WebhookEndpointResponse"];
             secret: string;
+        };
+        CreditBalance: {
+            currency: string;
+            /** Format: int64 */
+            balanceMinor: number;
+        };
+        CreditCheckoutRequest: {
+            /** Format: int64 */
+            amountMinor: number;
+            currency: string;
+        };
+        CreditNoteResponse: {
+            id: string;
+            orgId: string;
+            number: string;
+            status: components["schemas"]["CreditNoteStatus"];
+            /** Format: date-time */
+            issuedAt: string;
+            financialYear: string;
+            invoiceId: string;
+            invoiceNumber: null | string;
+            paymentId: string;
+            refundId: string;
+            currency: string;
+            /** Format: int64 */
+            netMinor: number;
+            /** Format: int64 */
+            taxMinor: number;
+            /** Format: int64 */
+            totalMinor: number;
+            /** Format: date-time */
+            cancelledAt: null | string;
+        };
+        /** @enum {unknown} */
+        CreditNoteStatus: "issued" | "cancelled";
+        CreditsResponse: {
+            balances: components["schemas"]["CreditBalance"][];
+            movements: components["schemas"]["AccountEntry"][];
+            nextCursor: null | string;
         };
         CurrencyTrialBalance: {
             currency: string;
@@ -1088,6 +1384,10 @@ export interface components {
         };
         CursorPageOfAuditEventResponse: {
             data: components["schemas"]["AuditEventResponse"][];
+            nextCursor: null | string;
+        };
+        CursorPageOfCreditNoteResponse: {
+            data: components["schemas"]["CreditNoteResponse"][];
             nextCursor: null | string;
         };
         CursorPageOfDomainEvent: {
@@ -1116,6 +1416,10 @@ export interface components {
         };
         CursorPageOfOrganizationResponse: {
             data: components["schemas"]["OrganizationResponse"][];
+            nextCursor: null | string;
+        };
+        CursorPageOfPaymentResponse: {
+            data: components["schemas"]["PaymentResponse"][];
             nextCursor: null | string;
         };
         CursorPageOfWebhookDeliveryResponse: {
@@ -1173,6 +1477,17 @@ export interface components {
             /** Format: date-time */
             time: string;
         };
+        HttpValidationProblemDetails: {
+            type?: null | string;
+            title?: null | string;
+            /** Format: int32 */
+            status?: null | number;
+            detail?: null | string;
+            instance?: null | string;
+            errors?: {
+                [key: string]: string[];
+            };
+        };
         InboxEvent: {
             eventId: string;
             event: string;
@@ -1204,7 +1519,7 @@ export interface components {
         /** @enum {unknown} */
         InvitationStatus: "pending" | "accepted" | "revoked" | "replaced";
         /** @enum {unknown} */
-        InvoiceLineKind: "plan_fee" | "overage" | "gst" | "proration" | "prior_period_usage";
+        InvoiceLineKind: "plan_fee" | "overage" | "gst" | "proration" | "prior_period_usage" | "credit_applied";
         InvoiceLineResponse: {
             kind: components["schemas"]["InvoiceLineKind"];
             description: string;
@@ -1368,6 +1683,52 @@ export interface components {
             updatedAt: string;
             role: null | components["schemas"]["Role"];
         };
+        PaymentLedgerTransaction: {
+            key: string;
+            transactionId: string;
+        };
+        PaymentRefundResponse: {
+            id: string;
+            paymentId: string;
+            razorpayRefundId: null | string;
+            /** Format: int64 */
+            amountMinor: number;
+            currency: string;
+            status: string;
+            reason: null | string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        PaymentResponse: {
+            id: string;
+            status: string;
+            /** Format: int64 */
+            amountMinor: number;
+            /** Format: int64 */
+            capturedMinor: number;
+            /** Format: int64 */
+            refundedMinor: number;
+            /** Format: int64 */
+            pendingRefundMinor: number;
+            /** Format: int64 */
+            refundableMinor: number;
+            currency: string;
+            /** Format: int64 */
+            feeMinor: null | number;
+            /** Format: int64 */
+            taxMinor: null | number;
+            method: null | string;
+            purpose: null | string;
+            invoiceId: null | string;
+            orderId: null | string;
+            subscriptionId: null | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            verifiedAt: null | string;
+            refunds?: null | components["schemas"]["PaymentRefundResponse"][];
+            ledgerTransactions?: null | components["schemas"]["PaymentLedgerTransaction"][];
+        };
         PeriodUsage: {
             planId: string;
             /** Format: date-time */
@@ -1446,6 +1807,11 @@ export interface components {
             /** Format: date-time */
             since: null | string;
         };
+        RecurringCheckout: {
+            subscriptionId: string;
+            shortUrl: null | string;
+            keyId: string;
+        };
         /** @enum {unknown} */
         Role: "owner" | "admin" | "member" | "viewer" | null;
         RollApiKeyRequest: {
@@ -1466,6 +1832,12 @@ export interface components {
             currentPeriodEnd: string;
             feeCollectedBy: string;
             razorpaySubscriptionId: null | string;
+            razorpaySubscriptionStatus?: null | string;
+            pendingPlanId?: null | string;
+            cancelAtPeriodEnd?: null | boolean;
+            /** Format: date-time */
+            cancelRequestedAt?: null | string;
+            checkout?: null | components["schemas"]["RecurringCheckout"];
         };
         TransferOwnershipRequest: {
             userId: null | string;
@@ -1521,6 +1893,12 @@ export interface components {
             /** Format: date-time */
             to: string;
             data: components["schemas"]["UsagePoint"][];
+        };
+        VerifyPaymentRequest: {
+            razorpayPaymentId: null | string;
+            razorpaySignature: null | string;
+            razorpayOrderId?: null | string;
+            razorpaySubscriptionId?: null | string;
         };
         VoidInvoiceRequest: {
             reason: null | string;
@@ -4105,10 +4483,126 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "planId": "plan_01JABCDEFGHJKMNPQRSTVWXYZ0"
+                 *       "planId": "plan_01JABCDEFGHJKMNPQRSTVWXYZ0",
+                 *       "collection": "example collection"
                  *     }
                  */
                 "application/json": components["schemas"]["ChangeSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `idempotency.key_invalid`, `request.body_required`, `request.malformed_json`, `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. Codes: `idempotency.in_flight`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. Codes: `request.body_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body must be application/json. Codes: `request.unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency key reused. Codes: `idempotency.key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    CancelRecurringSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with the same key and body within 24 hours replays the first response, marked `Idempotency-Replayed: true`. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "atPeriodEnd": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["CancelRecurringRequest"];
             };
         };
         responses: {
@@ -4642,6 +5136,266 @@ export interface operations {
             };
             /** @description Idempotency key reused. Codes: `idempotency.key_reused`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetCredits: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditsResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListCreditNotes: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorPageOfCreditNoteResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetCreditNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                creditNoteId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditNoteResponse"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetCreditNoteHtml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                creditNoteId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5594,6 +6348,583 @@ export interface operations {
             };
             /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    CreateInvoiceCheckout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with the same key and body within 24 hours replays the first response, marked `Idempotency-Replayed: true`. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                orgId: string;
+                invoiceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `idempotency.key_invalid`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. Codes: `idempotency.in_flight`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency key reused. Codes: `idempotency.key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    CreateCreditCheckout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with the same key and body within 24 hours replays the first response, marked `Idempotency-Replayed: true`. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amountMinor": 1,
+                 *       "currency": "INR"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreditCheckoutRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `idempotency.key_invalid`, `request.body_required`, `request.malformed_json`, `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. Codes: `idempotency.in_flight`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. Codes: `request.body_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body must be application/json. Codes: `request.unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency key reused. Codes: `idempotency.key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    VerifyPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "razorpayPaymentId": "razorpaypayment_01JABCDEFGHJKMNPQRSTVWXYZ0",
+                 *       "razorpaySignature": "example razorpaysignature",
+                 *       "razorpayOrderId": "razorpayorder_01JABCDEFGHJKMNPQRSTVWXYZ0",
+                 *       "razorpaySubscriptionId": "razorpaysubscription_01JABCDEFGHJKMNPQRSTVWXYZ0"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerifyPaymentRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `request.body_required`, `request.malformed_json`, `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. Codes: `request.body_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body must be application/json. Codes: `request.unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListPayments: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page; absent for the first. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorPageOfPaymentResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentResponse"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    RefundPayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with the same key and body within 24 hours replays the first response, marked `Idempotency-Replayed: true`. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                orgId: string;
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amountMinor": 1,
+                 *       "reason": "example reason"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateRefundRequestBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentRefundResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `idempotency.key_invalid`, `request.body_required`, `request.malformed_json`, `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. Codes: `idempotency.in_flight`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. Codes: `request.body_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body must be application/json. Codes: `request.unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency key reused. Codes: `idempotency.key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
