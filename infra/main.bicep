@@ -79,6 +79,9 @@ param webClientId string = ''
 @description('Razorpay REST API base URL.')
 param razorpayBaseUrl string = 'https://api.razorpay.com/v1/'
 
+@description('Serve the interactive API reference (Scalar) at /api/docs in Azure; off unless asked for.')
+param apiDocsEnabled bool = false
+
 @description('Seller GSTIN printed on tax invoices.')
 param invoiceSellerGstin string = ''
 
@@ -197,6 +200,7 @@ module functionApp 'modules/function-app.bicep' = {
     azureAdClientId: azureAdClientId
     azureAdAudience: apiAudience
     razorpayBaseUrl: razorpayBaseUrl
+    apiDocsEnabled: apiDocsEnabled
     invoiceSellerGstin: invoiceSellerGstin
     invoiceSellerAddress: invoiceSellerAddress
     platformAdminUserIds: platformAdminUserIds

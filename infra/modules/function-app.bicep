@@ -32,6 +32,9 @@ param azureAdTenantId string
 param azureAdClientId string
 param azureAdAudience string
 param razorpayBaseUrl string
+
+@description('Serve the interactive API reference at /api/docs.')
+param apiDocsEnabled bool
 param invoiceSellerGstin string
 param invoiceSellerAddress string
 param platformAdminUserIds string[]
@@ -62,6 +65,7 @@ var settings = {
   // The host forwards from loopback; the client is the X-Forwarded-For entry the front end appended.
   ApiKeys__TrustForwardedFor: 'true'
   Razorpay__BaseUrl: razorpayBaseUrl
+  ApiDocs__Enabled: string(apiDocsEnabled)
   Invoices__SellerGstin: invoiceSellerGstin
   Invoices__SellerAddress: invoiceSellerAddress
 }
