@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions.Payments;
 
@@ -15,7 +16,7 @@ public static class PaymentChange
 }
 
 /// <summary>The <c>Payments</c> table. Rows are new (default ETag) until stored.</summary>
-public sealed class PaymentBook(StorageAccount storage)
+public sealed class PaymentBook(StorageAccount storage) : ICheckoutOrders
 {
     private TableClient Table => storage.Table(PaymentKeys.TableName);
 
@@ -24,6 +25,9 @@ public sealed class PaymentBook(StorageAccount storage)
 
     public Task<CheckoutOrderRow?> FindOrderAsync(string orgId, string orderId, CancellationToken cancellationToken) =>
         FindAsync<CheckoutOrderRow>(orgId, PaymentKeys.Order(orderId), cancellationToken);
+
+    public async Task<string?> InvoiceOfOrderAsync(string orgId, string orderId, CancellationToken cancellationToken) =>
+        (await FindOrderAsync(orgId, orderId, cancellationToken))?.InvoiceId;
 
     public Task<InvoiceCheckoutRow?> FindInvoiceCheckoutAsync(string orgId, string invoiceId, CancellationToken cancellationToken) =>
         FindAsync<InvoiceCheckoutRow>(orgId, PaymentKeys.InvoiceCheckout(invoiceId), cancellationToken);

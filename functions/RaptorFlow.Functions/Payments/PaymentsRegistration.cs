@@ -13,6 +13,7 @@ public static class PaymentsRegistration
         services.AddSettings<PaymentsSettings>();
         services.AddStorageTable(PaymentKeys.TableName);
         services.AddSingleton<PaymentBook>();
+        services.AddSingleton<ICheckoutOrders>(sp => sp.GetRequiredService<PaymentBook>());
         services.AddSingleton<CheckoutSignature>();
         services.AddSingleton<CheckoutOrders>();
         services.AddSingleton<PaymentViews>();

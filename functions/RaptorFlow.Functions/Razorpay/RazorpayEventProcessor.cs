@@ -23,6 +23,7 @@ public sealed partial class RazorpayEventProcessor(
     PaymentOwners paymentOwners,
     PrepaidCredit credit,
     IRefundCreditNotes creditNotes,
+    ICheckoutOrders checkoutOrders,
     ILogger<RazorpayEventProcessor> logger,
     IEnumerable<IRazorpayEventObserver>? observers = null)
 {
@@ -471,6 +472,16 @@ public sealed partial class RazorpayEventProcessor(
             }
         }
 
+        // Checkout copies onto the payment only the notes the SPA passed: the invoice may be named by
+        // the order alone (same org), or only by the order the app created for it.
+        foreach (var source in sources)
+        {
+            if (string.IsNullOrWhiteSpace(invoiceId) && orgId is not null && source is { } entity && entity.Note("org_id") == orgId)
+            {
+                invoiceId = entity.Note("invoice_id");
+            }
+        }
+
         if (orgId is null)
         {
             return new Owner(PlatformLedger, null, null, "No notes.org_id");
@@ -479,6 +490,11 @@ public sealed partial class RazorpayEventProcessor(
         if (!IdGenerator.IsWellFormed(orgId, "org") || !await organizations.ExistsAsync(orgId, cancellationToken))
         {
             return new Owner(PlatformLedger, null, null, $"Unknown org {Truncate(orgId)}");
+        }
+
+        if (string.IsNullOrWhiteSpace(invoiceId) && primary.Text("order_id") is { Length: > 0 } orderId)
+        {
+            invoiceId = await checkoutOrders.InvoiceOfOrderAsync(orgId, orderId, cancellationToken);
         }
 
         return new Owner(orgId, orgId, string.IsNullOrWhiteSpace(invoiceId) ? null : invoiceId, null);

@@ -27,6 +27,7 @@ public static class RazorpayRegistration
         services.AddScoped<RazorpayEventProcessor>();
         services.TryAddSingleton<IInvoiceSettlement, NoOpenInvoices>();
         services.TryAddSingleton<IRefundCreditNotes, NoCreditNotes>();
+        services.TryAddSingleton<ICheckoutOrders, NoCheckoutOrders>();
         services.TryAddSingleton<IKnownOrganizations, ActiveOrganizations>();
 
         // Configurable so each test run can use its own queue; in Azure it is always razorpay-events.
