@@ -11,19 +11,11 @@ export interface Auth {
 const devTokenKey = "raptorflow.devToken";
 const devUserKey = "raptorflow.devUser";
 
-/**
- * The API has no discovery document for the development issuer; its token route exists only while
- * the issuer is on. An empty body is refused 400 validation.failed when it exists and 404 when not,
- * and mints nothing either way.
- */
+/** The API answers GET /api/dev/status { devIssuer: true } only while its development issuer is on (404 otherwise). */
 export async function devIssuerIsOn(apiUrl: string): Promise<boolean> {
   try {
-    const response = await fetch(`${apiUrl}/api/dev/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: "{}",
-    });
-    return response.status === 400;
+    const response = await fetch(`${apiUrl}/api/dev/status`, { headers: { Accept: "application/json" } });
+    return response.ok && ((await response.json()) as { devIssuer?: boolean }).devIssuer === true;
   } catch {
     return false;
   }

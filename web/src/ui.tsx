@@ -15,7 +15,7 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof ProblemError) {
     return error.problem;
   }
-  return { title: error instanceof Error ? error.message : String(error), status: 0 };
+  return { type: "about:blank", title: error instanceof Error ? error.message : String(error), status: 0, code: "console.error" };
 }
 
 /** Every error shows the problem's title, code and requestId, and the fields it names. */
@@ -160,7 +160,7 @@ export function usePaged<T>(fetchPage: (cursor: string | null) => Promise<Page<T
       (page) => {
         if (live) {
           setItems(page.data);
-          setNext(page.nextCursor);
+          setNext(page.nextCursor ?? null);
         }
       },
       (error: unknown) => live && setProblem(toProblem(error)),
@@ -179,7 +179,7 @@ export function usePaged<T>(fetchPage: (cursor: string | null) => Promise<Page<T
     try {
       const page = await fetchRef.current(next);
       setItems((current) => [...current, ...page.data]);
-      setNext(page.nextCursor);
+      setNext(page.nextCursor ?? null);
     } catch (error) {
       setProblem(toProblem(error));
     } finally {

@@ -1,58 +1,55 @@
 /**
- * The console's only door to the API. Kept thin on purpose: it is to be replaced by the shared
- * typed client in clients/typescript (same concerns: auth header, Idempotency-Key on POSTs,
- * cursor pages, problem+json as a typed error).
+ * The console's door to the API: the shared typed client (clients/typescript), which sends the
+ * bearer token, gives each POST an Idempotency-Key and throws a ProblemError for problem+json.
+ * `client` is the typed client itself; the short helpers below serve the screens that build
+ * their paths as strings.
  */
+import { createRaptorFlowClient, ProblemError, type Page, type Problem, type RaptorFlowClient } from "@raptorflow/client";
+import type { Client } from "openapi-fetch";
 
-export interface Problem {
-  type?: string;
-  title: string;
-  status: number;
-  detail?: string;
-  code?: string;
-  requestId?: string;
-  errors?: Record<string, string[]>;
-}
-
-export class ProblemError extends Error {
-  readonly problem: Problem;
-  constructor(problem: Problem) {
-    super(problem.title);
-    this.name = "ProblemError";
-    this.problem = problem;
-  }
-}
-
-export interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
+export { ProblemError, type Page, type Problem };
 
 type Query = Record<string, string | number | undefined | null>;
+// The string-path helpers go through the same client, without its compile-time path checks.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type UntypedClient = Client<any>;
 
 export interface ApiOptions {
   baseUrl: string;
   token: () => Promise<string | null>;
 }
 
+/** A fetch that reports an unreachable API (CORS refusals look the same) as a problem. */
+const reachingFetch: typeof fetch = async (input, init) => {
+  try {
+    return await fetch(input, init);
+  } catch {
+    throw new ProblemError({
+      type: "urn:raptorflow:problem:network.unreachable",
+      title: "The API could not be reached",
+      status: 0,
+      code: "network.unreachable",
+      detail: "Check the API URL and that its CORS setting allows this origin.",
+    });
+  }
+};
+
 export class Api {
-  private readonly options: ApiOptions;
+  readonly client: RaptorFlowClient;
+  private readonly untyped: UntypedClient;
+
   constructor(options: ApiOptions) {
-    this.options = options;
+    this.client = createRaptorFlowClient({
+      baseUrl: options.baseUrl,
+      credentials: { bearerToken: async () => (await options.token()) ?? "" },
+      fetch: reachingFetch,
+    });
+    this.untyped = this.client as unknown as UntypedClient;
   }
 
-  url(path: string, query?: Query): string {
-    const url = new URL(this.options.baseUrl + path);
-    for (const [name, value] of Object.entries(query ?? {})) {
-      if (value !== undefined && value !== null && value !== "") {
-        url.searchParams.set(name, String(value));
-      }
-    }
-    return url.toString();
-  }
-
-  get<T>(path: string, query?: Query): Promise<T> {
-    return this.send<T>("GET", path, undefined, query);
+  async get<T>(path: string, query?: Query): Promise<T> {
+    const { data } = await this.untyped.GET(path, { params: { query: clean(query) } });
+    return data as T;
   }
 
   /** One page of a cursor list (?limit=&cursor=). */
@@ -60,66 +57,34 @@ export class Api {
     return this.get<Page<T>>(path, { ...query, limit, cursor });
   }
 
-  /** POSTs carry a fresh Idempotency-Key, so a retry by the browser or the user cannot act twice. */
-  post<T>(path: string, body?: unknown, idempotencyKey: string = crypto.randomUUID()): Promise<T> {
-    return this.send<T>("POST", path, body ?? {}, undefined, { "Idempotency-Key": idempotencyKey });
+  /** POSTs carry a fresh Idempotency-Key (the client's), so a retry by the browser or the user cannot act twice. */
+  async post<T>(path: string, body?: unknown, idempotencyKey: string = crypto.randomUUID()): Promise<T> {
+    const { data } = await this.untyped.POST(path, { body: body ?? {}, params: { header: { "Idempotency-Key": idempotencyKey } } });
+    return data as T;
   }
 
-  patch<T>(path: string, body: unknown): Promise<T> {
-    return this.send<T>("PATCH", path, body);
+  async patch<T>(path: string, body: unknown): Promise<T> {
+    const { data } = await this.untyped.PATCH(path, { body });
+    return data as T;
   }
 
-  delete(path: string): Promise<void> {
-    return this.send<void>("DELETE", path);
+  async delete(path: string): Promise<void> {
+    await this.untyped.DELETE(path, {});
   }
 
-  /** Fetches a non-JSON resource (the printable invoice) with the caller's credentials. */
+  /** Fetches a non-JSON resource (a printable invoice or credit note) with the caller's credentials. */
   async text(path: string): Promise<string> {
-    const response = await this.fetch("GET", path, undefined, undefined, { Accept: "text/html" });
-    return response.text();
-  }
-
-  private async send<T>(method: string, path: string, body?: unknown, query?: Query, headers?: Record<string, string>): Promise<T> {
-    const response = await this.fetch(method, path, body, query, headers);
-    if (response.status === 204 || response.status === 202 && response.headers.get("Content-Length") === "0") {
-      return undefined as T;
-    }
-    const text = await response.text();
-    return (text.length > 0 ? JSON.parse(text) : undefined) as T;
-  }
-
-  private async fetch(method: string, path: string, body?: unknown, query?: Query, headers?: Record<string, string>): Promise<Response> {
-    const token = await this.options.token();
-    const all: Record<string, string> = { Accept: "application/json", ...headers };
-    if (token) {
-      all.Authorization = `Bearer ${token}`;
-    }
-    if (body !== undefined) {
-      all["Content-Type"] = "application/json";
-    }
-    let response: Response;
-    try {
-      response = await fetch(this.url(path, query), {
-        method,
-        headers: all,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch {
-      throw new ProblemError({ title: "The API could not be reached", status: 0, code: "network.unreachable", detail: "Check the API URL and that its CORS setting allows this origin." });
-    }
-    if (!response.ok) {
-      throw new ProblemError(await readProblem(response));
-    }
-    return response;
+    const { data } = await this.untyped.GET(path, { parseAs: "text", headers: { Accept: "text/html" } });
+    return data as string;
   }
 }
 
-async function readProblem(response: Response): Promise<Problem> {
-  const requestId = response.headers.get("X-Request-Id") ?? undefined;
-  try {
-    const problem = (await response.json()) as Problem;
-    return { ...problem, status: problem.status ?? response.status, requestId: problem.requestId ?? requestId };
-  } catch {
-    return { title: response.statusText || "Request failed", status: response.status, requestId };
+function clean(query: Query | undefined): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value !== undefined && value !== null && value !== "") {
+      out[name] = value;
+    }
   }
+  return out;
 }

@@ -47,7 +47,7 @@ export function ApiKeysScreen({ orgId }: { orgId: string }) {
   const roll = async (key: ApiKey) => {
     const seconds = Number(overlap);
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > 604800) {
-      change.setProblem({ title: "The overlap must be 0 to 604800 seconds.", status: 0, code: "form.invalid" });
+      change.setProblem({ type: "about:blank", title: "The overlap must be 0 to 604800 seconds.", status: 0, code: "form.invalid" });
       return;
     }
     const issued = await change.run(() => api.post<IssuedApiKey>(`${base}/${key.id}/roll`, { expireOldInSeconds: seconds }));

@@ -30,7 +30,7 @@ export function MembersScreen({ orgId, me, onChanged }: { orgId: string; me: Me 
                 <td data-label="Role">
                   <select
                     aria-label={`Role of ${m.name ?? m.userId}`}
-                    value={m.role}
+                    value={m.role ?? ""}
                     disabled={action.busy}
                     onChange={(e) => void after(() => api.patch(`${base}/members/${encodeURIComponent(m.userId)}`, { role: e.target.value as Role }))}
                   >
