@@ -16,6 +16,9 @@ import { AuditScreen } from "./screens/Audit";
 import { PlanScreen } from "./screens/Plan";
 import { WebhooksScreen } from "./screens/Webhooks";
 import { InboxScreen } from "./screens/Inbox";
+import { DashboardScreen } from "./screens/Dashboard";
+import { PaymentsScreen } from "./screens/Payments";
+import { CreditNotesScreen, CreditsScreen } from "./screens/Credits";
 
 interface Booted {
   config: ConsoleConfig;
@@ -105,11 +108,15 @@ function SignIn({ booted, onSignedIn }: { booted: Booted; onSignedIn: () => void
 }
 
 const orgScreens = [
+  ["dashboard", "Dashboard"],
   ["members", "Members"],
   ["invitations", "Invitations"],
   ["api-keys", "API keys"],
   ["subscription", "Plan"],
   ["invoices", "Invoices"],
+  ["payments", "Payments"],
+  ["credits", "Credits"],
+  ["credit-notes", "Credit notes"],
   ["usage", "Usage"],
   ["ledger", "Ledger"],
   ["audit", "Audit log"],
@@ -136,11 +143,15 @@ function Console({ config, auth, onSignedOut }: { config: ConsoleConfig; auth: A
     body = <InboxScreen />;
   } else if (orgId && screen) {
     body = {
+      dashboard: <DashboardScreen orgId={orgId} />,
       members: <MembersScreen orgId={orgId} me={me.value} onChanged={me.reload} />,
       invitations: <InvitationsScreen orgId={orgId} />,
       "api-keys": <ApiKeysScreen orgId={orgId} />,
       subscription: <PlanScreen orgId={orgId} />,
       invoices: <InvoicesScreen orgId={orgId} />,
+      payments: <PaymentsScreen orgId={orgId} />,
+      credits: <CreditsScreen orgId={orgId} />,
+      "credit-notes": <CreditNotesScreen orgId={orgId} />,
       usage: <UsageScreen orgId={orgId} />,
       ledger: <LedgerScreen orgId={orgId} />,
       audit: <AuditScreen orgId={orgId} />,

@@ -1,27 +1,35 @@
-import type { Invoice } from "../api/types";
-import { MoreButton, ProblemView, useAction, useApi, usePaged, money, when } from "../ui";
+import { useState } from "react";
+import type { Invoice, Payment } from "../api/types";
+import { payThroughCheckout, showPrintable } from "../billing";
+import { Busy, MoreButton, ProblemView, useAction, useApi, usePaged, money, when } from "../ui";
 
 export function InvoicesScreen({ orgId }: { orgId: string }) {
   const api = useApi();
   const base = `/api/v1/orgs/${orgId}/invoices`;
   const list = usePaged((cursor) => api.page<Invoice>(base, cursor), [orgId]);
   const open = useAction();
+  const pay = useAction();
+  const [verified, setVerified] = useState<Payment | null>(null);
 
-  // The printable invoice needs the caller's token, so it is fetched and shown from a blob, not linked.
-  const print = async (invoice: Invoice) => {
-    const view = window.open("", "_blank");
-    const html = await open.run(() => api.text(`${base}/${invoice.id}.html`));
-    if (html && view) {
-      view.location.href = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-    } else {
-      view?.close();
+  const startPayment = async (invoice: Invoice) => {
+    setVerified(null);
+    const payment = await pay.run(() => payThroughCheckout(api, orgId, `${base}/${invoice.id}/checkout`));
+    if (payment) {
+      setVerified(payment);
+      list.reload();
     }
   };
 
   return (
     <>
       <h1>Invoices</h1>
-      <ProblemView problem={list.problem ?? open.problem} />
+      <ProblemView problem={list.problem ?? open.problem ?? pay.problem} />
+      <Busy when={pay.busy} label="Paying through Razorpay Checkout…" />
+      {verified && (
+        <p role="status" data-testid="payment-verified">
+          Payment {verified.id} verified ({verified.status}, {money(verified.amountMinor, verified.currency)}); the invoice is marked paid when Razorpay reports the capture.
+        </p>
+      )}
       <table>
         <thead><tr><th scope="col">Number</th><th scope="col">Period</th><th scope="col">Status</th><th scope="col">Total</th><th scope="col">Due</th><th scope="col">Actions</th></tr></thead>
         <tbody>
@@ -33,8 +41,10 @@ export function InvoicesScreen({ orgId }: { orgId: string }) {
               <td data-label="Total">{money(i.totalMinor, i.currency)}</td>
               <td data-label="Due">{money(i.amountDueMinor, i.currency)}</td>
               <td data-label="Actions" className="actions">
-                <button type="button" onClick={() => void print(i)}>Printable invoice</button>
-                {i.paymentUrl && <a href={i.paymentUrl} target="_blank" rel="noreferrer">Pay</a>}
+                <button type="button" onClick={() => void showPrintable(() => open.run(() => api.text(`${base}/${i.id}.html`)))}>Printable invoice</button>
+                {i.status === "issued" && i.amountDueMinor > 0 && (
+                  <button type="button" disabled={pay.busy} onClick={() => void startPayment(i)}>Pay {i.number ?? ""}</button>
+                )}
               </td>
             </tr>
           ))}
