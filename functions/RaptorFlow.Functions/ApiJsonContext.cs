@@ -50,6 +50,7 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(ReadinessResponse))]
 [JsonSerializable(typeof(DevTokenRequest))]
 [JsonSerializable(typeof(DevTokenResponse))]
+[JsonSerializable(typeof(DevStatusResponse))]
 // Organizations, members, invitations
 [JsonSerializable(typeof(CreateOrganizationRequest))]
 [JsonSerializable(typeof(UpdateOrganizationRequest))]

@@ -5,7 +5,7 @@ namespace RaptorFlow.Functions.Platform.Access;
 
 public static class DevIssuerApi
 {
-    /// <summary>Maps the token route only while the development issuer is on (<c>Auth:DevIssuer:Enabled</c>).</summary>
+    /// <summary>Maps the token and status routes only while the development issuer is on (<c>Auth:DevIssuer:Enabled</c>).</summary>
     public static IEndpointRouteBuilder MapDevIssuer(this IEndpointRouteBuilder routes)
     {
         if (routes.ServiceProvider.GetService<DevTokenIssuer>() is null)
@@ -18,8 +18,16 @@ public static class DevIssuerApi
             .WithTags("Development")
             .WithName("IssueDevToken")
             .WithSummary("Mints a user token signed by the local development issuer.");
+        // Lets a client discover the issuer without probing the token route; absent (404) when it is off.
+        routes.MapGet("/api/dev/status", Status)
+            .IsPublic("Development issuer: enabled only by configuration and refused in Azure.")
+            .WithTags("Development")
+            .WithName("GetDevStatus")
+            .WithSummary("Answers devIssuer: true while the local development issuer is on.");
         return routes;
     }
+
+    public static Ok<DevStatusResponse> Status() => TypedResults.Ok(new DevStatusResponse(DevIssuer: true));
 
     public static Results<Ok<DevTokenResponse>, ProblemHttpResult> IssueToken(DevTokenRequest request, DevTokenIssuer issuer)
     {

@@ -4,3 +4,5 @@ namespace RaptorFlow.Functions.Platform.Access;
 public sealed record DevTokenRequest(string? Sub, string? Email, string? Name, string? Upn = null);
 
 public sealed record DevTokenResponse(string AccessToken, string TokenType, DateTimeOffset ExpiresAt);
+
+public sealed record DevStatusResponse(bool DevIssuer);

@@ -105,6 +105,17 @@ public sealed class AuthenticationTests(SignedInAppFixture fixture) : IClassFixt
         await using var app = await TestApp.StartAsync();
         using var response = await app.Client.PostAsJsonAsync(new Uri("/api/dev/token", UriKind.Relative), new { sub = "someone" });
         await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "route.not_found");
+        using var status = await app.Client.GetAsync(new Uri("/api/dev/status", UriKind.Relative));
+        await status.ShouldBeProblemAsync(HttpStatusCode.NotFound, "route.not_found");
+    }
+
+    [Fact]
+    public async Task Dev_status_tells_a_caller_without_credentials_that_the_dev_issuer_is_on()
+    {
+        using var response = await App.Client.GetAsync(new Uri("/api/dev/status", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var status = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(status.GetProperty("devIssuer").GetBoolean());
     }
 
     [Fact]
