@@ -3,7 +3,8 @@
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { artifactsDir, buildConsole, startStack } from "./harness.mjs";
+import { createHmac } from "node:crypto";
+import { artifactsDir, buildConsole, razorpayKeySecret, startStack } from "./harness.mjs";
 
 const owner = { sub: "e2e-owner", email: "owner@example.com", name: "Olivia Owner" };
 const invitee = { sub: "e2e-invitee", email: "ivan@example.com", name: "Ivan Invitee" };
@@ -12,6 +13,21 @@ let ownerPage;
 let orgId;
 let apiKey;
 let invitationLink;
+let paymentId;
+
+// Razorpay Checkout cannot be reached from the test: checkout.js is served by the test instead, a
+// Checkout that "pays" at once and hands the handler what Razorpay would, signed with the app's
+// test key secret (e2eSign, exposed below), and records the options it was opened with.
+const checkoutStub = `
+window.Razorpay = class {
+  constructor(options) { this.options = options; window.e2eCheckoutOptions = options; }
+  on() {}
+  open() {
+    const paymentId = "pay_e2e" + String(Date.now()).slice(-8);
+    window.e2eSign(this.options.order_id, paymentId).then((signature) =>
+      this.options.handler({ razorpay_order_id: this.options.order_id, razorpay_payment_id: paymentId, razorpay_signature: signature }));
+  }
+};`;
 
 const shot = (page, name) => page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true });
 
@@ -44,6 +60,8 @@ before(async () => {
   const context = await stack.browser.newContext({ viewport: { width: 1200, height: 900 } });
   ownerPage = await context.newPage();
   ownerPage.setDefaultTimeout(15_000);
+  await ownerPage.exposeFunction("e2eSign", (orderId, paymentId) => createHmac("sha256", razorpayKeySecret).update(`${orderId}|${paymentId}`).digest("hex"));
+  await ownerPage.route("https://checkout.razorpay.com/v1/checkout.js", (route) => route.fulfill({ contentType: "application/javascript", body: checkoutStub }));
 });
 
 // The page as each step left it, to see a failure.
@@ -178,7 +196,65 @@ test("The usage chart shows the rolled-up usage per meter", async () => {
   await shot(ownerPage, "08-usage");
 });
 
-test("Invoices, plan, ledger, audit log, webhooks and the platform inbox render", async () => {
+test("The dashboard counts what the test created: members by role, the pending invitation, the active key", async () => {
+  await open("invitations");
+  await ownerPage.getByLabel("Email").fill("pending@example.com");
+  await ownerPage.getByRole("button", { name: "Create invitation" }).click();
+  await ownerPage.getByRole("cell", { name: "pending@example.com" }).waitFor();
+  await open("dashboard");
+  await ownerPage.getByRole("heading", { name: "Dashboard" }).waitFor();
+  assert.equal(await ownerPage.getByTestId("stat-members").innerText(), "2");
+  assert.equal(await ownerPage.getByTestId("stat-invitations").innerText(), "1");
+  assert.equal(await ownerPage.getByTestId("stat-keys").innerText(), "1");
+  // Olivia owns the org; Ivan was made admin above.
+  assert.deepEqual((await ownerPage.getByTestId("members-by-role").locator("td").allInnerTexts()), ["1", "1", "0", "0"]);
+  await shot(ownerPage, "17-dashboard");
+});
+
+test("A credit top-up orders through the API, opens Checkout with its options and has the API verify the signature", async () => {
+  await open("credits");
+  await ownerPage.getByRole("heading", { name: "Credits" }).waitFor();
+  assert.equal(await ownerPage.evaluate(() => typeof window.Razorpay), "undefined", "checkout.js is loaded only when paying");
+  await shot(ownerPage, "18-credits");
+  const ordered = ownerPage.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/credits/checkout"));
+  const verified = ownerPage.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/payments/verify"));
+  await ownerPage.getByLabel("Amount (paise)").fill("50000");
+  await ownerPage.getByRole("button", { name: "Top up through Razorpay" }).click();
+  const order = await (await ordered).json();
+  assert.equal((await ordered).status(), 200);
+  assert.equal(order.amount, 50000);
+  assert.equal(order.keyId, "rzp_e2e_key");
+  const options = await ownerPage.evaluate(() => window.e2eCheckoutOptions);
+  assert.equal(options.key, "rzp_e2e_key");
+  assert.equal(options.order_id, order.orderId);
+  assert.equal(options.amount, 50000);
+  assert.equal(options.currency, "INR");
+  assert.equal(options.notes.purpose, "credit_topup");
+  const verify = await verified;
+  assert.equal(verify.status(), 200, await verify.text());
+  const sent = verify.request().postDataJSON();
+  assert.equal(sent.razorpayOrderId, order.orderId);
+  const payment = await verify.json();
+  assert.ok(payment.verifiedAt);
+  paymentId = payment.id;
+  await ownerPage.getByText(`Payment ${paymentId} verified`).waitFor();
+  await shot(ownerPage, "19-top-up-verified");
+});
+
+test("A refund the API refuses is shown with its code on the payment's refund form", async () => {
+  await open("payments");
+  await ownerPage.getByRole("button", { name: `Details of ${paymentId}` }).click();
+  await ownerPage.getByRole("form", { name: "Refund" }).waitFor();
+  await shot(ownerPage, "20-payment");
+  await ownerPage.getByLabel("Reason").fill("e2e");
+  await ownerPage.getByRole("button", { name: "Refund", exact: true }).click();
+  // Verified, not yet captured (Razorpay's webhook has not come): nothing can be refunded.
+  const text = await problemText(ownerPage);
+  assert.match(text, /payment\.not_refundable/);
+  await shot(ownerPage, "21-refund-problem");
+});
+
+test("Invoices, plan, credit notes, ledger, audit log, webhooks and the platform inbox render", async () => {
   // An invoice is issued only once a calendar month closes for an org that existed in it; a new
   // org has none, so this checks the list renders (empty) rather than an invoice.
   await open("invoices");
@@ -187,6 +263,9 @@ test("Invoices, plan, ledger, audit log, webhooks and the platform inbox render"
   await open("subscription");
   await ownerPage.getByText("Current plan").waitFor();
   await shot(ownerPage, "10-plan");
+  await open("credit-notes");
+  await ownerPage.getByText("No credit notes").waitFor();
+  await shot(ownerPage, "22-credit-notes");
   await open("ledger");
   await ownerPage.getByRole("heading", { name: "Trial balance" }).waitFor();
   await shot(ownerPage, "11-ledger");

@@ -3,6 +3,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { serveConsole } from "../scripts/serve.mjs";
@@ -59,6 +60,33 @@ function chromiumPath() {
   throw new Error("Chromium not found: install Debian's chromium package (scripts/test.sh does) or set CHROMIUM_PATH.");
 }
 
+/** The app's test Razorpay key secret: Checkout's signature is HMAC-SHA256 of order_id|payment_id with it. */
+export const razorpayKeySecret = "e2e-key-secret";
+
+/**
+ * Razorpay's order API as far as the console's pay flow needs it (POST /v1/orders answers a
+ * created order, as Razorpay would); everything else is 404, so no other Razorpay call passes unseen.
+ */
+function fakeRazorpay(port) {
+  let orders = 0;
+  const server = createHttpServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      if (request.method === "POST" && request.url === "/v1/orders") {
+        const order = JSON.parse(body || "{}");
+        orders += 1;
+        response.writeHead(200, { "Content-Type": "application/json" });
+        response.end(JSON.stringify({ id: `order_e2e${String(orders).padStart(6, "0")}`, entity: "order", amount: order.amount, currency: order.currency, status: "created", receipt: order.receipt ?? null, notes: order.notes ?? {} }));
+        return;
+      }
+      response.writeHead(404, { "Content-Type": "application/json" });
+      response.end(JSON.stringify({ error: { code: "BAD_REQUEST_ERROR", description: `The fake has no ${request.method} ${request.url}` } }));
+    });
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
 /** Starts everything; `stop()` ends what it started, in reverse. */
 export async function startStack({ platformAdmin }) {
   mkdirSync(artifactsDir, { recursive: true });
@@ -80,7 +108,9 @@ export async function startStack({ platformAdmin }) {
     }
   };
   try {
-    const [blob, queue, table, apiPort, webPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [blob, queue, table, apiPort, webPort, razorpayPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const razorpay = await fakeRazorpay(razorpayPort);
+    stops.push(() => new Promise((r) => razorpay.close(r)));
     const azurite = spawn("node", [
       join(repoDir, "node_modules/azurite/dist/src/azurite.js"), "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
       "--blobHost", "127.0.0.1", "--blobPort", String(blob), "--queueHost", "127.0.0.1", "--queuePort", String(queue),
@@ -106,8 +136,8 @@ export async function startStack({ platformAdmin }) {
         Cors__AllowedOrigins__0: webUrl,
         Razorpay__WebhookSecret: "e2e-webhook-secret",
         Razorpay__KeyId: "rzp_e2e_key",
-        Razorpay__KeySecret: "e2e-key-secret",
-        Razorpay__BaseUrl: "http://127.0.0.1:9/",
+        Razorpay__KeySecret: razorpayKeySecret,
+        Razorpay__BaseUrl: `http://127.0.0.1:${razorpayPort}/v1/`,
         Webhooks__AllowPrivateNetworks: "true",
         Usage__Meter__FlushInterval: "00:00:01",
         Logging__LogLevel__Default: "Warning",
