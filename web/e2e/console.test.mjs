@@ -224,14 +224,14 @@ test("A credit top-up orders through the API, opens Checkout with its options an
   assert.equal((await ordered).status(), 200);
   assert.equal(order.amount, 50000);
   assert.equal(order.keyId, "rzp_e2e_key");
+  const verify = await verified;
+  assert.equal(verify.status(), 200, await verify.text());
   const options = await ownerPage.evaluate(() => window.e2eCheckoutOptions);
   assert.equal(options.key, "rzp_e2e_key");
   assert.equal(options.order_id, order.orderId);
   assert.equal(options.amount, 50000);
   assert.equal(options.currency, "INR");
   assert.equal(options.notes.purpose, "credit_topup");
-  const verify = await verified;
-  assert.equal(verify.status(), 200, await verify.text());
   const sent = verify.request().postDataJSON();
   assert.equal(sent.razorpayOrderId, order.orderId);
   const payment = await verify.json();
