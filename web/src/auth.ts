@@ -1,4 +1,4 @@
-import { ProblemError, type Problem } from "./api/http";
+import { createRaptorFlowClient } from "@raptorflow/client";
 
 /** How the console signs users in: Entra ID (MSAL) when configured, else the API's development issuer. */
 export interface Auth {
@@ -14,24 +14,19 @@ const devUserKey = "raptorflow.devUser";
 /** The API answers GET /api/dev/status { devIssuer: true } only while its development issuer is on (404 otherwise). */
 export async function devIssuerIsOn(apiUrl: string): Promise<boolean> {
   try {
-    const response = await fetch(`${apiUrl}/api/dev/status`, { headers: { Accept: "application/json" } });
-    return response.ok && ((await response.json()) as { devIssuer?: boolean }).devIssuer === true;
+    const { data } = await createRaptorFlowClient({ baseUrl: apiUrl }).GET("/api/dev/status");
+    return data?.devIssuer === true;
   } catch {
     return false;
   }
 }
 
 export async function devSignIn(apiUrl: string, sub: string, email: string, name: string): Promise<void> {
-  const response = await fetch(`${apiUrl}/api/dev/token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({ sub, email: email || undefined, name: name || undefined }),
+  // A refusal is thrown by the client as a ProblemError, shown by the sign-in form.
+  const { data } = await createRaptorFlowClient({ baseUrl: apiUrl }).POST("/api/dev/token", {
+    body: { sub, email: email || null, name: name || null },
   });
-  if (!response.ok) {
-    throw new ProblemError((await response.json()) as Problem);
-  }
-  const { accessToken } = (await response.json()) as { accessToken: string };
-  sessionStorage.setItem(devTokenKey, accessToken);
+  sessionStorage.setItem(devTokenKey, data!.accessToken);
   sessionStorage.setItem(devUserKey, name || email || sub);
 }
 
