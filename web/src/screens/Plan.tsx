@@ -12,7 +12,7 @@ export function PlanScreen({ orgId }: { orgId: string }) {
 
   // Razorpay charges the fee monthly once the customer authorises the subscription in Checkout.
   const startRecurring = async (planId: string) => {
-    const started = await change.run(() => api.post<typeof current>(`/api/v1/orgs/${orgId}/subscription`, { planId, collection: "razorpay" }));
+    const started = await change.run(() => api.post<Subscription>(`/api/v1/orgs/${orgId}/subscription`, { planId, collection: "razorpay" }));
     subscription.reload();
     if (started?.checkout) {
       await change.run(() => openCheckout({ keyId: started.checkout!.keyId, subscriptionId: started.checkout!.subscriptionId }).then((paid) =>
