@@ -13,6 +13,9 @@ public sealed class AuthSettings : ISettingsSection
     /// <summary>With <see cref="SignInAudience.MultiTenant"/>, the only tenant ids (<c>tid</c>) admitted; empty admits every organization.</summary>
     public string[] AllowedTenants { get; set; } = [];
 
+    /// <summary>The allow-list without blank entries (a sample or template may leave one empty).</summary>
+    internal string[] AdmittedTenants() => [.. AllowedTenants.Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t.Trim())];
+
     public DevIssuerSettings DevIssuer { get; set; } = new();
 
     /// <summary>User ids (token <c>oid</c>) granted <c>platform:admin</c>.</summary>

@@ -26,7 +26,7 @@ internal sealed class EntraIssuers
         audience = auth.SignInAudience;
         instance = NormalizedInstance(azureAd["Instance"]);
         tenantId = azureAd["TenantId"]?.Trim() ?? "";
-        allowedTenants = new HashSet<string>(auth.AllowedTenants.Select(t => t.Trim()), StringComparer.OrdinalIgnoreCase);
+        allowedTenants = new HashSet<string>(auth.AdmittedTenants(), StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>The authority host, with one trailing slash (the public cloud when unset).</summary>

@@ -14,12 +14,13 @@ internal sealed class SignInValidation(IConfiguration configuration) : IValidate
     {
         var failures = new List<string>();
         var section = AuthSettings.SectionName;
-        if (options.AllowedTenants.Length > 0 && options.SignInAudience != SignInAudience.MultiTenant)
+        var allowedTenants = options.AdmittedTenants();
+        if (allowedTenants.Length > 0 && options.SignInAudience != SignInAudience.MultiTenant)
         {
             failures.Add($"{section}:AllowedTenants applies only when {section}:SignInAudience is {SignInAudience.MultiTenant}.");
         }
 
-        if (options.AllowedTenants.Any(t => !Guid.TryParse(t, out _)))
+        if (allowedTenants.Any(t => !Guid.TryParse(t, out _)))
         {
             failures.Add($"{section}:AllowedTenants must hold tenant ids (GUIDs).");
         }
