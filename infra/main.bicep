@@ -63,8 +63,21 @@ param corsAllowedOrigins string[] = []
 ])
 param webLocation string = 'eastus2'
 
-@description('Entra ID tenant that issues the SPA tokens.')
+@description('Entra ID tenant that issues the SPA tokens (SingleTenant).')
 param azureAdTenantId string = tenant().tenantId
+
+@description('Whose users may sign in: the operator\'s tenant (SingleTenant), any or allowed organizations\' Entra tenants (MultiTenant), or one Entra External ID tenant\'s consumers and guests (ExternalId).')
+@allowed(['SingleTenant', 'MultiTenant', 'ExternalId'])
+param signInAudience string = 'SingleTenant'
+
+@description('MultiTenant only: the Entra tenant ids admitted; empty admits every organization.')
+param allowedTenantIds string[] = []
+
+@description('ExternalId only: the External ID tenant\'s subdomain (<name> in <name>.ciamlogin.com).')
+param externalIdTenantName string = ''
+
+@description('ExternalId only: the External ID tenant\'s id.')
+param externalIdTenantId string = ''
 
 @minLength(1)
 @description('Application (client) id of the API\'s Entra ID app registration.')
@@ -96,6 +109,9 @@ param appInsightsDisableLocalAuth bool = true
 
 var serviceName = 'api'
 var webServiceName = 'web'
+// The authority the API validates and the console signs in with, by sign-in audience.
+var azureAdInstance = signInAudience == 'ExternalId' ? 'https://${externalIdTenantName}.ciamlogin.com/' : environment().authentication.loginEndpoint
+var apiTenantId = signInAudience == 'MultiTenant' ? 'organizations' : signInAudience == 'ExternalId' ? externalIdTenantId : azureAdTenantId
 var apiAudience = empty(azureAdAudience) ? 'api://${azureAdClientId}' : azureAdAudience
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -196,7 +212,10 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     // The console's own origin is always allowed, beside any the operator lists.
     corsAllowedOrigins: union(corsAllowedOrigins, ['https://${web.outputs.defaultHostName}'])
-    azureAdTenantId: azureAdTenantId
+    azureAdInstance: azureAdInstance
+    azureAdTenantId: apiTenantId
+    signInAudience: signInAudience
+    allowedTenantIds: allowedTenantIds
     azureAdClientId: azureAdClientId
     azureAdAudience: apiAudience
     razorpayBaseUrl: razorpayBaseUrl
@@ -218,7 +237,8 @@ output AZURE_STATIC_WEB_APP_NAME string = web.outputs.name
 // The console's runtime config.json, written from these by the postprovision hook.
 output WEB_API_URL string = 'https://${functionApp.outputs.defaultHostName}'
 output WEB_ENTRA_CLIENT_ID string = empty(webClientId) ? azureAdClientId : webClientId
-output WEB_ENTRA_AUTHORITY string = '${environment().authentication.loginEndpoint}${azureAdTenantId}'
+output WEB_ENTRA_AUTHORITY string = '${azureAdInstance}${apiTenantId}'
+output AUTH_SIGN_IN_AUDIENCE string = signInAudience
 output WEB_API_SCOPE string = '${apiAudience}/.default'
 output RAZORPAY_WEBHOOK_URL string = 'https://${functionApp.outputs.defaultHostName}/api/v1/webhooks/razorpay'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name

@@ -28,7 +28,13 @@ param instanceMemoryMB int
 param maximumInstanceCount int
 
 param corsAllowedOrigins string[]
+@description('Authority host the API validates tokens from: the cloud\'s login endpoint, or https://<tenant>.ciamlogin.com/ for External ID.')
+param azureAdInstance string
+@description('Tenant id, or organizations for multi-tenant sign-in.')
 param azureAdTenantId string
+@allowed(['SingleTenant', 'MultiTenant', 'ExternalId'])
+param signInAudience string
+param allowedTenantIds string[]
 param azureAdClientId string
 param azureAdAudience string
 param razorpayBaseUrl string
@@ -47,6 +53,12 @@ var adminSettings = toObject(
   i => platformAdminUserIds[i]
 )
 
+var tenantSettings = toObject(
+  range(0, length(allowedTenantIds)),
+  i => 'Auth__AllowedTenants__${i}',
+  i => allowedTenantIds[i]
+)
+
 var settings = {
   // The Functions host and the app both resolve storage from these (identity-based connection).
   AzureWebJobsStorage__accountName: storageAccountName
@@ -57,10 +69,11 @@ var settings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   KeyVault__Uri: keyVaultUri
   KeyVault__KeyRingKeyUri: keyRingKeyUri
-  AzureAd__Instance: environment().authentication.loginEndpoint
+  AzureAd__Instance: azureAdInstance
   AzureAd__TenantId: azureAdTenantId
   AzureAd__ClientId: azureAdClientId
   AzureAd__Audience: azureAdAudience
+  Auth__SignInAudience: signInAudience
   Auth__DevIssuer__Enabled: 'false'
   // The host forwards from loopback; the client is the X-Forwarded-For entry the front end appended.
   ApiKeys__TrustForwardedFor: 'true'
@@ -141,7 +154,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
       APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
     },
     corsSettings,
-    adminSettings
+    adminSettings,
+    tenantSettings
   )
 }
 

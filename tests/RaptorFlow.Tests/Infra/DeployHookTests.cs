@@ -108,6 +108,61 @@ public sealed class DeployHookTests
         Assert.Contains("azd 1.23.4", File.ReadAllText(RepositoryRoot.Combine("README.md")), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("SingleTenant", "https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111")]
+    [InlineData("MultiTenant", "https://login.microsoftonline.com/organizations")]
+    [InlineData("ExternalId", "https://contoso.ciamlogin.com/22222222-2222-2222-2222-222222222222")]
+    public async Task Postprovision_gives_the_console_the_authority_of_the_sign_in_audience(string audience, string authority)
+    {
+        using var stubs = new Stubs(azFailures: int.MaxValue);
+        var config = Path.Combine(Path.GetTempPath(), $"raptorflow-config-{Guid.NewGuid():N}.json");
+        try
+        {
+            var run = await stubs.RunAsync("postprovision.sh",
+                ("WEB_CONFIG_PATH", config), ("WEB_API_URL", "https://api.example.test"), ("AUTH_SIGN_IN_AUDIENCE", audience),
+                ("WEB_ENTRA_AUTHORITY", "https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111"),
+                ("AUTH_EXTERNAL_ID_TENANT_NAME", "contoso"), ("AUTH_EXTERNAL_ID_TENANT_ID", "22222222-2222-2222-2222-222222222222"));
+
+            Assert.True(run.ExitCode == 0, run.Output);
+            using var written = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(config));
+            Assert.Equal(authority, written.RootElement.GetProperty("authority").GetString());
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
+    public async Task Postprovision_sets_the_app_registrations_for_multi_tenant_sign_in_when_az_may()
+    {
+        using var stubs = new Stubs(azFailures: 0);
+        var run = await stubs.RunAsync("postprovision.sh",
+            ("AUTH_SIGN_IN_AUDIENCE", "MultiTenant"), ("AZURE_AD_CLIENT_ID", "api-app"), ("AZURE_AD_WEB_CLIENT_ID", "spa-app"), ("WEB_URL", "https://console.example.test"));
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("set for MultiTenant sign-in", run.Output, StringComparison.Ordinal);
+        Assert.Contains("rest --method PATCH --uri https://graph.microsoft.com/v1.0/applications(appId='api-app')", stubs.AzArguments, StringComparison.Ordinal);
+        Assert.Contains("\"signInAudience\":\"AzureADMultipleOrgs\"", stubs.AzArguments, StringComparison.Ordinal);
+        Assert.Contains("\"redirectUris\":[\"https://console.example.test\",\"http://127.0.0.1:5173\"]", stubs.AzArguments, StringComparison.Ordinal);
+        Assert.Contains("ad app permission add --id spa-app --api api-app", stubs.AzArguments, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("MultiTenant", "AzureADMultipleOrgs")]
+    [InlineData("ExternalId", "External ID tenant")]
+    public async Task Postprovision_prints_the_registration_steps_and_succeeds_when_az_may_not_change_the_apps(string audience, string expected)
+    {
+        using var stubs = new Stubs(azFailures: int.MaxValue);
+        var run = await stubs.RunAsync("postprovision.sh",
+            ("AUTH_SIGN_IN_AUDIENCE", audience), ("AZURE_AD_CLIENT_ID", "api-app"), ("AUTH_EXTERNAL_ID_TENANT_ID", "22222222-2222-2222-2222-222222222222"));
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("App registrations were not updated", run.Output, StringComparison.Ordinal);
+        Assert.Contains(expected, run.Output, StringComparison.Ordinal);
+        Assert.Contains("http://127.0.0.1:5173", run.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>The default a script gives a setting: <c>${NAME:-n}</c> in sh, <c>if ($env:NAME) {…} else { n }</c> in PowerShell.</summary>
     private static int DefaultOf(string script, string name)
     {

@@ -276,6 +276,29 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
     }
 
     [Fact]
+    public void Sign_in_audience_flows_from_the_azd_environment_to_the_app_and_the_consoles_authority()
+    {
+        var declared = Template.Root["parameters"]!["signInAudience"]!;
+        Assert.Equal("SingleTenant", (string?)declared["defaultValue"]);
+        Assert.Equal(["ExternalId", "MultiTenant", "SingleTenant"], declared["allowedValues"]!.AsArray().Select(v => (string)v!).Order(StringComparer.Ordinal));
+        var parameters = infra.Parameters["parameters"]!;
+        Assert.Equal("${AUTH_SIGN_IN_AUDIENCE=SingleTenant}", (string?)parameters["signInAudience"]!["value"]);
+        Assert.Equal("${AUTH_ALLOWED_TENANT_IDS=[]}", (string?)parameters["allowedTenantIds"]!["value"]);
+
+        var settings = AppSettings();
+        Assert.Equal("[parameters('signInAudience')]", settings["Auth__SignInAudience"]);
+        Assert.Equal("[parameters('azureAdInstance')]", settings["AzureAd__Instance"]);
+        Assert.Contains("Auth__AllowedTenants__0", settings.Keys);
+        Assert.Equal("[parameters('signInAudience')]", (string?)Template.ModuleParameter("function-app", "signInAudience"));
+        Assert.Equal("[variables('azureAdInstance')]", (string?)Template.ModuleParameter("function-app", "azureAdInstance"));
+        Assert.Equal("[variables('apiTenantId')]", (string?)Template.ModuleParameter("function-app", "azureAdTenantId"));
+        var variables = Template.Root["variables"]!;
+        Assert.Contains("organizations", (string?)variables["apiTenantId"], StringComparison.Ordinal);
+        Assert.Contains(".ciamlogin.com/", (string?)variables["azureAdInstance"], StringComparison.Ordinal);
+        Assert.Equal("[format('{0}{1}', variables('azureAdInstance'), variables('apiTenantId'))]", (string?)Template.Root["outputs"]!["WEB_ENTRA_AUTHORITY"]!["value"]);
+    }
+
+    [Fact]
     public void Storage_settings_are_identity_based()
     {
         var settings = AppSettings();

@@ -13,7 +13,8 @@ namespace RaptorFlow.Functions.Platform.Access;
 /// <summary>
 /// Authentication and capability enforcement. The default scheme is a policy scheme that forwards
 /// API-key requests (<c>X-Api-Key</c>, or <c>Authorization: Bearer rf_…</c>) to the <c>ApiKey</c>
-/// scheme and everything else to JWT bearer: Entra ID (<c>AzureAd</c> section) and, when
+/// scheme and everything else to JWT bearer: Entra ID (<c>AzureAd</c> section, its issuers by
+/// <c>Auth:SignInAudience</c>) and, when
 /// <c>Auth:DevIssuer:Enabled</c>, the local development issuer.
 /// </summary>
 public static class AccessRegistration
@@ -33,6 +34,7 @@ public static class AccessRegistration
         var configuration = builder.Configuration;
         services.AddSettings<AuthSettings>();
         services.AddSingleton<IValidateOptions<AuthSettings>, DevIssuerValidation>();
+        services.AddSingleton<IValidateOptions<AuthSettings>, SignInValidation>();
 
         var devIssuer = configuration.GetSection($"{AuthSettings.SectionName}:DevIssuer").Get<DevIssuerSettings>() ?? new DevIssuerSettings();
         if (devIssuer.Enabled && !string.IsNullOrWhiteSpace(configuration[AzureWebsiteSetting]))
@@ -49,7 +51,11 @@ public static class AccessRegistration
 
         if (entraConfigured)
         {
-            authentication.AddMicrosoftIdentityWebApi(configuration, "AzureAd", EntraScheme);
+            authentication.AddMicrosoftIdentityWebApi(configuration, EntraIssuers.AzureAdSection, EntraScheme);
+            // Registered after Microsoft.Identity.Web's own configuration, so it replaces the
+            // AadIssuerValidator that would otherwise accept any tenant under the authority.
+            services.AddOptions<JwtBearerOptions>(EntraScheme).Configure<IOptions<AuthSettings>>((o, auth) =>
+                o.TokenValidationParameters.IssuerValidator = new EntraIssuers(auth.Value, configuration.GetSection(EntraIssuers.AzureAdSection)).Validate);
         }
 
         if (devIssuer.Enabled)
