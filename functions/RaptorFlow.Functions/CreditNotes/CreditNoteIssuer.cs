@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
+using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
@@ -28,6 +29,7 @@ public sealed partial class CreditNoteIssuer(
     InvoiceBook invoices,
     InvoiceNumbering numbering,
     PostingEngine ledger,
+    PrepaidCredit credit,
     IdGenerator ids,
     TimeProvider time,
     IOptions<InvoiceSettings> settings,
@@ -203,11 +205,48 @@ public sealed partial class CreditNoteIssuer(
         if (note.Cancelled && posted is not null && note.ReversalTransactionId is null)
         {
             note.LedgerTransactionId = posted;
-            note.ReversalTransactionId = (await ledger.ReverseAsync(note.OrgId, posted, CreditNoteKeys.ReversalKey(note.RefundId), $"refund {note.RefundId} failed; credit note {note.Number} cancelled", cancellationToken)).TransactionId;
+            note.ReversalTransactionId = await ReverseAsync(note, posted, cancellationToken);
             return !await book.TryReplaceAsync(note, null, cancellationToken);
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Reverses a cancelled note's posting, taking back from customer_credit only what it still holds
+    /// (under the engine's guard, so it never goes below zero): credit an invoice drew meanwhile was
+    /// spent, and what cannot be taken back is refunds, as a refund beyond the credit is.
+    /// </summary>
+    private async Task<string> ReverseAsync(CreditNoteRow note, string posted, CancellationToken cancellationToken)
+    {
+        var key = CreditNoteKeys.ReversalKey(note.RefundId);
+        var description = $"Reversal of {posted}: refund {note.RefundId} failed; credit note {note.Number} cancelled";
+        var drawing = await credit.DrawAsync(note.OrgId, key, note.Currency, note.TotalMinor, drawn =>
+        {
+            var lines = new List<PostingLine>();
+            if (drawn > 0)
+            {
+                lines.Add(PostingLine.Dr(CustomerCredit, note.Currency, drawn, $"Refund {note.RefundId} of invoice {note.InvoiceNumber} failed"));
+            }
+
+            if (note.TotalMinor - drawn > 0)
+            {
+                lines.Add(PostingLine.Dr(Refunds, note.Currency, note.TotalMinor - drawn, "Credit the note gave was spent before its refund failed"));
+            }
+
+            if (note.NetMinor > 0)
+            {
+                lines.Add(PostingLine.Cr(Revenue, note.Currency, note.NetMinor, $"Credit note {note.Number} cancelled"));
+            }
+
+            if (note.TaxMinor > 0)
+            {
+                lines.Add(PostingLine.Cr(GstPayable, note.Currency, note.TaxMinor, $"GST of credit note {note.Number} restored"));
+            }
+
+            return new PostingBatch(note.OrgId, key, description, lines, Reverses: posted);
+        }, cancellationToken);
+        return drawing.TransactionId!;
     }
 
     private async Task<string> PostAsync(CreditNoteRow note, CancellationToken cancellationToken)

@@ -57,6 +57,8 @@ public sealed partial class InvoiceIssuer(
 
     public static string CreditReversalKey(string invoiceId) => $"invoice:{invoiceId}:credit:void";
 
+    public static string CreditSurplusKey(string invoiceId) => $"invoice:{invoiceId}:credit:surplus";
+
     /// <summary>The calendar month (UTC) that closed most recently before <paramref name="now"/>.</summary>
     public static (DateTimeOffset Start, DateTimeOffset End) LastClosedPeriod(DateTimeOffset now)
     {
@@ -228,9 +230,23 @@ public sealed partial class InvoiceIssuer(
             return Step.Lost;
         }
 
-        if (row.ParsedStatus == InvoiceStatus.Issued && row.TotalMinor > 0 && row.CreditCheckedAt is null)
+        // Paid too: a payment may have settled the invoice after a run drew credit for it and before
+        // that run recorded the drawing; the drawing is then recorded, and all of it returned.
+        if (row.ParsedStatus is InvoiceStatus.Issued or InvoiceStatus.Paid && row.TotalMinor > 0 && row.CreditCheckedAt is null)
         {
             return await ApplyCreditAsync(row, cancellationToken);
+        }
+
+        if (row.CreditSurplusMinor > 0 && row.CreditSurplusTransactionId is null)
+        {
+            var returned = await ledger.PostAsync(new PostingBatch(row.OrgId, CreditSurplusKey(row.InvoiceId),
+                $"Prepaid credit drawn for invoice {row.Number} beyond what was due",
+                [
+                    PostingLine.Dr(ChartOfAccounts.Receivable, row.Currency, row.CreditSurplusMinor, $"Invoice {row.Number}"),
+                    PostingLine.Cr(ChartOfAccounts.CustomerCredit, row.Currency, row.CreditSurplusMinor, $"Not needed by invoice {row.Number}"),
+                ]), cancellationToken);
+            row.CreditSurplusTransactionId = returned.TransactionId;
+            return Committed(await book.TryReplaceAsync(row, cancellationToken));
         }
 
         if (row.ParsedStatus == InvoiceStatus.Issued && row.TotalMinor > 0 && row.PaymentLinkId is null && row.PaymentLinkError is null)
@@ -381,16 +397,25 @@ public sealed partial class InvoiceIssuer(
             return Committed(await book.TryReplaceAsync(row, cancellationToken));
         }
 
-        row.CreditAppliedMinor = drawing.DrawnMinor;
+        // A payment applied after the draw leaves less due than was drawn: the invoice takes what is
+        // due (decided under the row's ETag, so no payment slips in), the rest goes back to credit.
+        var applied = Math.Min(drawing.DrawnMinor, row.AmountDueMinor);
         row.CreditTransactionId = drawing.TransactionId;
-        row.AmountPaidMinor = checked(row.AmountPaidMinor + drawing.DrawnMinor);
+        row.CreditSurplusMinor = drawing.DrawnMinor - applied;
+        if (applied <= 0)
+        {
+            return Committed(await book.TryReplaceAsync(row, cancellationToken));
+        }
+
+        row.CreditAppliedMinor = applied;
+        row.AmountPaidMinor = checked(row.AmountPaidMinor + applied);
         row.Lines = InvoiceBook.SerializeLines([.. InvoiceBook.LinesOf(row),
-            new InvoiceLine(InvoiceLineKind.CreditApplied, "Prepaid credit applied", 1, -drawing.DrawnMinor, -drawing.DrawnMinor)]);
+            new InvoiceLine(InvoiceLineKind.CreditApplied, "Prepaid credit applied", 1, -applied, -applied)]);
         if (row.AmountPaidMinor >= row.TotalMinor)
         {
             row.Status = InvoiceStatus.Paid.ToWire();
             row.PaidAt = now;
-            LogPaidByCredit(logger, row.OrgId, row.InvoiceId, drawing.DrawnMinor);
+            LogPaidByCredit(logger, row.OrgId, row.InvoiceId, applied);
             return Committed(await book.TryReplaceAsync(row, EventTypes.InvoicePaid, cancellationToken));
         }
 

@@ -145,6 +145,11 @@ public sealed class InvoiceRow : ITableEntity
     public string? CreditTransactionId { get; set; }
     public string? CreditReversalTransactionId { get; set; }
 
+    /// <summary>What a drawing took beyond what was still due when it was recorded (a payment was applied between the draw and the row's write); returned to customer_credit.</summary>
+    public long CreditSurplusMinor { get; set; }
+
+    public string? CreditSurplusTransactionId { get; set; }
+
     public string OrgId => PartitionKey;
     public bool IsDraft => Status == InvoiceKeys.Draft;
 

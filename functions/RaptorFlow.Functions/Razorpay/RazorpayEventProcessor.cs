@@ -53,8 +53,19 @@ public sealed partial class RazorpayEventProcessor(
                 return await RefundFailedAsync(razorpayEvent, cancellationToken);
             case "settlement.processed":
                 return await SettlementAsync(razorpayEvent, cancellationToken);
+            case "subscription.charged" when razorpayEvent.Entity("subscription") is not null && razorpayEvent.Entity("payment") is not null:
+                // The charge's payment is posted as its capture would be, with the org the subscription
+                // names: a capture parked for want of one in the payment's notes is released now.
+                var captured = await CaptureAsync(razorpayEvent, cancellationToken);
+                var recognised = await ConsumeAsync(razorpayEvent, cancellationToken);
+                return new EventOutcome(InboxStatus.Processed, $"{captured.Detail} {recognised.Detail}");
         }
 
+        return await ConsumeAsync(razorpayEvent, cancellationToken);
+    }
+
+    private async Task<EventOutcome> ConsumeAsync(RazorpayEvent razorpayEvent, CancellationToken cancellationToken)
+    {
         var handled = new List<string>();
         foreach (var consumer in consumers.Where(c => c.Handles(razorpayEvent.Name)))
         {
@@ -257,6 +268,29 @@ public sealed partial class RazorpayEventProcessor(
     private static string RefundKey(string refundId) => $"refund:{refundId}";
 
     /// <summary>
+    /// A refund delivered before its payment's capture posts the capture first, from the payment the
+    /// refund event carries, as the capture's own event would (same key, same lines), so the refund
+    /// draws on the credit the capture gives whatever order the events arrive in. A capture parked
+    /// in suspense is left to its release.
+    /// </summary>
+    private async Task<string?> CaptureFirstAsync(RazorpayEvent razorpayEvent, Owner owner, string paymentId, CancellationToken cancellationToken)
+    {
+        if (owner.OrgId is null
+            || razorpayEvent.Entity("payment") is not { } payment
+            || payment.Text("id") != paymentId
+            || payment.Text("status") is not ("captured" or "refunded")
+            || payment.Amount("amount") is not long amount || amount <= 0
+            || payment.Text("currency") is not { } currency
+            || await ledger.FindTransactionIdAsync(owner.LedgerId, $"payment:{paymentId}", cancellationToken) is not null
+            || await ledger.FindTransactionIdAsync(PlatformLedger, $"payment:{paymentId}", cancellationToken) is not null)
+        {
+            return null;
+        }
+
+        return await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, cancellationToken);
+    }
+
+    /// <summary>
     /// Refunds resolve their org as the payment's other events do: the notes on the refunded payment
     /// (or its refund, order or link), else the payment's recorded owner. While neither knows one the
     /// refund is parked in suspense and released with the payment.
@@ -290,6 +324,10 @@ public sealed partial class RazorpayEventProcessor(
             // What suspense holds of the payment (its capture) is released first, so the refund finds
             // the capture's credit and its invoice payment, as it would had the capture come first.
             posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
+            if (await CaptureFirstAsync(razorpayEvent, owner, paymentId, cancellationToken) is { } captureId)
+            {
+                posted.Add(captureId);
+            }
         }
 
         if (await PostRefundAsync(owner.LedgerId, indexed ? paymentId : null, owner.InvoiceId, refundId, amount, currency, owner.OrgId is null ? owner.Why : null, razorpayEvent.Id, cancellationToken) is { } transactionId)
@@ -457,10 +495,10 @@ public sealed partial class RazorpayEventProcessor(
 
     private sealed record Owner(string LedgerId, string? OrgId, string? InvoiceId, string? Why);
 
-    /// <summary>The org named in the notes of the payment (or its order or link), if it exists.</summary>
+    /// <summary>The org named in the notes of the payment (or its refund, order, link or subscription), if it exists.</summary>
     private async Task<Owner> OwnerOfAsync(RazorpayEvent razorpayEvent, JsonElement primary, CancellationToken cancellationToken)
     {
-        var sources = new[] { primary, razorpayEvent.Entity("refund"), razorpayEvent.Entity("order"), razorpayEvent.Entity("payment_link") };
+        var sources = new[] { primary, razorpayEvent.Entity("refund"), razorpayEvent.Entity("order"), razorpayEvent.Entity("payment_link"), razorpayEvent.Entity("subscription") };
         string? orgId = null, invoiceId = null;
         foreach (var source in sources)
         {

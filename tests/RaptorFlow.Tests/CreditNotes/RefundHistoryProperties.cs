@@ -24,14 +24,16 @@ public sealed class RefundHistoryProperties
 
     public sealed record RefundCase(int Payment, int Percent, bool Fails);
 
-    public sealed record History(IReadOnlyList<PaymentCase> Payments, IReadOnlyList<RefundCase> Refunds, int Deliveries, int OrderSeed);
+    /// <summary><c>IssueMidFailure</c>: each failure's handler stops after reversing its refund and before cancelling its credit note; the next invoice is issued (drawing credit) before the failure is delivered again.</summary>
+    public sealed record History(IReadOnlyList<PaymentCase> Payments, IReadOnlyList<RefundCase> Refunds, int Deliveries, int OrderSeed, bool IssueMidFailure);
 
     private static readonly Gen<History> Histories =
         from payments in Gen.Select(Gen.Int[0, 2], Gen.Long[1, 40_000], Gen.Bool, (pays, extra, topUp) => new PaymentCase(pays, extra, topUp)).Array[1, 3]
         from refunds in Gen.Select(Gen.Int[0, 2], Gen.Int[1, 120], Gen.Int[0, 4], (payment, percent, fails) => new RefundCase(payment, percent, fails == 0)).Array[0, 5]
         from deliveries in Gen.Int[1, 3]
         from seed in Gen.Int
-        select new History(payments, refunds, deliveries, seed);
+        from issueMidFailure in Gen.Bool
+        select new History(payments, refunds, deliveries, seed, issueMidFailure);
 
     [Fact]
     public async Task Any_history_of_captures_refunds_failures_and_top_ups_keeps_the_books_and_credit_notes_within_what_was_paid()
@@ -46,6 +48,54 @@ public sealed class RefundHistoryProperties
         }, iter: Iterations, threads: 1, print: h => JsonSerializer.Serialize(h));
     }
 
+    /// <summary>
+    /// Refunds of a top-up and of an invoice payment delivered in a random order, captures included,
+    /// against the same events with every capture first: the books end the same.
+    /// </summary>
+    [Fact]
+    public async Task Refunds_delivered_before_their_capture_leave_the_same_balances_as_in_capture_first_order()
+    {
+        var month = new DateTimeOffset(2036, 4, 10, 9, 0, 0, TimeSpan.Zero);
+        await using var world = await InvoiceWorld.StartAsync(month);
+        await Gen.Select(Gen.Int[1, 60].Array[1, 3], Gen.Long[1, 40_000], Gen.Int, (percents, topUp, seed) => (percents, topUp, seed)).SampleAsync(async sample =>
+        {
+            month = month.AddMonths(2);
+            var (percents, topUp, seed) = sample;
+            var snapshots = new List<string>();
+            world.Clock.SetUtcNow(month);
+            var orgs = new[] { (await world.NewOrgAsync("pro")).OrgId, (await world.NewOrgAsync("pro")).OrgId };
+            world.Clock.SetUtcNow(new DateTimeOffset(month.Year, month.Month, 1, 0, 30, 0, TimeSpan.Zero).AddMonths(1));
+            foreach (var shuffled in new[] { false, true })
+            {
+                var orgId = orgs[shuffled ? 1 : 0];
+                var invoice = await world.CloseAsync(orgId);
+                var (topUpId, paidId) = (NewId("pay"), NewId("pay"));
+                var captures = new List<string> { PrepaidCreditTests.TopUp(topUpId, topUp, orgId), Captured(paidId, invoice.TotalMinor, orgId, invoiceId: invoice.InvoiceId) };
+                var refunds = percents.Select((percent, i) =>
+                {
+                    var (paymentId, paid, invoiceId) = i % 2 == 0 ? (topUpId, topUp, (string?)null) : (paidId, invoice.TotalMinor, invoice.InvoiceId);
+                    return Event("refund.processed", ("refund", Refund(NewId("rfnd"), paymentId, Math.Max(1, paid * percent / 100))), ("payment", Payment(paymentId, paid, orgId, invoiceId)));
+                }).ToList();
+                var events = captures.Concat(refunds).ToArray();
+                if (shuffled)
+                {
+                    new Random(seed).Shuffle(events);
+                }
+
+                foreach (var body in events)
+                {
+                    await world.App.DeliverAndProcessAsync(body, NewId("evt"));
+                }
+
+                await world.App.AssertLedgerIsConsistentAsync(orgId);
+                var accounts = await world.App.Services.GetRequiredService<LedgerReader>().AccountsAsync(orgId, CancellationToken.None);
+                snapshots.Add(string.Join(",", accounts.SelectMany(a => a.Balances.Select(b => $"{a.Code}:{b.Currency}:{b.DebitTotal - b.CreditTotal}")).Order()));
+            }
+
+            Assert.Equal(snapshots[0], snapshots[1]);
+        }, iter: Iterations, threads: 1);
+    }
+
     private static async Task CheckAsync(InvoiceWorld world, History history, DateTimeOffset midMonth, HashSet<string> years)
     {
         world.Clock.SetUtcNow(midMonth);
@@ -57,6 +107,7 @@ public sealed class RefundHistoryProperties
 
         var random = new Random(history.OrderSeed);
         var events = new List<(string Id, string Body)>();
+        var failures = new List<(string Id, string Body, string RefundId)>();
         var payments = new List<(string Id, long Amount, bool TopUp)>();
         foreach (var p in history.Payments)
         {
@@ -75,20 +126,41 @@ public sealed class RefundHistoryProperties
             events.Add((NewId("evt"), Event("refund.processed", ("refund", Refund(refundId, paymentId, amount)), ("payment", payment))));
             if (r.Fails)
             {
-                events.Add((NewId("evt"), Event("refund.failed", ("refund", Refund(refundId, paymentId, amount, "failed")), ("payment", payment))));
+                var failure = (NewId("evt"), Event("refund.failed", ("refund", Refund(refundId, paymentId, amount, "failed")), ("payment", payment)));
+                events.Add(failure);
+                failures.Add((failure.Item1, failure.Item2, refundId));
             }
         }
 
-        var deliveries = events.SelectMany(e => Enumerable.Repeat(e, random.Next(1, history.Deliveries + 1))).ToArray();
+        var heldBack = history.IssueMidFailure ? failures.Select(f => f.Id).ToHashSet() : [];
+        var deliveries = events.Where(e => !heldBack.Contains(e.Id)).SelectMany(e => Enumerable.Repeat(e, random.Next(1, history.Deliveries + 1))).ToArray();
         random.Shuffle(deliveries);
         foreach (var (id, body) in deliveries)
         {
             await world.App.DeliverAndProcessAsync(body, id);
         }
 
+        if (history.IssueMidFailure)
+        {
+            // Each failure's first delivery got as far as reversing its refund: what the refund drew is credit again.
+            var engine = world.App.Services.GetRequiredService<PostingEngine>();
+            foreach (var (_, _, refundId) in failures)
+            {
+                if (await engine.FindTransactionIdAsync(orgId, $"refund:{refundId}", CancellationToken.None) is { } refunded)
+                {
+                    await engine.ReverseAsync(orgId, refunded, $"refund:{refundId}:failed", $"Refund {refundId} failed", CancellationToken.None);
+                }
+            }
+        }
+
         // The next invoice draws on whatever credit is left.
         world.Clock.SetUtcNow(periodEnd.AddMonths(1));
         await world.CloseAsync(orgId);
+        foreach (var (id, body, _) in failures.Where(f => heldBack.Contains(f.Id)))
+        {
+            await world.App.DeliverAndProcessAsync(body, id);
+        }
+
         await AssertInvariantsAsync(world, orgId, invoice, years);
 
         var before = await SnapshotAsync(world, orgId);

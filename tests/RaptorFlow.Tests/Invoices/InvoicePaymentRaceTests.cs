@@ -1,5 +1,6 @@
 using CsCheck;
 using RaptorFlow.Functions.Audit;
+using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Platform.Ids;
@@ -66,6 +67,86 @@ public sealed class InvoicePaymentRaceTests
                 Assert.Equal(amounts.Sum(), await world.App.BalanceAsync(orgId, RazorpayClearing));
                 await world.App.AssertLedgerIsConsistentAsync(orgId);
             }, iter: 6, threads: 1);
+    }
+
+    public sealed record CreditRace(int CreditPerMille, int PaymentPerMille, bool DrawnBeforeThePayment);
+
+    /// <summary>
+    /// The credit step draws, then writes the row; a capture of the invoice races it. With
+    /// <c>DrawnBeforeThePayment</c> a run drew and stopped before writing, and the payment is applied
+    /// before the next run writes; otherwise the step and the capture run at once.
+    /// </summary>
+    [Fact]
+    public async Task A_payment_racing_the_prepaid_credit_step_never_takes_the_invoice_beyond_its_total_and_the_surplus_stays_credit()
+    {
+        await using var world = await InvoiceWorld.StartAsync(Start);
+        var book = world.App.Services.GetRequiredService<InvoiceBook>();
+        var ids = world.App.Services.GetRequiredService<IdGenerator>();
+        await Gen.Select(Gen.Int[50, 1_500], Gen.Int[50, 1_500], Gen.Bool, (c, p, d) => new CreditRace(c, p, d))
+            .SampleAsync(async race =>
+            {
+                const long total = 11_800;
+                var (_, orgId) = await world.NewOrgAsync("pro");
+                var invoiceId = ids.New("bill");
+                await book.Table.AddEntityAsync(new InvoiceRow
+                {
+                    PartitionKey = orgId,
+                    RowKey = InvoiceKeys.Invoice(invoiceId),
+                    InvoiceId = invoiceId,
+                    Status = InvoiceStatus.Issued.ToWire(),
+                    Number = "RACE/" + invoiceId[^6..],
+                    Currency = "INR",
+                    SubtotalMinor = 10_000,
+                    TaxMinor = 1_800,
+                    TotalMinor = total,
+                    PeriodStart = Start.AddDays(-9),
+                    PeriodEnd = Start.AddDays(22),
+                    IssuedAt = Start,
+                    LinkClaimedAt = world.Clock.GetUtcNow(), // another run holds the link step
+                    Pending = true,
+                });
+                using var scope = world.App.Services.CreateScope();
+                var issuer = scope.ServiceProvider.GetRequiredService<InvoiceIssuer>();
+
+                // Posted, with the credit step still to do (a run stopped after posting), then topped up.
+                await issuer.FinishAsync((await book.FindAsync(orgId, invoiceId, CancellationToken.None))!, CancellationToken.None);
+                var run = (await book.FindAsync(orgId, invoiceId, CancellationToken.None))!;
+                Assert.NotNull(run.CreditCheckedAt);
+                run.CreditCheckedAt = null;
+                Assert.True(await book.TryReplaceAsync(run, CancellationToken.None));
+                var credit = total * race.CreditPerMille / 1_000;
+                var payment = total * race.PaymentPerMille / 1_000;
+                await world.App.DeliverAndProcessAsync(RazorpayTestKit.Captured(RazorpayTestKit.NewId("pay"), credit, orgId), RazorpayTestKit.NewId("evt"));
+                if (race.DrawnBeforeThePayment)
+                {
+                    var key = InvoiceIssuer.CreditKey(invoiceId);
+                    await world.App.Services.GetRequiredService<PrepaidCredit>().DrawAsync(orgId, key, "INR", total, drawn => drawn <= 0 ? null : new PostingBatch(orgId, key, "Prepaid credit applied",
+                        [PostingLine.Dr(CustomerCredit, "INR", drawn), PostingLine.Cr(Receivable, "INR", drawn)]), CancellationToken.None);
+                }
+
+                var capture = RazorpayTestKit.Captured(RazorpayTestKit.NewId("pay"), payment, orgId, invoiceId: invoiceId);
+                if (race.DrawnBeforeThePayment)
+                {
+                    // The payment is applied between that run's draw and the next run's write.
+                    await world.App.DeliverAndProcessAsync(capture, RazorpayTestKit.NewId("evt"));
+                }
+                else
+                {
+                    await Task.WhenAll(
+                        Task.Run(async () => await issuer.FinishAsync((await book.FindAsync(orgId, invoiceId, CancellationToken.None))!, CancellationToken.None)),
+                        Task.Run(() => world.App.DeliverAndProcessAsync(capture, RazorpayTestKit.NewId("evt"))));
+                }
+
+                await issuer.FinishAsync((await book.FindAsync(orgId, invoiceId, CancellationToken.None))!, CancellationToken.None);
+
+                var row = (await book.FindAsync(orgId, invoiceId, CancellationToken.None))!;
+                Assert.InRange(row.AmountPaidMinor, 0, total);
+                Assert.Equal(total - row.AmountPaidMinor, await world.App.BalanceAsync(orgId, Receivable));
+                Assert.Equal(credit + payment - row.AmountPaidMinor, await world.App.BalanceAsync(orgId, CustomerCredit));
+                Assert.Equal(credit + payment, await world.App.BalanceAsync(orgId, RazorpayClearing));
+                Assert.Equal(row.AmountPaidMinor >= total, row.ParsedStatus == InvoiceStatus.Paid);
+                await world.App.AssertLedgerIsConsistentAsync(orgId);
+            }, iter: 12, threads: 1);
     }
 
     [Fact]

@@ -477,6 +477,36 @@ public sealed class RecurringPaymentsTests(RecurringAppFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task A_subscription_charge_whose_payment_names_no_org_is_posted_to_the_org_its_subscription_names_whatever_the_event_order()
+    {
+        foreach (var chargedFirst in new[] { false, true })
+        {
+            var (owner, orgId) = await App.NewOrgAsync();
+            var subscriptionId = await StartAsync(owner, orgId);
+            var paymentId = RazorpayTestKit.NewId("pay");
+            var captured = RazorpayTestKit.Captured(paymentId, RecurringAppFixture.TeamChargeMinor, orgId: null);
+            var charged = ChargedEvent(subscriptionId, orgId, paymentId, RecurringAppFixture.TeamChargeMinor, paymentNamesOrg: false);
+            foreach (var body in chargedFirst ? new[] { charged, captured } : [captured, charged])
+            {
+                var id = NewEventId();
+                await App.DeliverAndProcessAsync(body, id);
+                await App.ProcessAsync(id); // replayed
+            }
+
+            await App.AssertLedgerIsConsistentAsync(orgId);
+            Assert.Equal(RecurringAppFixture.TeamFeeMinor, await App.BalanceAsync(orgId, ChartOfAccounts.Revenue));
+            Assert.Equal(RecurringAppFixture.TeamChargeMinor - RecurringAppFixture.TeamFeeMinor, await App.BalanceAsync(orgId, ChartOfAccounts.GstPayable));
+            Assert.Equal(0, await App.BalanceAsync(orgId, ChartOfAccounts.CustomerCredit));
+            Assert.Equal(RecurringAppFixture.TeamChargeMinor, await App.BalanceAsync(orgId, ChartOfAccounts.RazorpayClearing));
+            var engine = App.Services.GetRequiredService<PostingEngine>();
+            if (await engine.FindTransactionIdAsync(ChartOfAccounts.PlatformLedger, $"payment:{paymentId}", default) is not null)
+            {
+                Assert.NotNull(await engine.FindTransactionIdAsync(ChartOfAccounts.PlatformLedger, $"payment:{paymentId}:released", default));
+            }
+        }
+    }
+
+    [Fact]
     public void The_fee_in_a_charge_priced_as_fee_plus_gst_is_exactly_that_fee()
     {
         Gen.Long[1, 100_000_000_000].Sample(fee =>
@@ -521,10 +551,10 @@ public sealed class RecurringPaymentsTests(RecurringAppFixture fixture) : IClass
     }
 
     /// <summary><c>subscription.charged</c> as Razorpay sends it: the subscription and the payment, whose notes carry the subscription's.</summary>
-    private string ChargedEvent(string subscriptionId, string orgId, string paymentId, long amount)
+    private string ChargedEvent(string subscriptionId, string orgId, string paymentId, long amount, bool paymentNamesOrg = true)
     {
         var payment = RazorpayTestKit.Payment(paymentId, amount, orgId);
-        payment["notes"] = new JsonObject { ["org_id"] = orgId, ["plan_id"] = fixture.TeamPlanId };
+        payment["notes"] = paymentNamesOrg ? new JsonObject { ["org_id"] = orgId, ["plan_id"] = fixture.TeamPlanId } : new JsonArray();
         payment["invoice_id"] = "inv_" + paymentId[4..];
         var json = JsonNode.Parse(RazorpayTestKit.Event("subscription.charged", ("subscription", Entity(subscriptionId, orgId, "active")), ("payment", payment)))!;
         json["created_at"] = 1_800_000_100;

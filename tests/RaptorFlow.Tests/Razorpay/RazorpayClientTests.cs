@@ -97,6 +97,23 @@ public sealed class RazorpayClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Refund_sends_the_idempotency_key_header_and_paise_and_reads_razorpays_documented_refund_body()
+    {
+        _razorpay.Given(Request.Create().WithPath("/v1/payments/pay_29QQoUBi66xm2f/refund").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody(
+                """{"id":"rfnd_FP8QHiV938haTz","entity":"refund","amount":500100,"receipt":"Receipt No. 31","currency":"INR","payment_id":"pay_29QQoUBi66xm2f","notes":[],"acquirer_data":{"arn":null},"created_at":1597078866,"batch_id":null,"status":"processed","speed_processed":"normal","speed_requested":"normal"}"""));
+
+        var refund = await Client.CreateRefundAsync(
+            "pay_29QQoUBi66xm2f", new CreateRefundRequest(500_100, new Dictionary<string, string> { ["refund_id"] = "prf_1" }), "refund-key_0123456789", default);
+
+        Assert.Equal(new RazorpayRefund("rfnd_FP8QHiV938haTz", "pay_29QQoUBi66xm2f", 500_100, "INR", "processed"), refund);
+        var request = Assert.Single(_razorpay.LogEntries).RequestMessage;
+        Assert.Equal("refund-key_0123456789", request.Headers![RazorpayClient.RefundIdempotencyHeader].Single());
+        Assert.Contains("\"amount\":500100", request.Body, StringComparison.Ordinal);
+        Assert.Contains("\"refund_id\":\"prf_1\"", request.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Refund_is_never_retried_after_a_server_error_so_money_cannot_move_twice()
     {
         _razorpay.Given(Request.Create().WithPath("/v1/payments/pay_2/refund").UsingPost())
