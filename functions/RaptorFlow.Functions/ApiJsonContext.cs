@@ -74,6 +74,8 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(CursorPage<DomainEvent>))]
 [JsonSerializable(typeof(EventTypeCatalogResponse))]
 [JsonSerializable(typeof(DomainEventMessage))]
+[JsonSerializable(typeof(CloseOrgPeriodMessage))]
+[JsonSerializable(typeof(RollupOrgUsageMessage))]
 [JsonSerializable(typeof(InvitationResponse))]
 [JsonSerializable(typeof(WebhookPing))]
 // API keys

@@ -32,6 +32,7 @@ var tableNames = [
   'ApiKeyLastUse'
   'ApiKeys'
   'AuditEvents'
+  'BillingIndex'
   'CreditNotes'
   'EventFeed'
   'EventOutbox'
@@ -58,12 +59,16 @@ var tableNames = [
 ]
 
 var queueNames = [
+  'close-org-period'
+  'close-org-period-poison'
   'domain-events'
   'domain-events-poison'
   'heartbeat'
   'heartbeat-poison'
   'razorpay-events'
   'razorpay-events-poison'
+  'rollup-org-usage'
+  'rollup-org-usage-poison'
   'webhook-deliveries'
   'webhook-deliveries-poison'
   'webhook-recoveries'

@@ -1,18 +1,20 @@
-using Azure.Data.Tables;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Hosting;
-using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Invoices;
 
 /// <summary>
-/// Daily timer: for every org that existed during the month that last closed (UTC), finishes any
-/// invoice with work left and closes that month into its invoice. Re-running it, or running it on
-/// two instances at once, issues nothing twice: the period claim is insert-if-absent.
+/// Daily timer: decides what is due and enqueues one <see cref="CloseOrgPeriod"/> message per org the
+/// billing index lists for the month that last closed (UTC), and per org with an unfinished invoice.
+/// The queue function does the work; re-running the timer, or running it on two instances at once,
+/// only enqueues duplicates, which close nothing twice.
 /// </summary>
 public sealed partial class GenerateInvoices(
     StorageAccount storage,
+    CloseOrgPeriodQueue queue,
+    BillingIndex index,
     InvoiceIssuer issuer,
     InvoiceBook book,
     TimeProvider time,
@@ -29,23 +31,35 @@ public sealed partial class GenerateInvoices(
         var summary = await RunOnceAsync(cancellationToken);
         if (summary.Failed > 0)
         {
-            // Every other org was still closed; the failed ones are retried by the next run.
-            throw new InvalidOperationException($"GenerateInvoices could not close {summary.Failed} of {summary.Orgs} orgs; see the log.");
+            // Every other org was enqueued; the failed ones are enqueued again by the next run.
+            throw new InvalidOperationException($"GenerateInvoices could not enqueue {summary.Failed} of {summary.Orgs} orgs; see the log.");
         }
     }
 
     public async Task<GenerateInvoicesSummary> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var (start, end) = InvoiceIssuer.LastClosedPeriod(time.GetUtcNow());
-        var orgs = 0;
+        var (start, _) = InvoiceIssuer.LastClosedPeriod(time.GetUtcNow());
+        var backfilled = await index.BackfillOnceAsync(start, cancellationToken);
+
+        var due = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var orgId in index.DueAsync(start, cancellationToken))
+        {
+            due.Add(orgId);
+        }
+
+        await foreach (var orgId in index.PendingOrgsAsync(cancellationToken))
+        {
+            due.Add(orgId);
+        }
+
         var failed = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = settings.Value.Concurrency, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(BillableOrgsAsync(start, end, cancellationToken), options, async (orgId, ct) =>
+        await Parallel.ForEachAsync(due, options, async (orgId, ct) =>
         {
-            Interlocked.Increment(ref orgs);
             try
             {
-                await CloseOrgAsync(orgId, start, ct);
+                var text = JsonSerializer.Serialize(new CloseOrgPeriodMessage(orgId, start), CloseOrgPeriodQueue.MessageJson);
+                await storage.Queue(queue.Name).SendMessageAsync(text, ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
@@ -54,12 +68,19 @@ public sealed partial class GenerateInvoices(
             }
         });
 
-        LogRun(logger, start, orgs, failed);
-        return new GenerateInvoicesSummary(start, orgs, failed);
+        LogRun(logger, start, due.Count, failed, backfilled);
+        return new GenerateInvoicesSummary(start, due.Count, failed);
     }
 
     /// <summary>Finishes the org's pending invoices, then closes <paramref name="periodStart"/>'s month.</summary>
     public async Task<InvoiceRow> CloseOrgAsync(string orgId, DateTimeOffset periodStart, CancellationToken cancellationToken)
+    {
+        await FinishPendingAsync(orgId, periodStart, cancellationToken);
+        return await issuer.CloseAsync(orgId, periodStart, cancellationToken);
+    }
+
+    /// <summary>Finishes the org's pending invoices of months up to <paramref name="periodStart"/>'s.</summary>
+    public async Task FinishPendingAsync(string orgId, DateTimeOffset periodStart, CancellationToken cancellationToken)
     {
         // Only earlier or equal periods: a later period's pending invoice belongs to a run whose
         // clock has passed that period's end, and that run (or the next) finishes it.
@@ -67,29 +88,14 @@ public sealed partial class GenerateInvoices(
         {
             await issuer.FinishAsync(pending, cancellationToken);
         }
-
-        return await issuer.CloseAsync(orgId, periodStart, cancellationToken);
     }
 
-    /// <summary>Orgs created before the period ended and not deleted before it began.</summary>
-    private async IAsyncEnumerable<string> BillableOrgsAsync(DateTimeOffset start, DateTimeOffset end, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {OrgTable.OrgRowKey} and CreatedAt lt {end}");
-        var select = new[] { nameof(OrgRow.PartitionKey), nameof(OrgRow.RowKey), nameof(OrgRow.CreatedAt), nameof(OrgRow.DeletedAt) };
-        await foreach (var org in storage.Table(OrgTable.Name).QueryAsync<OrgRow>(filter, select: select, cancellationToken: cancellationToken))
-        {
-            if (org.DeletedAt is null || org.DeletedAt >= start)
-            {
-                yield return org.OrgId;
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not close the period starting {PeriodStart} for org {OrgId}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not enqueue the close of the period starting {PeriodStart} for org {OrgId}")]
     private static partial void LogOrgFailed(ILogger logger, Exception exception, string orgId, DateTimeOffset periodStart);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "GenerateInvoices closed the period starting {PeriodStart} for {Orgs} orgs ({Failed} failed)")]
-    private static partial void LogRun(ILogger logger, DateTimeOffset periodStart, int orgs, int failed);
+    [LoggerMessage(Level = LogLevel.Information, Message = "GenerateInvoices enqueued the close of the period starting {PeriodStart} for {Orgs} orgs ({Failed} failed; {Backfilled} index rows backfilled)")]
+    private static partial void LogRun(ILogger logger, DateTimeOffset periodStart, int orgs, int failed, int backfilled);
 }
 
+/// <summary>A GenerateInvoices run: the month it closes, the orgs it enqueued, and how many enqueues failed.</summary>
 public sealed record GenerateInvoicesSummary(DateTimeOffset PeriodStart, int Orgs, int Failed);

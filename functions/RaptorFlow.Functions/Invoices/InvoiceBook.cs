@@ -9,7 +9,7 @@ using RaptorFlow.Functions.Platform.Storage;
 namespace RaptorFlow.Functions.Invoices;
 
 /// <summary>Reads and conditionally writes the invoice rows of an org's partition.</summary>
-public sealed class InvoiceBook(StorageAccount storage, EventOutbox outbox)
+public sealed class InvoiceBook(StorageAccount storage, EventOutbox outbox, BillingIndex index)
 {
     internal static readonly JsonSerializerOptions LineJson = new(JsonSerializerDefaults.Web)
     {
@@ -62,6 +62,7 @@ public sealed class InvoiceBook(StorageAccount storage, EventOutbox outbox)
     /// <summary>Replaces the row if it is unchanged since read; false when another writer got there first (re-read and decide again).</summary>
     public async Task<bool> TryReplaceAsync(InvoiceRow row, CancellationToken cancellationToken)
     {
+        await MarkIfPendingAsync(row, cancellationToken);
         try
         {
             var response = await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -80,6 +81,7 @@ public sealed class InvoiceBook(StorageAccount storage, EventOutbox outbox)
     /// </summary>
     public async Task<bool> TryReplaceAsync(InvoiceRow row, string eventType, CancellationToken cancellationToken)
     {
+        await MarkIfPendingAsync(row, cancellationToken);
         var staged = await StageEventAsync(row, eventType, cancellationToken);
         try
         {
@@ -98,6 +100,14 @@ public sealed class InvoiceBook(StorageAccount storage, EventOutbox outbox)
         await PublishAsync(staged, cancellationToken);
         return true;
     }
+
+    /// <summary>
+    /// A void re-opens an issued invoice (pending again): the org is listed in the billing index, so
+    /// GenerateInvoices enqueues it to finish the void if this request does not. An invoice still
+    /// being closed is covered by its period's index row, and CloseOrgPeriod marks one it leaves pending.
+    /// </summary>
+    private Task MarkIfPendingAsync(InvoiceRow row, CancellationToken cancellationToken) =>
+        row is { Pending: true, VoidedAt: not null } ? index.MarkPendingAsync(row.OrgId, cancellationToken) : Task.CompletedTask;
 
     /// <summary>Stages <paramref name="eventType"/> for the invoice as it will read once the change that carries the event commits.</summary>
     public Task<StagedEvent> StageEventAsync(InvoiceRow row, string eventType, CancellationToken cancellationToken) =>

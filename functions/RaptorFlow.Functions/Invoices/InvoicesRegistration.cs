@@ -15,6 +15,8 @@ public static class InvoicesRegistration
         services.AddSettings<InvoiceSettings>();
         services.AddStorageTable(InvoiceKeys.TableName);
         services.AddStorageTable(InvoiceNumbering.TableName);
+        services.AddStorageTable(BillingIndex.TableName);
+        services.AddSingleton<BillingIndex>();
         services.AddSingleton<InvoiceBook>();
         services.AddSingleton<InvoiceNumbering>();
         services.AddScoped<InvoiceIssuer>();
@@ -24,6 +26,11 @@ public static class InvoicesRegistration
         services.AddSingleton<IInvoiceSettlement, InvoiceSettlement>();
 
         services.AddTimerFunction<GenerateInvoices>(GenerateInvoices.FunctionName, GenerateInvoices.Schedule);
+
+        // Configurable so each test app can use its own queue; in Azure it is always close-org-period.
+        var closeQueue = new CloseOrgPeriodQueue(builder.Configuration["Invoices:CloseQueue"] ?? CloseOrgPeriodQueue.Default);
+        services.AddSingleton(closeQueue);
+        services.AddQueueFunction<CloseOrgPeriod>(CloseOrgPeriod.FunctionName, closeQueue.Name);
         return builder;
     }
 

@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Events;
+using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
@@ -10,7 +11,7 @@ using RaptorFlow.Functions.Platform.Storage;
 namespace RaptorFlow.Functions.Organizations;
 
 /// <summary>Orgs as their owners change them: created with a unique slug, renamed, re-slugged, soft-deleted.</summary>
-public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, UserOrgIndex index, StorageAccount storage, IdGenerator ids, TimeProvider time)
+public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, UserOrgIndex index, BillingIndex billing, StorageAccount storage, IdGenerator ids, TimeProvider time)
 {
     // A slug row whose org never appeared is the leftover of a create that crashed midway; after this long it may be reclaimed.
     private static readonly TimeSpan OrphanSlugAge = TimeSpan.FromMinutes(5);
@@ -31,13 +32,15 @@ public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, User
         var now = time.GetUtcNow();
         var orgId = ids.New("org");
 
-        // Order: the user's index entry (harmless alone), then the slug claim, then the org and its
+        // Order: the user's and the billing index entries (harmless alone), then the slug claim, then the org and its
         // owner in one transaction. A crash leaves at most an index entry readers ignore and a slug
         // row that a later create may reclaim.
         await index.AddAsync(founder.Id, orgId, now);
+        await billing.AddAsync(orgId, BillingIndex.PeriodOf(now), CancellationToken.None);
         var (claimed, claimedSlug) = await ClaimNewSlugAsync(orgId, name, slug, now);
         if (claimed != OrgOutcome.Created)
         {
+            await billing.SettleAsync(orgId, BillingIndex.PeriodOf(now), CancellationToken.None);
             return new OrgResult(claimed);
         }
 

@@ -22,6 +22,11 @@ public static class UsageRegistration
         services.AddSingleton<IUsageMeter>(sp => sp.GetRequiredService<BufferedUsageMeter>());
         services.AddHostedService<UsageMeterFlusher>();
         services.AddTimerFunction<RollupUsage>(RollupUsage.FunctionName, RollupUsage.Schedule);
+
+        // Configurable so each test app can use its own queue; in Azure it is always rollup-org-usage.
+        var rollupQueue = new RollupOrgUsageQueue(builder.Configuration["Usage:RollupQueue"] ?? RollupOrgUsageQueue.Default);
+        services.AddSingleton(rollupQueue);
+        services.AddQueueFunction<RollupOrgUsage>(RollupOrgUsage.FunctionName, rollupQueue.Name);
         return builder;
     }
 

@@ -22,6 +22,30 @@ public sealed partial class UsageRollup(StorageAccount storage, TimeProvider tim
     public Task<RollupResult> RunAsync(CancellationToken cancellationToken) =>
         RollUpAsync(TableClient.CreateQueryFilter($"PartitionKey eq {PendingHourRow.Partition}"), cancellationToken);
 
+    /// <summary>Every org with a pending hour, read from the pending partition only (it holds nothing settled).</summary>
+    public async Task<IReadOnlyCollection<string>> OrgsWithPendingHoursAsync(CancellationToken cancellationToken)
+    {
+        var orgs = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var row in PendingHours.QueryAsync<PendingHourRow>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {PendingHourRow.Partition}"), select: [nameof(PendingHourRow.RowKey)], cancellationToken: cancellationToken))
+        {
+            if (UsageKeys.TryParsePending(row.RowKey, out var orgId, out _))
+            {
+                orgs.Add(orgId);
+            }
+        }
+
+        return orgs;
+    }
+
+    /// <summary>Rolls up every pending hour of one org (its key range of the pending partition).</summary>
+    public Task<RollupResult> RunForOrgAsync(string orgId, CancellationToken cancellationToken)
+    {
+        var (from, to) = (orgId + "|", orgId + "}"); // '|' + 1 = '}': every hour of the org
+        return RollUpAsync(
+            TableClient.CreateQueryFilter($"PartitionKey eq {PendingHourRow.Partition} and RowKey ge {from} and RowKey lt {to}"), cancellationToken);
+    }
+
     /// <summary>
     /// Rolls up only the org's pending hours in [fromUtc, toUtc): what an invoice for that period must
     /// see first, whether or not the RollupUsage timer has run since the last event arrived.

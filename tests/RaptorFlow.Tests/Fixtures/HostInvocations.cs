@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using RaptorFlow.Functions.Hosting;
 
 namespace RaptorFlow.Tests.Fixtures;
 
@@ -55,4 +56,29 @@ public static class HostInvocations
     /// <inheritdoc cref="InvokeAsync(HttpClient, string, string, string?)"/>
     public static Task<HttpResponseMessage> InvokeAsync(this TestApp app, string function, string envelope, string? invocationId = null) =>
         app.Client.InvokeAsync(function, envelope, invocationId);
+
+    /// <summary>
+    /// Delivers every message on <paramref name="function"/>'s queue as the host does (the envelope
+    /// POST, then a delete on success) until the queue is empty; returns the texts delivered.
+    /// </summary>
+    public static async Task<List<string>> DrainQueueAsync(this TestApp app, string function)
+    {
+        var declaration = app.Services.GetServices<FunctionDeclaration>().Single(d => d.Name == function);
+        var queue = app.Storage.Queue(declaration.QueueName!);
+        await queue.CreateIfNotExistsAsync();
+        var delivered = new List<string>();
+        while ((await queue.ReceiveMessagesAsync(32)).Value is { Length: > 0 } messages)
+        {
+            foreach (var message in messages)
+            {
+                var text = message.Body.ToString();
+                using var response = await app.InvokeAsync(function, QueueTextEnvelope(text, (int)message.DequeueCount));
+                Assert.True(response.IsSuccessStatusCode, $"{function}: {await response.Content.ReadAsStringAsync()}");
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                delivered.Add(text);
+            }
+        }
+
+        return delivered;
+    }
 }

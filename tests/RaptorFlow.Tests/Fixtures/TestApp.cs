@@ -84,6 +84,9 @@ public sealed class TestApp : IAsyncDisposable
             [$"AzureWebJobs.{GenerateInvoices.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{PurgeIdempotencyKeys.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{SweepEventOutbox.FunctionName}.Disabled"] = "true",
+            // The fan-out queues are the app's own, so another app's listener never takes its work.
+            ["Invoices:CloseQueue"] = $"{CloseOrgPeriodQueue.Default}-{Guid.NewGuid():N}",
+            ["Usage:RollupQueue"] = $"{RollupOrgUsageQueue.Default}-{Guid.NewGuid():N}",
         };
         if (hostDrivesTriggers)
         {

@@ -305,6 +305,16 @@ public sealed class BillingEndToEndTests
                 scheduleStatus: new { Last = now.AddHours(-1), Next = now.AddHours(1), LastUpdated = now },
                 metadata: new { sys = new { MethodName = function, UtcNow = now } });
             await InvokeAsync(function, envelope);
+
+            // The timers only enqueue; the host then delivers each message to the queue function.
+            if (function == GenerateInvoices.FunctionName)
+            {
+                await App.DrainQueueAsync(CloseOrgPeriod.FunctionName);
+            }
+            else if (function == RollupUsage.FunctionName)
+            {
+                await App.DrainQueueAsync(RollupOrgUsage.FunctionName);
+            }
         }
 
         /// <summary>Delivers a signed webhook, then hands the queue message it enqueued to ProcessRazorpayEvent as the host does.</summary>

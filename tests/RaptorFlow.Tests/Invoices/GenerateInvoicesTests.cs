@@ -137,6 +137,7 @@ public sealed class GenerateInvoicesTests
         }));
         await Task.WhenAll(closes);
         Assert.All(await Task.WhenAll(timers), failed => Assert.Equal(0, failed));
+        await world.App.DrainQueueAsync(CloseOrgPeriod.FunctionName);
 
         // Every org in the store was closed by the timer runs, so the series' year holds all of them: 1..N, each once.
         var taken = await world.App.Services.GetRequiredService<InvoiceNumbering>().TakenAsync(world.Series, "2024-25", CancellationToken.None);
@@ -255,6 +256,7 @@ public sealed class GenerateInvoicesTests
 
         using var response = await world.App.InvokeAsync(GenerateInvoices.FunctionName, HostInvocations.TimerEnvelope());
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        await world.App.DrainQueueAsync(CloseOrgPeriod.FunctionName);
 
         var period = await world.App.Services.GetRequiredService<InvoiceBook>().FindPeriodAsync(orgId, new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
         Assert.NotNull(period);
@@ -381,6 +383,7 @@ public sealed class GenerateInvoicesTests
         using var scope = world.App.Services.CreateScope();
         await scope.ServiceProvider.GetRequiredService<Functions.Usage.RollupUsage>()
             .RunAsync(new TimerTriggerInfo(false, null, null, Guid.NewGuid().ToString()), CancellationToken.None);
+        await world.App.DrainQueueAsync(Functions.Usage.RollupOrgUsage.FunctionName);
     }
 
     private static string IOptionsSeries(InvoiceWorld world) =>

@@ -49,7 +49,8 @@ public sealed class InvoiceWorld : IAsyncDisposable
         prefix + new string([.. Guid.NewGuid().ToString("N").Where(char.IsAsciiLetter).Take(6).Select(char.ToUpperInvariant)]).PadRight(6, 'X');
 
     /// <param name="realStores">The app's own subscription store (plan changes through the API) and usage store and rollups instead of the stubs.</param>
-    public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now, bool realStores = false)
+    /// <param name="storage">A storage connection string other than the shared Azurite's (a fresh one).</param>
+    public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now, bool realStores = false, string? storage = null)
     {
         var clock = new FakeTimeProvider(now);
         var razorpay = WireMockServer.Start();
@@ -62,7 +63,7 @@ public sealed class InvoiceWorld : IAsyncDisposable
         settings["Invoices:SellerGstin"] = "29ABCDE1234F1Z5";
         settings.WithOwnDispatchQueue();
 
-        var app = await TestApp.StartAsync(settings, clock: clock, hostDrivesTriggers: true, razorpay: razorpay, customize: builder =>
+        var app = await TestApp.StartAsync(settings, clock: clock, hostDrivesTriggers: true, razorpay: razorpay, storage: storage, customize: builder =>
         {
             builder.Services.AddSingleton(Catalog());
             if (!realStores)

@@ -53,6 +53,7 @@ public sealed class UsageAppFixture : IAsyncLifetime
         using var scope = App.Services.CreateScope();
         await scope.ServiceProvider.GetRequiredService<RollupUsage>()
             .RunAsync(new Functions.Hosting.TimerTriggerInfo(false, null, null, Guid.NewGuid().ToString()), CancellationToken.None);
+        await App.DrainQueueAsync(RollupOrgUsage.FunctionName);
     }
 }
 
