@@ -189,6 +189,17 @@ test("The usage chart shows the rolled-up usage per meter", async () => {
   assert.equal(rollup.status, 200, await rollup.text());
   await open("usage");
   await ownerPage.getByLabel("Meter", { exact: true }).fill("e2e_calls");
+  // The timer only enqueues one RollupOrgUsage per org; the app's queue poller rolls the org up a
+  // moment later. The screen is opened once the API (asked with the test's key) shows the totals.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const usage = await fetch(`${stack.apiUrl}/api/v1/orgs/${orgId}/usage?meter=e2e_calls&granularity=day`, { headers: { "X-Api-Key": apiKey } });
+    assert.equal(usage.status, 200);
+    const body = await usage.json();
+    if (body.data.some((point) => point.meter === "e2e_calls" && point.quantity > 0)) break;
+    assert.ok(Date.now() < deadline, `usage never rolled up: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
   await ownerPage.getByRole("button", { name: "Show" }).click();
   await ownerPage.getByRole("img", { name: "e2e_calls per day" }).waitFor();
   await ownerPage.getByLabel("Granularity").selectOption("hour");
