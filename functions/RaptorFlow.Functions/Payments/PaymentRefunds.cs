@@ -25,9 +25,11 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
             return new RefundRequestOutcome(null, false, PaymentProblems.PaymentNotFound());
         }
 
-        // Credit a top-up bought can be refunded only while it is unspent.
-        long? credit = found.Purpose == PaymentPurpose.CreditTopUp ? await UnspentCreditAsync(orgId, found.Currency, cancellationToken) : null;
-        var reservation = await book.ChangeAsync(orgId, paymentId, refundKey, (payment, refund) => Reserve(payment, refund!, amountMinor, reason, credit, requestedBy), cancellationToken);
+        // Credit a top-up bought can be refunded only while it is unspent, by all the org's top-up refunds together.
+        var reservation = found.Purpose == PaymentPurpose.CreditTopUp
+            ? await book.ChangeCreditRefundAsync(orgId, paymentId, refundKey, found.Currency, ct => UnspentCreditAsync(orgId, found.Currency, ct),
+                (payment, refund, available) => Reserve(payment, refund, amountMinor, reason, available, requestedBy), cancellationToken)
+            : await book.ChangeAsync(orgId, paymentId, refundKey, (payment, refund) => Reserve(payment, refund!, amountMinor, reason, null, requestedBy), cancellationToken);
         if (reservation.Problem is not null || !reservation.Send)
         {
             return new RefundRequestOutcome(reservation.Refund is { } r ? PaymentViews.ToResponse(r) : null, false, reservation.Problem);
@@ -37,7 +39,7 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
         return new RefundRequestOutcome(PaymentViews.ToResponse(sent), reservation.Reserved, problem);
     }
 
-    private PaymentChange<Reservation> Reserve(PaymentRow payment, PaymentRefundRow refund, long? amountMinor, string? reason, long? credit, string requestedBy)
+    private PaymentChange<Reservation> Reserve(PaymentRow payment, PaymentRefundRow refund, long? amountMinor, string? reason, long? unspentCredit, string requestedBy)
     {
         if (payment.ETag == default)
         {
@@ -56,7 +58,7 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
         }
 
         var refundable = payment.RefundableMinor;
-        var unspent = credit is null ? long.MaxValue : Math.Max(0, credit.Value - payment.PendingRefundMinor);
+        var unspent = unspentCredit ?? long.MaxValue;
         var amount = amountMinor ?? Math.Min(refundable, unspent);
         if (amount > refundable || (amount <= 0 && refundable <= 0))
         {

@@ -208,4 +208,43 @@ public sealed class VerifyAndRefundTests
         Assert.Equal(20_000, (await OkJsonAsync(rest, HttpStatusCode.Created)).GetProperty("amountMinor").GetInt64());
         Assert.Equal("credit_topup", (await GetPaymentAsync(owner, orgId, paymentId)).GetProperty("purpose").GetString());
     }
+
+    [Fact]
+    public async Task Refunds_of_different_top_ups_together_never_take_more_than_the_unspent_credit()
+    {
+        await using var world = await StartAsync();
+        var (owner, orgId) = await world.NewOrgAsync();
+        var topUps = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var checkout = await PostAsync(owner, $"/api/v1/orgs/{orgId}/credits/checkout", new { amountMinor = 20_000, currency = "INR" });
+            var orderId = (await OkJsonAsync(checkout)).GetProperty("orderId").GetString()!;
+            var paymentId = RazorpayTestKit.NewId("pay");
+            await world.DeliverAsync("payment.captured", ("payment", Payment(paymentId, 20_000, orgId, orderId)));
+            topUps.Add(paymentId);
+        }
+
+        // 60,000 bought, 35,000 applied to invoices: 25,000 of it can still go back.
+        var ledger = world.App.Services.GetRequiredService<RaptorFlow.Functions.Ledger.PostingEngine>();
+        await ledger.PostAsync(new RaptorFlow.Functions.Ledger.PostingBatch(orgId, "test:credit-applied", "Credit applied",
+            [RaptorFlow.Functions.Ledger.PostingLine.Dr(CustomerCredit, "INR", 35_000), RaptorFlow.Functions.Ledger.PostingLine.Cr(Receivable, "INR", 35_000)], "evt_test"), CancellationToken.None);
+
+        // Six refunds of 9,000 race over the three top-ups; each alone would fit in both its top-up and the credit.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+        {
+            using var response = await RefundAsync(owner, orgId, topUps[i % 3], new { amountMinor = 9_000, reason = "Unused credit" });
+            var text = await response.Content.ReadAsStringAsync();
+            return (response.StatusCode, Code: JsonDocument.Parse(text).RootElement.TryGetProperty("code", out var code) ? code.GetString() : null);
+        }));
+
+        Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Created), a => Assert.Equal((HttpStatusCode.Conflict, "refund.credit_spent"), (a.StatusCode, a.Code)));
+        Assert.Equal(18_000, world.Razorpay.RefundRequests().Sum(r => r.Body.GetProperty("amount").GetInt64()));
+
+        // What is left (7,000) is all a refund asking for "the rest" of any top-up gets.
+        using var rest = await RefundAsync(owner, orgId, topUps[2], new { reason = "The rest" });
+        Assert.Equal(7_000, (await OkJsonAsync(rest, HttpStatusCode.Created)).GetProperty("amountMinor").GetInt64());
+        using var none = await RefundAsync(owner, orgId, topUps[0], new { reason = "Nothing left" });
+        await none.ShouldBeProblemAsync(HttpStatusCode.Conflict, "refund.credit_spent");
+    }
 }
