@@ -77,6 +77,27 @@ public sealed class OrgCountersTests
     }
 
     [Fact]
+    public async Task Concurrent_invitations_and_keys_of_one_org_are_all_counted()
+    {
+        var clock = new FakeTimeProvider(Start);
+        await using var app = await TestApp.StartAsync(SignedInUsers.WithDevIssuer(), clock: clock);
+        var (owner, orgId) = await app.NewOrgAsync();
+
+        var writes = Enumerable.Range(0, 8).Select(i => i % 2 == 0
+            ? owner.Client.PostAsJsonAsync(Url($"/api/v1/orgs/{orgId}/invitations"), new { email = $"{Guid.NewGuid():N}@example.test", role = "member" })
+            : owner.Client.PostAsJsonAsync(Url($"/api/v1/orgs/{orgId}/api-keys"), new { name = $"k{i}", capabilities = new[] { "org:read" } }));
+        foreach (var response in await Task.WhenAll(writes))
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+            response.Dispose();
+        }
+
+        var stats = await owner.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/orgs/{orgId}/stats"));
+        Assert.Equal(4, stats.GetProperty("pendingInvitations").GetInt32());
+        Assert.Equal(4, stats.GetProperty("activeApiKeys").GetInt32());
+    }
+
+    [Fact]
     public async Task An_org_from_before_the_counters_has_them_rebuilt_from_its_rows_once()
     {
         var clock = new FakeTimeProvider(Start);
