@@ -265,12 +265,39 @@ test("A refund the API refuses is shown with its code on the payment's refund fo
   await shot(ownerPage, "21-refund-problem");
 });
 
-test("Invoices, plan, credit notes, ledger, audit log, webhooks and the platform inbox render", async () => {
-  // An invoice is issued only once a calendar month closes for an org that existed in it; a new
-  // org has none, so this checks the list renders (empty) rather than an invoice.
+test("An issued invoice shows on the invoices screen with its number, status and total, prints, and has its pay link", async () => {
   await open("invoices");
   await ownerPage.getByText("No invoices yet").waitFor();
+  // On Pro (billed by the invoice) the month has a fee to invoice.
+  await open("subscription");
+  await ownerPage.getByRole("button", { name: "Move to Pro" }).click();
+  await ownerPage.locator("li", { hasText: "Pro" }).getByText("Current plan").waitFor();
+  // Invoices are issued by the monthly close; the development seam closes this month now, through the same issuer.
+  const closed = await fetch(`${stack.apiUrl}/api/dev/orgs/${orgId}/close-period`, { method: "POST", headers: { Authorization: `Bearer ${await token(owner)}` } });
+  assert.equal(closed.status, 200, await closed.clone().text());
+  const invoice = await closed.json();
+  assert.equal(invoice.status, "issued");
+  assert.ok(invoice.totalMinor > 0);
+  assert.match(invoice.paymentUrl, /^https:\/\/rzp\.io\/i\/plink_e2e/);
+
+  await open("invoices");
+  const row = ownerPage.locator("tr", { hasText: invoice.number });
+  await row.locator(".badge", { hasText: "issued" }).waitFor();
+  const total = await ownerPage.evaluate((minor) => new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" }).format(minor / 100), invoice.totalMinor);
+  assert.equal(await row.locator('td[data-label="Total"]').innerText(), total);
+  assert.equal(await row.getByTestId("pay-link").getAttribute("href"), invoice.paymentUrl);
   await shot(ownerPage, "09-invoices");
+
+  const printable = ownerPage.context().waitForEvent("page");
+  await row.getByRole("button", { name: "Printable invoice" }).click();
+  const page = await printable;
+  await page.getByText(invoice.number).first().waitFor();
+  await page.getByRole("link", { name: invoice.paymentUrl }).waitFor();
+  await shot(page, "09b-invoice-printable");
+  await page.close();
+});
+
+test("Plan, credit notes, ledger, audit log, webhooks and the platform inbox render", async () => {
   await open("subscription");
   await ownerPage.getByText("Current plan").waitFor();
   await shot(ownerPage, "10-plan");

@@ -64,11 +64,13 @@ function chromiumPath() {
 export const razorpayKeySecret = "e2e-key-secret";
 
 /**
- * Razorpay's order API as far as the console's pay flow needs it (POST /v1/orders answers a
- * created order, as Razorpay would); everything else is 404, so no other Razorpay call passes unseen.
+ * Razorpay's API as far as the console's flows need it: POST /v1/orders answers a created order
+ * (the pay flow), POST /v1/payment_links a created link (an issued invoice's pay link), as Razorpay
+ * would; everything else is 404, so no other Razorpay call passes unseen.
  */
 function fakeRazorpay(port) {
   let orders = 0;
+  let links = 0;
   const server = createHttpServer((request, response) => {
     let body = "";
     request.on("data", (chunk) => (body += chunk));
@@ -78,6 +80,14 @@ function fakeRazorpay(port) {
         orders += 1;
         response.writeHead(200, { "Content-Type": "application/json" });
         response.end(JSON.stringify({ id: `order_e2e${String(orders).padStart(6, "0")}`, entity: "order", amount: order.amount, currency: order.currency, status: "created", receipt: order.receipt ?? null, notes: order.notes ?? {} }));
+        return;
+      }
+      if (request.method === "POST" && request.url === "/v1/payment_links") {
+        const link = JSON.parse(body || "{}");
+        links += 1;
+        const id = `plink_e2e${String(links).padStart(6, "0")}`;
+        response.writeHead(200, { "Content-Type": "application/json" });
+        response.end(JSON.stringify({ id, amount: link.amount, currency: link.currency, status: "created", short_url: `https://rzp.io/i/${id}`, reference_id: link.reference_id ?? null, notes: link.notes ?? {} }));
         return;
       }
       response.writeHead(404, { "Content-Type": "application/json" });

@@ -5,6 +5,7 @@ using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Stats;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
@@ -17,7 +18,7 @@ namespace RaptorFlow.Functions.ApiKeys;
 /// per change, so what must be written with the change can join it: its event, as an outbox row
 /// in the org's key partition.
 /// </summary>
-public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, EventOutbox outbox, IdGenerator ids, TimeProvider time)
+public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, EventOutbox outbox, OrgCounters counters, IdGenerator ids, TimeProvider time)
 {
     private TableClient Keys => storage.Table(ApiKeyRow.TableName);
 
@@ -48,7 +49,11 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
 
         // The index entry first: alone it names a key row that does not exist, which verification treats as unknown.
         await AddIndexAsync(hash, orgId, keyId);
-        row.ETag = await WriteKeyAsync(new(TableTransactionActionType.Add, row), EventTypes.ApiKeyCreated);
+        // Retried only when the org's counter row changed meanwhile (another key's change): the new key row itself cannot conflict.
+        row.ETag = await OptimisticConcurrency.RunAsync<ETag>(
+            ConcurrencyPolicy.Edit,
+            async _ => await WriteKeyAsync(new(TableTransactionActionType.Add, row), EventTypes.ApiKeyCreated, new CounterChange().Opened(row.ExpiresAt)),
+            CancellationToken.None);
         return new KeyChange(KeyChangeOutcome.Done, row, secret);
     }
 
@@ -148,7 +153,12 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
                 row.RevokedAt = time.GetUtcNow();
                 try
                 {
-                    row.ETag = await WriteKeyAsync(new(TableTransactionActionType.UpdateReplace, row, row.ETag), EventTypes.ApiKeyRevoked);
+                    row.ETag = await WriteKeyAsync(new(TableTransactionActionType.UpdateReplace, row, row.ETag), EventTypes.ApiKeyRevoked, new CounterChange().Closed(row.ExpiresAt));
+                }
+                catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && ex.FailedTransactionActionIndex != 0)
+                {
+                    // The org's counter row changed meanwhile, not the key: read again and retry.
+                    return Attempt.LostRace<KeyChange>();
                 }
                 catch (RequestFailedException ex) when (ex.Status == 412)
                 {
@@ -180,14 +190,20 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
 
     /// <summary>
     /// The one write to a key's partition per change, with the change's event (the key as the API
-    /// returns it) in the same transaction; returns the key row's new ETag.
+    /// returns it) and what it does to the org's counters (<paramref name="counted"/>) in the same
+    /// transaction; returns the key row's new ETag.
     /// </summary>
-    private async Task<ETag> WriteKeyAsync(TableTransactionAction keyRow, string eventType)
+    private async Task<ETag> WriteKeyAsync(TableTransactionAction keyRow, string eventType, CounterChange? counted = null)
     {
         var key = (ApiKeyRow)keyRow.Entity;
         var staged = await outbox.StageAsync(
             key.OrgId, eventType, ApiKeysApi.ToResponse(key, null, time.GetUtcNow()), ApiKeyRow.TableName, key.PartitionKey, CancellationToken.None);
         List<TableTransactionAction> batch = [keyRow, staged.Action];
+        if (counted is not null)
+        {
+            batch.Add(await counters.StageAsync(ApiKeyRow.TableName, key.OrgId, counted));
+        }
+
         var written = await Keys.SubmitTransactionAsync(batch, CancellationToken.None);
         await outbox.PublishAsync(staged, CancellationToken.None);
         return written.Value[0].Headers.ETag ?? default;

@@ -6,12 +6,13 @@ using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Stats;
 
 namespace RaptorFlow.Functions.Invitations;
 
 /// <summary>An org's invitations: issued with a one-time token, replaced by a re-invite, revoked, accepted.</summary>
 public sealed class InvitationBook(
-    OrgPartition partition, OrgDirectory directory, MemberRoster roster, StorageAccount storage, IdGenerator ids, TimeProvider time)
+    OrgPartition partition, OrgDirectory directory, MemberRoster roster, OrgCounters counters, StorageAccount storage, IdGenerator ids, TimeProvider time)
 {
     private TableClient Tokens => storage.Table(InvitationTokenRow.TableName);
 
@@ -36,8 +37,10 @@ public sealed class InvitationBook(
             ConcurrencyPolicy.Edit,
             async _ =>
             {
-                var (actions, replacing) = await ReplaceEmailPointerAsync(invitation, now);
+                var counted = new CounterChange().Opened(invitation.ExpiresAt);
+                var (actions, replacing) = await ReplaceEmailPointerAsync(invitation, now, counted);
                 replaced = replacing;
+                actions.Add(await counters.StageAsync(OrgTable.Name, orgId, counted));
                 actions.Add(new(TableTransactionActionType.Add, invitation));
                 var created = await partition.StageAsync(orgId, EventTypes.InvitationCreated, InvitationsApi.ToResponse(invitation));
                 var results = await partition.CommitAsync(actions, [created]);
@@ -82,7 +85,11 @@ public sealed class InvitationBook(
 
                 invitation.Status = Wire(InvitationStatus.Revoked);
                 invitation.ClosedAt = time.GetUtcNow();
-                await partition.CommitAsync([new(TableTransactionActionType.UpdateReplace, invitation, invitation.ETag)]);
+                await partition.CommitAsync(
+                [
+                    new(TableTransactionActionType.UpdateReplace, invitation, invitation.ETag),
+                    await counters.StageAsync(OrgTable.Name, orgId, new CounterChange().Closed(invitation.ExpiresAt)),
+                ]);
                 return InvitationOutcome.Done;
             },
             CancellationToken.None);
@@ -124,12 +131,15 @@ public sealed class InvitationBook(
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, invitation, invitation.ETag) };
         var role = RoleCatalog.TryParse(invitation.Role, out var invited) ? invited : Role.Viewer;
         List<StagedEvent> events = [await partition.StageAsync(orgId, EventTypes.InvitationAccepted, InvitationsApi.ToResponse(invitation))];
+        var counted = new CounterChange().Closed(invitation.ExpiresAt);
         if (member is null)
         {
-            var (join, added) = await roster.PrepareJoinAsync(org, user, role, now);
+            var (join, added) = await roster.PrepareJoinAsync(org, user, role, now, counted);
             actions.AddRange(join);
             events.Add(added);
         }
+
+        actions.Add(await counters.StageAsync(OrgTable.Name, orgId, counted));
 
         // 409/412: another accept (or membership change) won the race: decide again on fresh rows.
         await partition.CommitAsync(actions, events);
@@ -169,9 +179,10 @@ public sealed class InvitationBook(
 
     /// <summary>
     /// The actions that point the org's email entry at <paramref name="invitation"/>, replacing the
-    /// pending invitation it pointed at (whose id is returned); the caller adds the invitation and commits.
+    /// pending invitation it pointed at (whose id is returned, and whose closing joins <paramref name="counted"/>);
+    /// the caller adds the invitation and commits.
     /// </summary>
-    private async Task<(List<TableTransactionAction> Actions, string? Replaced)> ReplaceEmailPointerAsync(InvitationRow invitation, DateTimeOffset now)
+    private async Task<(List<TableTransactionAction> Actions, string? Replaced)> ReplaceEmailPointerAsync(InvitationRow invitation, DateTimeOffset now, CounterChange counted)
     {
         var orgId = invitation.PartitionKey;
         var pointerKey = InvitationEmailRow.RowKeyFor(invitation.Email);
@@ -189,6 +200,7 @@ public sealed class InvitationBook(
             previous.Status = Wire(InvitationStatus.Replaced);
             previous.ClosedAt = now;
             actions.Add(new(TableTransactionActionType.UpdateReplace, previous, previous.ETag));
+            counted.Closed(previous.ExpiresAt);
             replaced = previous.InvitationId;
         }
 

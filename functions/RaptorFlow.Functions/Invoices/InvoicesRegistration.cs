@@ -37,6 +37,7 @@ public static class InvoicesRegistration
     public static WebApplication MapInvoices(this WebApplication app)
     {
         app.MapInvoiceRoutes();
+        app.MapDevClosePeriod();
         return app;
     }
 }

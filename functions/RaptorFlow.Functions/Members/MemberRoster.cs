@@ -6,6 +6,7 @@ using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Stats;
 
 namespace RaptorFlow.Functions.Members;
 
@@ -15,7 +16,7 @@ namespace RaptorFlow.Functions.Members;
 /// the org row, and every change that moves it commits with the org row's ETag in one transaction,
 /// so two concurrent demotions cannot leave the org ownerless.
 /// </summary>
-public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory, UserOrgIndex index, TimeProvider time)
+public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory, UserOrgIndex index, OrgCounters counters, TimeProvider time)
 {
     public Task<(IReadOnlyList<MemberRow> Items, string? NextCursor)> ListAsync(string orgId, PageRequest page, CancellationToken cancellationToken) =>
         partition.ReadPageAsync<MemberRow>(orgId, OrgTable.MemberPrefix, page, cancellationToken);
@@ -52,6 +53,7 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
                     actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
                 }
 
+                actions.Add(await counters.StageAsync(OrgTable.Name, orgId, new CounterChange().RoleChanged(oldRole, newRole)));
                 var roleChanged = await partition.StageAsync(orgId, EventTypes.MemberRoleChanged, MembersApi.ToResponse(member));
                 return await CommitAsync(actions, roleChanged, ifMatch, retryWhenGone: false, results =>
                 {
@@ -104,11 +106,18 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
                     }
                 }
 
+                var counted = new CounterChange().RoleChanged(Role.Owner, Role.Admin);
+                if (RoleCatalog.TryParse(previousTargetRole, out var previous))
+                {
+                    counted.RoleChanged(previous, Role.Owner);
+                }
+
                 var results = await partition.CommitAsync(
                 [
                     new(TableTransactionActionType.UpdateReplace, target, target.ETag),
                     new(TableTransactionActionType.UpdateReplace, self, self.ETag),
                     new(TableTransactionActionType.UpdateReplace, org, org.ETag),
+                    await counters.StageAsync(OrgTable.Name, orgId, counted),
                 ], roleChanges);
                 target.ETag = results[0].Headers.ETag ?? default;
                 return new MemberResult(MemberOutcome.OwnershipTransferred, target, new Dictionary<string, AuditChange>
@@ -121,11 +130,13 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
 
     /// <summary>
     /// The actions that admit <paramref name="user"/> to <paramref name="org"/> with <paramref name="role"/>,
-    /// and the <c>member.added</c> event, for the caller's transaction in the org's partition. The
-    /// user's index entry is written first: alone it is ignored by readers, and the transaction makes it true.
+    /// and the <c>member.added</c> event, for the caller's transaction in the org's partition, whose
+    /// <paramref name="counted"/> gains the member. The user's index entry is written first: alone it is
+    /// ignored by readers, and the transaction makes it true.
     /// </summary>
-    public async Task<(IReadOnlyList<TableTransactionAction> Actions, StagedEvent Added)> PrepareJoinAsync(OrgRow org, Caller user, Role role, DateTimeOffset now)
+    public async Task<(IReadOnlyList<TableTransactionAction> Actions, StagedEvent Added)> PrepareJoinAsync(OrgRow org, Caller user, Role role, DateTimeOffset now, CounterChange counted)
     {
+        counted.Joined(role);
         await index.AddAsync(user.Id, org.OrgId, now);
         var member = MemberRow.Joining(org.OrgId, user, role, now);
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, member) };
@@ -176,6 +187,7 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
             actions.Add(new(TableTransactionActionType.UpdateReplace, org, org.ETag));
         }
 
+        actions.Add(await counters.StageAsync(OrgTable.Name, orgId, new CounterChange().Left(role)));
         var removed = await partition.StageAsync(orgId, EventTypes.MemberRemoved, MembersApi.ToResponse(member));
         return await CommitAsync(actions, removed, ifMatch, retryWhenGone: true, results => new MemberResult(MemberOutcome.Removed, member, RoleChange(role.ToWire(), null)));
     }

@@ -7,11 +7,12 @@ using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Stats;
 
 namespace RaptorFlow.Functions.Organizations;
 
 /// <summary>Orgs as their owners change them: created with a unique slug, renamed, re-slugged, soft-deleted.</summary>
-public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, UserOrgIndex index, BillingIndex billing, StorageAccount storage, IdGenerator ids, TimeProvider time)
+public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, UserOrgIndex index, BillingIndex billing, OrgCounters counters, StorageAccount storage, IdGenerator ids, TimeProvider time)
 {
     // A slug row whose org never appeared is the leftover of a create that crashed midway; after this long it may be reclaimed.
     private static readonly TimeSpan OrphanSlugAge = TimeSpan.FromMinutes(5);
@@ -55,7 +56,7 @@ public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, User
             OwnerCount = 1,
         };
         var results = await partition.CommitAsync(
-            [new(TableTransactionActionType.Add, org), new(TableTransactionActionType.Add, MemberRow.Joining(orgId, founder, Role.Owner, now))]);
+            [new(TableTransactionActionType.Add, org), new(TableTransactionActionType.Add, MemberRow.Joining(orgId, founder, Role.Owner, now)), await counters.FoundAsync(orgId)]);
         org.ETag = results[0].Headers.ETag ?? default;
         return new OrgResult(OrgOutcome.Created, org, new Dictionary<string, AuditChange>
         {

@@ -12,11 +12,12 @@ using RaptorFlow.Functions.Usage;
 namespace RaptorFlow.Functions.Stats;
 
 /// <summary>
-/// Computes an org's stats from the rows the features keep, through their stores: each count is
-/// a key-range read of exactly the rows it counts (the org's members, its pending invitations, its
-/// keys, its invoices), the usage comes from the rollups and the balances from the ledger's balance rows.
+/// Computes an org's stats from the rows the features keep: the member, invitation and key counts
+/// from <see cref="OrgCounters"/> (rebuilt from the rows through the stores when missing), the amount
+/// due from the org's invoices, the usage from the rollups and the balances from the ledger's balance rows.
 /// </summary>
 public sealed class OrgStatsReader(
+    OrgCounters counters,
     MemberRoster roster,
     InvitationBook invitations,
     ApiKeyRing keys,
@@ -25,29 +26,26 @@ public sealed class OrgStatsReader(
     IUsageTotals usage,
     InvoiceBook invoices,
     LedgerReader ledger,
-    TimeProvider time)
+    TimeProvider time) : IOrgRecount
 {
     public static readonly string[] BalancesShown = [ChartOfAccounts.Receivable, ChartOfAccounts.CustomerCredit];
 
     public async Task<OrgStatsResponse> ReadAsync(string orgId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var members = AllAsync<MemberRow>(page => roster.ListAsync(orgId, page, cancellationToken));
-        var pending = AllAsync<InvitationRow>(page => invitations.ListPendingAsync(orgId, page, cancellationToken));
-        var keyRows = AllAsync<ApiKeyRow>(page => keys.ListAsync(orgId, page, cancellationToken));
+        var counts = counters.ReadAsync(orgId, this, cancellationToken);
         var invoiceRows = AllAsync<InvoiceRow>(page => invoices.ListAsync(orgId, page, cancellationToken));
         var period = PeriodUsageAsync(orgId, cancellationToken);
         var accounts = ledger.AccountsAsync(orgId, cancellationToken);
-        await Task.WhenAll(members, pending, keyRows, invoiceRows, period, accounts);
+        await Task.WhenAll(counts, invoiceRows, period, accounts);
 
-        var roles = (await members).GroupBy(m => m.ParsedRole).ToDictionary(g => g.Key, g => g.Count());
+        var (owners, admins, members, viewers, pending, activeKeys) = await counts;
         return new OrgStatsResponse(
             orgId,
             now,
-            new MemberCounts((await members).Count, roles.GetValueOrDefault(Role.Owner), roles.GetValueOrDefault(Role.Admin),
-                roles.GetValueOrDefault(Role.Member), roles.GetValueOrDefault(Role.Viewer)),
-            (await pending).Count,
-            (await keyRows).Count(k => k.StateAt(now) == ApiKeyState.Active),
+            new MemberCounts(owners + admins + members + viewers, owners, admins, members, viewers),
+            pending,
+            activeKeys,
             await period,
             [.. (await invoiceRows)
                 .Where(i => i.Status == InvoiceStatus.Issued.ToWire())
@@ -58,6 +56,15 @@ public sealed class OrgStatsReader(
                 .Where(a => BalancesShown.Contains(a.Code))
                 .SelectMany(a => a.Balances.Select(b => new LedgerBalanceStat(a.Code, b.Currency, b.Balance)))]);
     }
+
+    public async Task<IReadOnlyList<Role>> MemberRolesAsync(string orgId, CancellationToken cancellationToken) =>
+        [.. (await AllAsync<MemberRow>(page => roster.ListAsync(orgId, page, cancellationToken))).Select(m => m.ParsedRole)];
+
+    public async Task<IReadOnlyList<DateTimeOffset?>> OpenInvitationExpiriesAsync(string orgId, CancellationToken cancellationToken) =>
+        [.. (await AllAsync<InvitationRow>(page => invitations.ListPendingAsync(orgId, page, cancellationToken))).Select(i => (DateTimeOffset?)i.ExpiresAt)];
+
+    public async Task<IReadOnlyList<DateTimeOffset?>> LiveKeyExpiriesAsync(string orgId, CancellationToken cancellationToken) =>
+        [.. (await AllAsync<ApiKeyRow>(page => keys.ListAsync(orgId, page, cancellationToken))).Where(k => k.ParsedStatus == ApiKeyStatus.Active).Select(k => k.ExpiresAt)];
 
     private async Task<PeriodUsage> PeriodUsageAsync(string orgId, CancellationToken cancellationToken)
     {

@@ -6,6 +6,7 @@ public static class StatsRegistration
     public static WebApplicationBuilder AddStats(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<OrgStatsReader>();
+        builder.Services.AddSingleton<OrgCounters>();
         return builder;
     }
 

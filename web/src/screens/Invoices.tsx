@@ -45,6 +45,12 @@ export function InvoicesScreen({ orgId }: { orgId: string }) {
                 {i.status === "issued" && i.amountDueMinor > 0 && (
                   <button type="button" disabled={pay.busy} onClick={() => void startPayment(i)}>Pay {i.number ?? ""}</button>
                 )}
+                {i.status === "issued" && i.amountDueMinor > 0 && (i.paymentUrl ? (
+                  <a href={i.paymentUrl} target="_blank" rel="noopener noreferrer" data-testid="pay-link">Razorpay pay link</a>
+                ) : (
+                  // Razorpay was unavailable (or is not configured) when the invoice was issued; the daily invoice run retries.
+                  <span className="muted" data-testid="pay-link-pending">No pay link yet</span>
+                ))}
               </td>
             </tr>
           ))}
