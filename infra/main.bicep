@@ -107,6 +107,9 @@ param platformAdminUserIds string[] = []
 @description('Refuse Application Insights telemetry not authenticated with Entra ID (the host and the app both send it with the identity).')
 param appInsightsDisableLocalAuth bool = true
 
+@description('Address the operations alerts (poison messages, stuck webhooks, failed invoice runs, 5xx, ledger imbalance, suspense) are mailed to; empty for none.')
+param alertEmail string = ''
+
 var serviceName = 'api'
 var webServiceName = 'web'
 // The authority the API validates and the console signs in with, by sign-in audience.
@@ -146,6 +149,19 @@ module monitoring 'modules/monitoring.bicep' = {
     applicationInsightsName: applicationInsightsName
     disableLocalAuth: appInsightsDisableLocalAuth
     appIdentityName: identityName
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: resourceGroup
+  dependsOn: [monitoring]
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: applicationInsightsName
+    alertEmail: alertEmail
+    namePrefix: resourceToken
   }
 }
 

@@ -75,6 +75,7 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(EventTypeCatalogResponse))]
 [JsonSerializable(typeof(DomainEventMessage))]
 [JsonSerializable(typeof(CloseOrgPeriodMessage))]
+[JsonSerializable(typeof(CheckLedgerMessage))]
 [JsonSerializable(typeof(RollupOrgUsageMessage))]
 [JsonSerializable(typeof(InvitationResponse))]
 [JsonSerializable(typeof(WebhookPing))]
@@ -92,6 +93,8 @@ namespace RaptorFlow.Functions;
 // Razorpay: webhooks, the inbox, its queue message and the REST API's bodies
 [JsonSerializable(typeof(WebhookAccepted))]
 [JsonSerializable(typeof(InboxEvent))]
+[JsonSerializable(typeof(AssignSuspenseRequest))]
+[JsonSerializable(typeof(SuspenseAssignment))]
 [JsonSerializable(typeof(CursorPage<InboxEvent>))]
 [JsonSerializable(typeof(InboxMessage))]
 [JsonSerializable(typeof(CreateOrderRequest))]

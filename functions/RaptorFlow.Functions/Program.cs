@@ -9,6 +9,7 @@ using RaptorFlow.Functions.Invitations;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Members;
+using RaptorFlow.Functions.Operations;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
@@ -69,6 +70,7 @@ public static class Program
         builder.AddWebhooks();
         builder.AddPayments();
         builder.AddStats();
+        builder.AddOperations();
 
         customize?.Invoke(builder);
 

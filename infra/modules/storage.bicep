@@ -59,6 +59,8 @@ var tableNames = [
 ]
 
 var queueNames = [
+  'check-ledger'
+  'check-ledger-poison'
   'close-org-period'
   'close-org-period-poison'
   'domain-events'

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
@@ -77,6 +78,13 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private AuthenticateResult Reject(ApiKeyOutcome outcome)
     {
+        AppMetrics.Count(AppMetrics.ApiKeyVerifications, "outcome", outcome switch
+        {
+            ApiKeyOutcome.Revoked => "revoked",
+            ApiKeyOutcome.Expired => "expired",
+            ApiKeyOutcome.OrgDeleted => "org_deleted",
+            _ => "invalid",
+        });
         Context.Items[RejectionKey] = outcome;
         return AuthenticateResult.Fail("api_key.invalid");
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
@@ -81,8 +82,11 @@ public sealed partial class ApiKeyVerifier
     {
         if (TryVerifyCached(presented, out var check))
         {
+            AppMetrics.Count(AppMetrics.ApiKeyCache, "result", "hit");
             return check;
         }
+
+        AppMetrics.Count(AppMetrics.ApiKeyCache, "result", "miss");
 
         var epoch = Epoch;
         var hash = ApiKeyToken.Hash(presented);

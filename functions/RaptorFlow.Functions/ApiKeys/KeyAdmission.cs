@@ -2,6 +2,7 @@ using System.Globalization;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
 using RaptorFlow.Functions.Usage;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
@@ -24,6 +25,7 @@ public sealed partial class KeyAdmission(TokenBuckets buckets, IUsageMeter usage
 
         if (!IsFromAllowedAddress(context, key))
         {
+            AppMetrics.Count(AppMetrics.ApiKeyVerifications, "outcome", "ip_not_allowed");
             await ApiProblem.WriteAsync(context, StatusCodes.Status403Forbidden, "api_key.ip_not_allowed", "Forbidden.",
                 "This API key may not be used from the request's address.");
             return false;
@@ -34,6 +36,7 @@ public sealed partial class KeyAdmission(TokenBuckets buckets, IUsageMeter usage
         if (!decision.Allowed)
         {
             LogRateLimited(logger, key.KeyId, key.OrgId);
+            AppMetrics.Count(AppMetrics.ApiKeyVerifications, "outcome", "rate_limited");
             context.Response.Headers.RetryAfter = Seconds(decision.RetryAfter);
             await ApiProblem.WriteAsync(context, StatusCodes.Status429TooManyRequests, "rate_limit.exceeded", "Too many requests.",
                 $"The rate limit of {decision.Limit} requests per minute is used up; retry after the time in Retry-After.");
@@ -42,6 +45,7 @@ public sealed partial class KeyAdmission(TokenBuckets buckets, IUsageMeter usage
 
         // Metered in memory; the meter flushes usage events in the background, never per request.
         usage.Count(key.OrgId, Meters.ApiCalls);
+        AppMetrics.Count(AppMetrics.ApiKeyVerifications, "outcome", "ok");
         return true;
     }
 

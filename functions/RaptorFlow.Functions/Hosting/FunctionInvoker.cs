@@ -41,14 +41,18 @@ public sealed partial class FunctionInvoker(
             await using var services = scopes.CreateAsyncScope();
             await run(services.ServiceProvider.GetRequiredService(function.HandlerType));
             LogSucceeded(logger, function.Name, invocationId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            AppMetrics.Invoked(function.Name, Trigger(function), true, started);
         }
         catch (Exception ex)
         {
+            AppMetrics.Invoked(function.Name, Trigger(function), false, started);
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             LogFailed(logger, ex, function.Name, invocationId, attempt);
             throw;
         }
     }
+
+    private static string Trigger(FunctionDeclaration function) => function.Kind == FunctionTriggerKind.Queue ? "queue" : "timer";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Function {FunctionName} invocation {InvocationId} succeeded in {ElapsedMs:0.0} ms")]
     private static partial void LogSucceeded(ILogger logger, string functionName, string invocationId, double elapsedMs);

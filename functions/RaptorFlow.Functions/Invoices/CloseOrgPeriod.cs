@@ -57,6 +57,22 @@ public sealed partial class CloseOrgPeriod(
         activity?.SetTag("raptorflow.org_id", orgId);
         activity?.SetTag("raptorflow.period_start", periodStart.ToString("O"));
 
+        string? invoiceId;
+        try
+        {
+            invoiceId = await CloseAsync(orgId, periodStart, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            AppMetrics.Count(AppMetrics.InvoiceCloseFailures, "stage", "close");
+            throw;
+        }
+
+        LogClosed(logger, orgId, periodStart, invoiceId, message.DequeueCount);
+    }
+
+    private async Task<string?> CloseAsync(string orgId, DateTimeOffset periodStart, CancellationToken cancellationToken)
+    {
         string? invoiceId = null;
         if (await index.IsDueAsync(orgId, periodStart, cancellationToken))
         {
@@ -88,7 +104,7 @@ public sealed partial class CloseOrgPeriod(
 
         await index.ClearPendingIfFinishedAsync(orgId, async () => (await book.PendingAsync(orgId, cancellationToken)).Count > 0, cancellationToken);
 
-        LogClosed(logger, orgId, periodStart, invoiceId, message.DequeueCount);
+        return invoiceId;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "CloseOrgPeriod for org {OrgId}, period starting {PeriodStart}: invoice {InvoiceId} (dequeue {DequeueCount})")]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Invoices;
 
@@ -65,6 +66,7 @@ public sealed partial class GenerateInvoices(
             {
                 Interlocked.Increment(ref failed);
                 LogOrgFailed(logger, ex, orgId, start);
+                AppMetrics.Count(AppMetrics.InvoiceCloseFailures, "stage", "enqueue");
             }
         });
 

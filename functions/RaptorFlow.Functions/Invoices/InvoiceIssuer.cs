@@ -12,6 +12,7 @@ using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Invoices;
 
@@ -297,6 +298,8 @@ public sealed partial class InvoiceIssuer(
         }
 
         LogIssued(logger, row.OrgId, row.InvoiceId, number, row.TotalMinor, row.Currency);
+        AppMetrics.Count(AppMetrics.InvoicesIssued, "currency", row.Currency);
+        AppMetrics.Count(AppMetrics.AmountInvoiced, "currency", row.Currency, row.TotalMinor);
         await audit.RecordAsync(row.OrgId, Generator, new AuditEntry("invoice.issued", "invoice", row.InvoiceId, new Dictionary<string, AuditChange>
         {
             ["number"] = new(null, number),
@@ -557,6 +560,7 @@ public sealed partial class InvoiceIssuer(
                 row.PaymentUrl = created.ShortUrl;
                 row.LastLinkFailure = null;
                 LogLinked(logger, row.InvoiceId, created.Id);
+                AppMetrics.Count(AppMetrics.PaymentLinks, "outcome", "created");
             }
         }
         catch (RazorpayApiException ex) when (ex.Status is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity)
@@ -564,6 +568,7 @@ public sealed partial class InvoiceIssuer(
             // Razorpay refuses the request itself (e.g. below its minimum amount): asking again gives the same answer.
             row.PaymentLinkError = $"{ex.Code}: {ex.Description}";
             LogLinkRefused(logger, row.InvoiceId, ex.Code, ex.Description);
+            AppMetrics.Count(AppMetrics.PaymentLinks, "outcome", "refused");
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -572,6 +577,7 @@ public sealed partial class InvoiceIssuer(
             row.LinkClaimedAt = null;
             deferred = true;
             LogLinkFailed(logger, ex, row.InvoiceId);
+            AppMetrics.Count(AppMetrics.PaymentLinks, "outcome", "failed");
         }
 
         var committed = await book.TryReplaceAsync(row, CancellationToken.None);

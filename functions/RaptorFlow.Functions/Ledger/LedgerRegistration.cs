@@ -1,3 +1,4 @@
+using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Ledger;
@@ -6,9 +7,17 @@ public static class LedgerRegistration
 {
     public static WebApplicationBuilder AddLedger(this WebApplicationBuilder builder)
     {
-        builder.Services.AddStorageTable(LedgerKeys.TableName);
-        builder.Services.AddSingleton<PostingEngine>();
-        builder.Services.AddSingleton<LedgerReader>();
+        var services = builder.Services;
+        services.AddStorageTable(LedgerKeys.TableName);
+        services.AddSingleton<PostingEngine>();
+        services.AddSingleton<LedgerReader>();
+
+        services.AddTimerFunction<CheckLedgers>(CheckLedgers.FunctionName, CheckLedgers.Schedule);
+
+        // Configurable so each test app can use its own queue; in Azure it is always check-ledger.
+        var checkQueue = new CheckLedgerQueue(builder.Configuration["Ledger:CheckQueue"] ?? CheckLedgerQueue.Default);
+        services.AddSingleton(checkQueue);
+        services.AddQueueFunction<CheckLedger>(CheckLedger.FunctionName, checkQueue.Name);
         return builder;
     }
 }

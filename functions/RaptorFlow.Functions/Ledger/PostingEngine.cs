@@ -7,6 +7,7 @@ using Azure.Data.Tables;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Ledger;
 
@@ -94,6 +95,9 @@ public sealed partial class PostingEngine(StorageAccount storage, IdGenerator id
             },
             cancellationToken,
             onRetry: (attempt, status) => LogRetry(logger, batch.LedgerId, batch.IdempotencyKey, attempt, status ?? 0));
+        AppMetrics.LedgerPostings.Add(1,
+            new KeyValuePair<string, object?>("ledger", batch.LedgerId == ChartOfAccounts.PlatformLedger ? "platform" : "org"),
+            new KeyValuePair<string, object?>("outcome", result.Outcome == PostingOutcome.Posted ? "posted" : "duplicate"));
         if (staged is not null && outbox is not null && result.Outcome == PostingOutcome.Posted)
         {
             await outbox.PublishAsync(staged, cancellationToken);

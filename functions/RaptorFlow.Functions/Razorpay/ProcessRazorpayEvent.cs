@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Razorpay;
 
@@ -60,11 +61,13 @@ public sealed partial class ProcessRazorpayEvent(
             var outcome = await processor.ProcessAsync(new RazorpayEvent(eventId, row.Event, document.RootElement), cancellationToken);
             await inbox.MarkAsync(eventId, outcome.Status, outcome.Detail, attempts, cancellationToken, lastRead: row);
             LogProcessed(logger, eventId, row.Event, outcome.Status);
+            AppMetrics.Count(AppMetrics.WebhooksProcessed, "outcome", InboxKeys.StatusText(outcome.Status));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var poison = message.DequeueCount >= settings.Value.MaxDequeueCount;
             LogFailed(logger, ex, eventId, row.Event, message.DequeueCount, poison);
+            AppMetrics.Count(AppMetrics.WebhooksProcessed, "outcome", InboxKeys.StatusText(poison ? InboxStatus.Poison : InboxStatus.Failed));
             await inbox.MarkAsync(eventId, poison ? InboxStatus.Poison : InboxStatus.Failed, Describe(ex), attempts, CancellationToken.None);
             throw;
         }

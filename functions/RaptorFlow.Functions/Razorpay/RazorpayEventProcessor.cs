@@ -4,8 +4,12 @@ using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Platform.Ids;
 using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Razorpay;
+
+/// <summary>Which org a payment in suspense belongs to after an assignment, and the transactions its release posted (or found posted).</summary>
+public sealed record SuspenseAssignment(string OrgId, IReadOnlyList<string> TransactionIds);
 
 /// <summary>What processing an event came to.</summary>
 public sealed record EventOutcome(InboxStatus Status, string Detail);
@@ -209,6 +213,11 @@ public sealed partial class RazorpayEventProcessor(
 
         var result = await ledger.PostAsync(
             new PostingBatch(owner.LedgerId, $"payment:{paymentId}", $"Razorpay payment {paymentId} captured", lines, eventId, EventType: EventTypes.PaymentCaptured), cancellationToken);
+        if (owner.OrgId is not null && result.Outcome == PostingOutcome.Posted)
+        {
+            AppMetrics.Count(AppMetrics.AmountCollected, "currency", currency, amount);
+        }
+
         return result.TransactionId;
     }
 
@@ -263,6 +272,29 @@ public sealed partial class RazorpayEventProcessor(
         }
 
         return posted;
+    }
+
+    /// <summary>
+    /// Ops: assigns a payment parked in suspense to <paramref name="orgId"/> and releases it there, by
+    /// the same path an event naming the org would take (the owner claim, then the release), so a
+    /// later event of the payment and a repeated assignment post nothing twice. Null when suspense
+    /// never held the payment; the recorded owner when another org owns it already.
+    /// </summary>
+    public async Task<SuspenseAssignment?> AssignFromSuspenseAsync(string paymentId, string orgId, string sourceId, CancellationToken cancellationToken)
+    {
+        if (!PaymentOwnerKeys.IsUsable(paymentId)
+            || await ledger.FindTransactionIdAsync(PlatformLedger, $"payment:{paymentId}", cancellationToken) is null)
+        {
+            return null;
+        }
+
+        var claim = await paymentOwners.ClaimAsync(paymentId, new PaymentOwner(orgId, null), sourceId, cancellationToken);
+        if (claim.Owner.OrgId != orgId)
+        {
+            return new SuspenseAssignment(claim.Owner.OrgId, []);
+        }
+
+        return new SuspenseAssignment(orgId, await ReleaseFromSuspenseAsync(paymentId, orgId, sourceId, cancellationToken));
     }
 
     private static string RefundKey(string refundId) => $"refund:{refundId}";

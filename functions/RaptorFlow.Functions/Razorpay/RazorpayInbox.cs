@@ -269,6 +269,25 @@ public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEvents
         return swept;
     }
 
+    /// <summary>
+    /// When the oldest event not yet processed or ignored (received, failed or poison) was received;
+    /// null when every event is settled. Reads the index partition and each entry's own row.
+    /// </summary>
+    public async Task<DateTimeOffset?> OldestUnsettledAsync(CancellationToken cancellationToken)
+    {
+        DateTimeOffset? oldest = null;
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InboxKeys.UnsettledPartition}");
+        await foreach (var entry in Table.QueryAsync<UnsettledRow>(filter, select: [nameof(UnsettledRow.RowKey)], cancellationToken: cancellationToken))
+        {
+            if (await FindAsync(entry.RowKey, cancellationToken) is { } row && !IsSettled(row.ParsedStatus) && (oldest is null || row.ReceivedAt < oldest))
+            {
+                oldest = row.ReceivedAt;
+            }
+        }
+
+        return oldest;
+    }
+
     private static bool IsSettled(InboxStatus status) => status is InboxStatus.Processed or InboxStatus.Ignored;
 
     /// <summary>Keeps the event's index entry in step with its status: present while unsettled, gone once settled (or when the event does not exist).</summary>

@@ -44,6 +44,7 @@ public static class RazorpayRegistration
     {
         app.MapRazorpayWebhooks();
         app.MapWebhookOps();
+        app.MapSuspenseOps();
         return app;
     }
 }

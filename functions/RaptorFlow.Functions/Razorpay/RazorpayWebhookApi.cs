@@ -6,6 +6,7 @@ using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Razorpay;
 
@@ -56,6 +57,7 @@ public static partial class RazorpayWebhookApi
         var (received, invalid) = Read(body, request.Headers["x-razorpay-event-id"].FirstOrDefault());
         if (received is null)
         {
+            Received("invalid");
             return invalid!;
         }
 
@@ -68,12 +70,14 @@ public static partial class RazorpayWebhookApi
         {
             // Nothing was stored: a 5xx makes Razorpay retry the delivery later; 503 says it is temporary.
             LogStorageUnavailable(logger, ex, received.EventId);
+            Received("storage_unavailable");
             request.HttpContext.Response.Headers.RetryAfter = "10";
             return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "webhook.storage_unavailable",
                 "The webhook could not be stored.", "Storage is unavailable; deliver the event again later.");
         }
 
         LogReceived(logger, received.EventId, received.EventName, !stored);
+        Received(stored ? "accepted" : "duplicate");
         return TypedResults.Ok(new WebhookAccepted(received.EventId, !stored));
     }
 
@@ -85,10 +89,12 @@ public static partial class RazorpayWebhookApi
         {
             case SignatureCheck.NotConfigured:
                 LogNotConfigured(logger);
+                Received("not_configured");
                 return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "webhook.not_configured",
                     "Webhooks cannot be verified.", "No webhook secret is configured.");
             case SignatureCheck.Invalid:
                 LogRejected(logger, length);
+                Received("signature_invalid");
                 return ApiProblem.Create(StatusCodes.Status401Unauthorized, "webhook.signature_invalid",
                     "The webhook signature is missing or wrong.", "X-Razorpay-Signature must be the HMAC-SHA256 of the raw body under the webhook secret.");
             default:
@@ -142,6 +148,8 @@ public static partial class RazorpayWebhookApi
 
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
+
+    private static void Received(string outcome) => AppMetrics.Count(AppMetrics.WebhooksReceived, "outcome", outcome);
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,100}$")]
     private static partial Regex EventIdShape();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Usage;
 
@@ -49,11 +50,15 @@ public static class UsageApi
         // Recording is not cancelled by a client that goes away: a half-stored batch is fine (retries are safe) but pointless.
         var outcomes = await store.RecordAsync(orgId, batch.Events, CancellationToken.None);
         var results = batch.WithOutcomes(outcomes);
-        return TypedResults.Ok(new RecordUsageResponse(
+        var response = new RecordUsageResponse(
             results.Count(r => r.Status == "accepted"),
             results.Count(r => r.Status == "duplicate"),
             results.Count(r => r.Status == "rejected"),
-            results));
+            results);
+        AppMetrics.Count(AppMetrics.UsageEvents, "outcome", "accepted", response.Accepted);
+        AppMetrics.Count(AppMetrics.UsageEvents, "outcome", "duplicate", response.Duplicates);
+        AppMetrics.Count(AppMetrics.UsageEvents, "outcome", "rejected", response.Rejected);
+        return TypedResults.Ok(response);
     }
 
     public static async Task<Results<Ok<UsageResponse>, ProblemHttpResult>> QueryAsync(

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Usage;
 
@@ -96,6 +97,12 @@ public sealed partial class UsageRollup(StorageAccount storage, TimeProvider tim
             {
             }
         });
+
+        var now = time.GetUtcNow();
+        foreach (var (_, hour) in hours)
+        {
+            AppMetrics.RollupLag.Record(Math.Max(0, (now - hour.AddHours(1)).TotalSeconds));
+        }
 
         var result = new RollupResult(hours.Count, days.Count, months.Count);
         LogRolledUp(logger, result.Hours, result.Days, result.Months);

@@ -7,6 +7,7 @@ using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Webhooks;
 
@@ -153,6 +154,7 @@ public sealed partial class WebhookDeliveries(
 
         var outcome = await sender.SendAsync(new Uri(endpoint.Url), row.EventId, secrets.SigningSecrets(endpoint, now), row.Body, cancellationToken);
         LogAttempt(logger, row.DeliveryId, endpoint.EndpointId, message.Attempt, outcome.StatusCode, outcome.ErrorKind);
+        AppMetrics.Count(AppMetrics.WebhookDeliveries, "outcome", outcome.Succeeded ? "succeeded" : outcome.ErrorKind ?? "http_error");
         await RecordAsync(endpoint, row, message, outcome, now, cancellationToken);
     }
 

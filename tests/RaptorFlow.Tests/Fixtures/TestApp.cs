@@ -6,6 +6,8 @@ using RaptorFlow.Functions;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Operations;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
@@ -84,9 +86,12 @@ public sealed class TestApp : IAsyncDisposable
             [$"AzureWebJobs.{GenerateInvoices.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{PurgeIdempotencyKeys.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{SweepEventOutbox.FunctionName}.Disabled"] = "true",
+            [$"AzureWebJobs.{SampleOperations.FunctionName}.Disabled"] = "true",
+            [$"AzureWebJobs.{CheckLedgers.FunctionName}.Disabled"] = "true",
             // The fan-out queues are the app's own, so another app's listener never takes its work.
             ["Invoices:CloseQueue"] = $"{CloseOrgPeriodQueue.Default}-{Guid.NewGuid():N}",
             ["Usage:RollupQueue"] = $"{RollupOrgUsageQueue.Default}-{Guid.NewGuid():N}",
+            ["Ledger:CheckQueue"] = $"{CheckLedgerQueue.Default}-{Guid.NewGuid():N}",
         };
         if (hostDrivesTriggers)
         {

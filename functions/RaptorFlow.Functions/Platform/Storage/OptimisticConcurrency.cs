@@ -1,4 +1,5 @@
 using Azure;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Platform.Storage;
 
@@ -36,6 +37,7 @@ public static class OptimisticConcurrency
 
                 if (number >= policy.MaxAttempts)
                 {
+                    Conflict(policy, "exhausted");
                     return exhausted is not null
                         ? exhausted()
                         : throw new InvalidOperationException($"The row kept changing under {policy.MaxAttempts} attempts ({policy.Name} policy).");
@@ -43,11 +45,18 @@ public static class OptimisticConcurrency
 
                 status = null;
             }
-            catch (RequestFailedException ex) when (IsLostRace(ex) && number < policy.MaxAttempts)
+            catch (RequestFailedException ex) when (IsLostRace(ex))
             {
+                if (number >= policy.MaxAttempts)
+                {
+                    Conflict(policy, "exhausted");
+                    throw;
+                }
+
                 status = ex.Status;
             }
 
+            Conflict(policy, "retried");
             onRetry?.Invoke(number, status);
             // The back-off spreads the losers out; it is scheduling, not business time, so the system clock unless a test passes one.
             await Task.Delay(Backoff(number), time ?? TimeProvider.System, cancellationToken);
@@ -78,6 +87,11 @@ public static class OptimisticConcurrency
             },
             onRetry,
             time);
+
+    private static void Conflict(ConcurrencyPolicy policy, string result) =>
+        AppMetrics.ConcurrencyConflicts.Add(1,
+            new KeyValuePair<string, object?>("policy", policy.Name),
+            new KeyValuePair<string, object?>("result", result));
 
     /// <summary>412: the row moved since it was read. 409: a row this round adds was added by another first.</summary>
     public static bool IsLostRace(RequestFailedException ex) => ex.Status is 409 or 412;
