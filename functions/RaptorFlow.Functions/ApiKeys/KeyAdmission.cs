@@ -1,8 +1,8 @@
 using System.Globalization;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Problems;
-using RaptorFlow.Functions.Usage;
 using RaptorFlow.Functions.Platform.Telemetry;
+using RaptorFlow.Functions.Usage;
 
 namespace RaptorFlow.Functions.ApiKeys;
 

@@ -10,9 +10,9 @@ using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Platform.Telemetry;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
-using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Invoices;
 

@@ -3,8 +3,8 @@ using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Platform.Ids;
-using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
 using RaptorFlow.Functions.Platform.Telemetry;
+using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
 
 namespace RaptorFlow.Functions.Razorpay;
 

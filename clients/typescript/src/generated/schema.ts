@@ -635,6 +635,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/suspense/{paymentId}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assigns a payment held in suspense to an org: its capture, fee and parked refunds are released from suspense into the org's ledger. Repeating it posts nothing twice.
+         * @description Requires the `platform:admin` capability.
+         */
+        post: operations["AssignSuspensePayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{orgId}/subscription": {
         parameters: {
             query?: never;
@@ -1267,6 +1287,9 @@ export interface components {
         };
         /** @enum {unknown} */
         ApiKeyState: "active" | "expired" | "revoked";
+        AssignSuspenseRequest: {
+            orgId: null | string;
+        };
         AuditActorResponse: {
             kind: string;
             id: string;
@@ -1878,6 +1901,10 @@ export interface components {
             /** Format: date-time */
             cancelRequestedAt?: null | string;
             checkout?: null | components["schemas"]["RecurringCheckout"];
+        };
+        SuspenseAssignment: {
+            orgId: string;
+            transactionIds: string[];
         };
         TransferOwnershipRequest: {
             userId: null | string;
@@ -4518,6 +4545,103 @@ export interface operations {
             };
             /** @description Forbidden. Codes: `auth.capability_missing`. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    AssignSuspensePayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with the same key and body within 24 hours replays the first response, marked `Idempotency-Replayed: true`. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orgId": "org_01JABCDEFGHJKMNPQRSTVWXYZ0"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AssignSuspenseRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuspenseAssignment"];
+                };
+            };
+            /** @description The request is not valid. Codes: `idempotency.key_invalid`, `request.body_required`, `request.malformed_json`, `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required. Codes: `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. Codes: `idempotency.in_flight`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large. Codes: `request.body_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body must be application/json. Codes: `request.unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency key reused. Codes: `idempotency.key_reused`. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -64,21 +64,30 @@ public static class AppMetrics
     private static readonly ConcurrentDictionary<string, double> QueueAges = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, long> SuspenseBalances = new(StringComparer.Ordinal);
     private static double? _inboxOldestAge;
+    private static long _sampledAt;
+
+    /// <summary>
+    /// A sample is reported for a few minutes only: the timer runs on one instance at a time, and an
+    /// instance that sampled once must not keep reporting an old depth (a poison alert that never clears).
+    /// </summary>
+    public static readonly TimeSpan SampleLifetime = TimeSpan.FromMinutes(3);
+
+    private static bool Fresh => _sampledAt != 0 && Stopwatch.GetElapsedTime(_sampledAt) < SampleLifetime;
 
     public static readonly ObservableGauge<long> QueueDepth = Telemetry.Meter.CreateObservableGauge(Prefix + "queue.depth",
-        () => QueueDepths.Select(q => new Measurement<long>(q.Value, new KeyValuePair<string, object?>("queue", q.Key))), "{message}",
+        () => QueueDepths.Where(_ => Fresh).Select(q => new Measurement<long>(q.Value, new KeyValuePair<string, object?>("queue", q.Key))), "{message}",
         "Approximate messages in each queue and poison queue, as last sampled.");
 
     public static readonly ObservableGauge<double> QueueAge = Telemetry.Meter.CreateObservableGauge(Prefix + "queue.oldest_age",
-        () => QueueAges.Select(q => new Measurement<double>(q.Value, new KeyValuePair<string, object?>("queue", q.Key))), "s",
+        () => QueueAges.Where(_ => Fresh).Select(q => new Measurement<double>(q.Value, new KeyValuePair<string, object?>("queue", q.Key))), "s",
         "Age of the oldest visible message in each queue and poison queue (0 when empty), as last sampled.");
 
     public static readonly ObservableGauge<double> InboxOldestAge = Telemetry.Meter.CreateObservableGauge(Prefix + "webhooks.inbox.oldest_unsettled_age",
-        () => _inboxOldestAge is { } age ? [new Measurement<double>(age)] : Array.Empty<Measurement<double>>(), "s",
+        () => Fresh && _inboxOldestAge is { } age ? [new Measurement<double>(age)] : Array.Empty<Measurement<double>>(), "s",
         "Seconds since the oldest webhook event not yet processed or ignored (received, failed or poison) was received; 0 when none.");
 
     public static readonly ObservableGauge<long> SuspenseBalance = Telemetry.Meter.CreateObservableGauge(Prefix + "ledger.suspense.balance",
-        () => SuspenseBalances.Select(s => new Measurement<long>(s.Value, new KeyValuePair<string, object?>("currency", s.Key))), "{minor_unit}",
+        () => SuspenseBalances.Where(_ => Fresh).Select(s => new Measurement<long>(s.Value, new KeyValuePair<string, object?>("currency", s.Key))), "{minor_unit}",
         "Money held in the platform's suspense account, in minor units, by currency, as last sampled.");
 
     public static void Count(Counter<long> counter, string tag, string value, long delta = 1) =>
@@ -88,9 +97,14 @@ public static class AppMetrics
     {
         QueueDepths[queue] = depth;
         QueueAges[queue] = oldest.TotalSeconds;
+        _sampledAt = Stopwatch.GetTimestamp();
     }
 
-    public static void SampledInbox(TimeSpan oldestUnsettled) => _inboxOldestAge = oldestUnsettled.TotalSeconds;
+    public static void SampledInbox(TimeSpan oldestUnsettled)
+    {
+        _inboxOldestAge = oldestUnsettled.TotalSeconds;
+        _sampledAt = Stopwatch.GetTimestamp();
+    }
 
     /// <summary>Replaces the suspense sample; a currency no longer held reports 0 rather than its last balance.</summary>
     public static void SampledSuspense(IReadOnlyDictionary<string, long> balances)
@@ -104,6 +118,8 @@ public static class AppMetrics
         {
             SuspenseBalances[currency] = balance;
         }
+
+        _sampledAt = Stopwatch.GetTimestamp();
     }
 
     /// <summary>One queue or timer invocation, as <c>FunctionInvoker</c> saw it.</summary>

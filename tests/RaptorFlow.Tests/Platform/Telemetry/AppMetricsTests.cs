@@ -235,6 +235,7 @@ public sealed class AppMetricsTests : IAsyncLifetime
     {
         var (_, orgId) = await _app.NewOrgAsync();
         await _app.DeliverAndProcessAsync(RazorpayTestKit.Captured(RazorpayTestKit.NewId("pay"), 1_500, orgId), RazorpayTestKit.NewId("evt"));
+        await _app.DeliverAndProcessAsync(RazorpayTestKit.Captured(RazorpayTestKit.NewId("pay"), 700, orgId: null), RazorpayTestKit.NewId("evt"));
 
         using var response = await _app.InvokeAsync(CheckLedgers.FunctionName, HostInvocations.TimerEnvelope());
 
