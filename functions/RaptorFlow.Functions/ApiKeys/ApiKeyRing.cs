@@ -51,7 +51,7 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
         await AddIndexAsync(hash, orgId, keyId);
         // Retried only when the org's counter row changed meanwhile (another key's change): the new key row itself cannot conflict.
         row.ETag = await OptimisticConcurrency.RunAsync<ETag>(
-            ConcurrencyPolicy.Edit,
+            ConcurrencyPolicy.Counted,
             async _ => await WriteKeyAsync(new(TableTransactionActionType.Add, row), EventTypes.ApiKeyCreated, new CounterChange().Opened(row.ExpiresAt)),
             CancellationToken.None);
         return new KeyChange(KeyChangeOutcome.Done, row, secret);
@@ -85,7 +85,7 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
     /// </summary>
     public Task<KeyChange> RollAsync(string orgId, string keyId, ETag? ifMatch, TimeSpan overlap) =>
         OptimisticConcurrency.RunAsync<KeyChange>(
-            ConcurrencyPolicy.Edit,
+            ConcurrencyPolicy.Counted,
             async _ =>
             {
                 var row = await FindAsync(orgId, keyId, CancellationToken.None);
@@ -135,7 +135,7 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
     /// <summary>Revokes a key at once, on this instance's verifier too; a revoked key is left as it is.</summary>
     public Task<KeyChange> RevokeAsync(string orgId, string keyId, ETag? ifMatch) =>
         OptimisticConcurrency.RunAsync<KeyChange>(
-            ConcurrencyPolicy.Edit,
+            ConcurrencyPolicy.Counted,
             async _ =>
             {
                 var row = await FindAsync(orgId, keyId, CancellationToken.None);

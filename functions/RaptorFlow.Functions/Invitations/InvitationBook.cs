@@ -34,7 +34,7 @@ public sealed class InvitationBook(
 
         string? replaced = null;
         await OptimisticConcurrency.RunAsync(
-            ConcurrencyPolicy.Edit,
+            ConcurrencyPolicy.Counted,
             async _ =>
             {
                 var counted = new CounterChange().Opened(invitation.ExpiresAt);
@@ -69,7 +69,7 @@ public sealed class InvitationBook(
         }
 
         return await OptimisticConcurrency.RunAsync<InvitationOutcome>(
-            ConcurrencyPolicy.Edit,
+            ConcurrencyPolicy.Counted,
             async _ =>
             {
                 var invitation = await partition.FindAsync<InvitationRow>(orgId, InvitationRow.RowKeyFor(invitationId));
@@ -105,7 +105,7 @@ public sealed class InvitationBook(
         }
 
         var (orgId, invitationId) = (pointer.Value!.OrgId, pointer.Value.InvitationId);
-        return await OptimisticConcurrency.RunAsync<Acceptance>(ConcurrencyPolicy.Edit, _ => TryAcceptAsync(orgId, invitationId, user), CancellationToken.None);
+        return await OptimisticConcurrency.RunAsync<Acceptance>(ConcurrencyPolicy.Counted, _ => TryAcceptAsync(orgId, invitationId, user), CancellationToken.None);
     }
 
     private async Task<Attempt<Acceptance>> TryAcceptAsync(string orgId, string invitationId, Caller user)

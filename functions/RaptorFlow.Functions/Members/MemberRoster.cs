@@ -24,7 +24,7 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
     /// <summary>Gives the member <paramref name="newRole"/>, as an actor of <paramref name="actorRole"/>.</summary>
     public Task<MemberResult> ChangeRoleAsync(string orgId, string userId, Role newRole, Role actorRole, ETag? ifMatch) =>
         OptimisticConcurrency.RunAsync<MemberResult>(
-            ConcurrencyPolicy.Edit,
+            ConcurrencyPolicy.Counted,
             async _ =>
             {
                 var (org, member) = await ReadAsync(orgId, userId);
@@ -74,7 +74,7 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
     /// <summary>Makes <paramref name="newOwnerId"/> an owner and the owner <paramref name="ownerId"/> an admin, in one transaction.</summary>
     public Task<MemberResult> TransferOwnershipAsync(string orgId, string ownerId, string newOwnerId) =>
         OptimisticConcurrency.RunAsync<MemberResult>(
-            ConcurrencyPolicy.Edit,
+            ConcurrencyPolicy.Counted,
             async _ =>
             {
                 var orgTask = directory.FindAsync(orgId, CancellationToken.None);
@@ -152,7 +152,7 @@ public sealed class MemberRoster(OrgPartition partition, OrgDirectory directory,
     private async Task<MemberResult> RemoveAsync(string orgId, string userId, ETag? ifMatch, bool mayRemoveOwner)
     {
         var result = await OptimisticConcurrency.RunAsync<MemberResult>(
-            ConcurrencyPolicy.Edit, _ => TryRemoveAsync(orgId, userId, ifMatch, mayRemoveOwner), CancellationToken.None);
+            ConcurrencyPolicy.Counted, _ => TryRemoveAsync(orgId, userId, ifMatch, mayRemoveOwner), CancellationToken.None);
         if (result.Outcome == MemberOutcome.Removed)
         {
             // After the membership is gone: a crash here leaves an index entry that readers ignore.

@@ -14,6 +14,12 @@ public sealed record ConcurrencyPolicy(string Name, int MaxAttempts)
     public static readonly ConcurrencyPolicy Edit = new(nameof(Edit), 6);
 
     /// <summary>
+    /// A write that also moves its org's stats counters (members, invitations, keys): every such write
+    /// of one org queues on the same counter row, so a burst of them needs as many rounds as writers.
+    /// </summary>
+    public static readonly ConcurrencyPolicy Counted = new(nameof(Counted), 30);
+
+    /// <summary>
     /// A claim on a single row that a handful of concurrent deliveries race for (a subscription
     /// change, an idempotency key): whoever loses reads the winner's row and decides again.
     /// </summary>
