@@ -14,6 +14,7 @@ using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Paging;
@@ -146,6 +147,10 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(WebhookDeliveryMessage))]
 [JsonSerializable(typeof(WebhookRecoveryMessage))]
 [JsonSerializable(typeof(OrgStatsResponse))]
+// Privacy
+[JsonSerializable(typeof(ExportResponse))]
+[JsonSerializable(typeof(ExportMessage))]
+[JsonSerializable(typeof(ExportManifest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>The generated metadata first, reflection after it for anything not declared here.</summary>

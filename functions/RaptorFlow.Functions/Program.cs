@@ -15,6 +15,7 @@ using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.OpenApi;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Stats;
 using RaptorFlow.Functions.Usage;
@@ -69,6 +70,7 @@ public static class Program
         builder.AddWebhooks();
         builder.AddPayments();
         builder.AddStats();
+        builder.AddPrivacy();
 
         customize?.Invoke(builder);
 
@@ -95,6 +97,7 @@ public static class Program
         app.MapWebhooks();
         app.MapPayments();
         app.MapStats();
+        app.MapPrivacy();
 
         mapMore?.Invoke(app);
 
