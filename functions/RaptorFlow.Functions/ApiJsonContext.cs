@@ -14,10 +14,10 @@ using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
-using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Paging;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Stats;
 using RaptorFlow.Functions.Usage;
@@ -151,6 +151,7 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(ExportResponse))]
 [JsonSerializable(typeof(ExportMessage))]
 [JsonSerializable(typeof(ExportManifest))]
+[JsonSerializable(typeof(ErasureResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>The generated metadata first, reflection after it for anything not declared here.</summary>

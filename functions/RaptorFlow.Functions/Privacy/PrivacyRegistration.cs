@@ -13,6 +13,7 @@ public static class PrivacyRegistration
         services.AddStorageContainer(ExportBook.Container);
         services.AddSingleton<ExportBook>();
         services.AddSingleton<ExportDownloads>();
+        services.AddSingleton<UserErasure>();
 
         // Configurable so each test app can use its own queue; in Azure it is always write-export.
         var exportQueue = new ExportQueue(builder.Configuration["Privacy:ExportQueue"] ?? ExportQueue.Default);
@@ -25,6 +26,7 @@ public static class PrivacyRegistration
     public static WebApplication MapPrivacy(this WebApplication app)
     {
         app.MapExportRoutes();
+        app.MapErasureRoutes();
         return app;
     }
 }

@@ -52,7 +52,11 @@ export interface paths {
         get: operations["GetMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erases the signed-in user: leaves every org, closes invitations to them, and pseudonymizes their email, name and id in the orgs' records. Refused while they are the last owner of an org.
+         * @description Requires the `profile:erase` capability.
+         */
+        delete: operations["EraseMe"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1564,6 +1568,10 @@ export interface components {
             orgId: string;
             data: components["schemas"]["JsonElement"];
         };
+        ErasureResponse: {
+            pseudonym: string;
+            orgs: string[];
+        };
         EventTypeCatalogResponse: {
             data: components["schemas"]["EventTypeResponse"][];
         };
@@ -2177,6 +2185,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description Authentication is required. Codes: `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    EraseMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureResponse"];
                 };
             };
             /** @description Authentication is required. Codes: `auth.unauthenticated`. */
