@@ -17,6 +17,7 @@ using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Paging;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Stats;
 using RaptorFlow.Functions.Usage;
@@ -149,6 +150,11 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(WebhookDeliveryMessage))]
 [JsonSerializable(typeof(WebhookRecoveryMessage))]
 [JsonSerializable(typeof(OrgStatsResponse))]
+// Privacy
+[JsonSerializable(typeof(ExportResponse))]
+[JsonSerializable(typeof(ExportMessage))]
+[JsonSerializable(typeof(ExportManifest))]
+[JsonSerializable(typeof(ErasureResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>The generated metadata first, reflection after it for anything not declared here.</summary>

@@ -16,6 +16,7 @@ using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.OpenApi;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Stats;
 using RaptorFlow.Functions.Usage;
@@ -71,6 +72,7 @@ public static class Program
         builder.AddPayments();
         builder.AddStats();
         builder.AddOperations();
+        builder.AddPrivacy();
 
         customize?.Invoke(builder);
 
@@ -97,6 +99,7 @@ public static class Program
         app.MapWebhooks();
         app.MapPayments();
         app.MapStats();
+        app.MapPrivacy();
 
         mapMore?.Invoke(app);
 

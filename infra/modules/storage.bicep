@@ -36,6 +36,7 @@ var tableNames = [
   'CreditNotes'
   'EventFeed'
   'EventOutbox'
+  'Exports'
   'IdempotencyKeys'
   'InvitationTokens'
   'InvoiceNumbers'
@@ -75,10 +76,13 @@ var queueNames = [
   'webhook-deliveries-poison'
   'webhook-recoveries'
   'webhook-recoveries-poison'
+  'write-export'
+  'write-export-poison'
 ]
 
 var containerNames = [
   'data-protection'
+  'exports'
   'function-timers'
   'razorpay-inbox'
 ]
@@ -91,7 +95,8 @@ var roles = {
 }
 
 // The host keeps its locks and timer schedules in blobs and the app creates its containers, so
-// the app owns blob data on the account, not only on the deployment container.
+// the app owns blob data on the account, not only on the deployment container. Blob Data Owner on
+// the account also lets it request user-delegation keys, which sign the exports' download URLs.
 var appRoles = [
   roles.storageBlobDataOwner
   roles.storageQueueDataContributor

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using RaptorFlow.Functions;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Privacy;
 
 namespace RaptorFlow.Tests.Infra;
 
@@ -148,6 +149,21 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
 
         Assert.NotEmpty(inApp);
         Assert.Equal(inApp, inBicep);
+    }
+
+    [Fact]
+    public void Export_archives_sit_in_a_private_container_and_the_app_may_sign_user_delegation_urls_on_the_account()
+    {
+        var container = Assert.Single(Template.OfType("Microsoft.Storage/storageAccounts/blobServices/containers"),
+            c => ArmTemplate.Literals(c.Resource["name"], c.Template).Contains(ExportBook.Container));
+        Assert.Equal("None", (string?)container.Properties["publicAccess"]);
+
+        // Requesting a user-delegation key is an account-level action (generateUserDelegationKey), held by
+        // Storage Blob Data Owner/Contributor/Delegator only when granted on the account, not on a container.
+        var grant = Assert.Single(AppIdentityRoleAssignments(), a => ArmTemplate.RoleIds(a).Contains(Roles.StorageBlobDataOwner));
+        var scope = (string?)grant.Resource["scope"] ?? "";
+        Assert.Contains("Microsoft.Storage/storageAccounts", scope, StringComparison.Ordinal);
+        Assert.DoesNotContain("blobServices", scope, StringComparison.Ordinal);
     }
 
     [Fact]

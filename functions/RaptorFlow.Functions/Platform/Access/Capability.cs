@@ -11,6 +11,7 @@ public static class Capability
     public const string OrgWrite = "org:write";
     public const string OrgDelete = "org:delete";
     public const string OrgTransfer = "org:transfer";
+    public const string OrgExport = "org:export";
     public const string MembersRead = "members:read";
     public const string MembersManage = "members:manage";
     public const string MembersLeave = "members:leave";
@@ -30,19 +31,21 @@ public static class Capability
     public const string ProfileRead = "profile:read";
     public const string OrgsCreate = "orgs:create";
     public const string InvitationsAccept = "invitations:accept";
+    public const string ProfileExport = "profile:export";
+    public const string ProfileErase = "profile:erase";
 
     public const string PlatformAdmin = "platform:admin";
 
     /// <summary>Capabilities that exist inside an org; the only ones an API key may carry.</summary>
     public static IReadOnlySet<string> OrgScoped { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        OrgRead, OrgWrite, OrgDelete, OrgTransfer, MembersRead, MembersManage, MembersLeave, InvitationsManage,
+        OrgRead, OrgWrite, OrgDelete, OrgTransfer, OrgExport, MembersRead, MembersManage, MembersLeave, InvitationsManage,
         ApiKeysManage, BillingRead, BillingManage, LedgerRead, UsageRead, UsageWrite, AuditRead, EventsRead, WebhooksManage, PaymentsRefund,
     };
 
     public static IReadOnlySet<string> Personal { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        ProfileRead, OrgsCreate, InvitationsAccept,
+        ProfileRead, OrgsCreate, InvitationsAccept, ProfileExport, ProfileErase,
     };
 
     public static bool IsKnown(string capability) =>

@@ -13,7 +13,7 @@ public static class RoleCatalog
     private static readonly string[] AdminCapabilities =
     [
         .. MemberCapabilities, Capability.OrgWrite, Capability.MembersManage, Capability.InvitationsManage,
-        Capability.ApiKeysManage, Capability.BillingManage, Capability.AuditRead, Capability.WebhooksManage,
+        Capability.ApiKeysManage, Capability.BillingManage, Capability.AuditRead, Capability.WebhooksManage, Capability.OrgExport,
     ];
 
     private static readonly string[] OwnerCapabilities = [.. AdminCapabilities, Capability.OrgDelete, Capability.OrgTransfer, Capability.PaymentsRefund];

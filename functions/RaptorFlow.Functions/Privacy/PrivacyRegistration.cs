@@ -1,0 +1,32 @@
+using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Privacy;
+
+/// <summary>The user's and the org's rights over their data: exports (and, with them, erasure and retention).</summary>
+public static class PrivacyRegistration
+{
+    public static WebApplicationBuilder AddPrivacy(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddStorageTable(ExportKeys.TableName);
+        services.AddStorageContainer(ExportBook.Container);
+        services.AddSingleton<ExportBook>();
+        services.AddSingleton<ExportDownloads>();
+        services.AddSingleton<UserErasure>();
+
+        // Configurable so each test app can use its own queue; in Azure it is always write-export.
+        var exportQueue = new ExportQueue(builder.Configuration["Privacy:ExportQueue"] ?? ExportQueue.Default);
+        services.AddSingleton(exportQueue);
+        services.AddQueueFunction<WriteExport>(WriteExport.FunctionName, exportQueue.Name);
+        services.AddTimerFunction<ExpireExports>(ExpireExports.FunctionName, ExpireExports.Schedule);
+        return builder;
+    }
+
+    public static WebApplication MapPrivacy(this WebApplication app)
+    {
+        app.MapExportRoutes();
+        app.MapErasureRoutes();
+        return app;
+    }
+}

@@ -1,0 +1,78 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using RaptorFlow.Functions.Idempotency;
+using RaptorFlow.Functions.Privacy;
+using RaptorFlow.Tests.Fixtures;
+
+namespace RaptorFlow.Tests.Privacy;
+
+/// <summary>Requests exports, runs the queue as the host does, and opens the archives.</summary>
+public static class ExportTestKit
+{
+    public static Dictionary<string, string?> Settings(IDictionary<string, string?>? more = null)
+    {
+        var settings = SignedInUsers.WithDevIssuer(more);
+        settings["Privacy:ExportQueue"] = $"{ExportQueue.Default}-{Guid.NewGuid():N}";
+        settings["Webhooks:AllowPrivateNetworks"] = "true";
+        return settings;
+    }
+
+    public static Uri Url(string path) => new(path, UriKind.Relative);
+
+    public static async Task<HttpResponseMessage> PostAsync(this TestUser user, string path, string? idempotencyKey = null, object? body = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url(path)) { Content = JsonContent.Create(body ?? new { }) };
+        request.Headers.Add(IdempotencyMiddleware.KeyHeader, idempotencyKey ?? Guid.NewGuid().ToString());
+        return await user.Client.SendAsync(request);
+    }
+
+    /// <summary>Requests an export at <paramref name="path"/>; returns its id.</summary>
+    public static async Task<string> RequestExportAsync(this TestUser user, string path)
+    {
+        using var response = await user.PostAsync(path);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    public static async Task<JsonElement> GetJsonAsync(this TestUser user, string path)
+    {
+        using var response = await user.Client.GetAsync(Url(path));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {await response.Content.ReadAsStringAsync()}");
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>The archive behind a ready export's download URL, fetched as any browser would, with no credentials.</summary>
+    public static async Task<ExportArchiveFiles> DownloadAsync(JsonElement export)
+    {
+        Assert.Equal("ready", export.GetProperty("status").GetString());
+        using var http = new HttpClient();
+        var bytes = await http.GetByteArrayAsync(new Uri(export.GetProperty("downloadUrl").GetString()!));
+        using var zip = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read);
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var entry in zip.Entries)
+        {
+            await using var stream = await entry.OpenAsync();
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            files[entry.FullName] = copy.ToArray();
+        }
+
+        return new ExportArchiveFiles(bytes.LongLength, files);
+    }
+}
+
+public sealed record ExportArchiveFiles(long Size, IReadOnlyDictionary<string, byte[]> Files)
+{
+    public JsonElement Manifest => JsonDocument.Parse(Files[ExportArchive.ManifestName]).RootElement;
+
+    public string AllText => string.Concat(Files.Values.Select(Encoding.UTF8.GetString));
+
+    public List<JsonElement> Rows(string file) =>
+        [.. Encoding.UTF8.GetString(Files[file]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement)];
+
+    public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+}
