@@ -6,6 +6,7 @@ using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Platform.RateLimiting;
 
 namespace RaptorFlow.Functions.Razorpay;
 
@@ -27,6 +28,7 @@ public static partial class RazorpayWebhookApi
 
         webhooks.MapPost("/razorpay", ReceiveAsync)
             .WithRequestBodyLimit(MaxBodyBytes)
+            .LimitPerClientAddress("razorpay-webhook", s => s.RazorpayWebhookPerAddress)
             .WithName("ReceiveRazorpayWebhook")
             .WithSummary("Receives a Razorpay webhook: verifies its signature, stores it once and queues it for posting.")
             .Produces<WebhookAccepted>()
