@@ -131,29 +131,33 @@ public sealed class SharedBucket
     }
 
     /// <summary>
-    /// What the next lease round asks for: a first lease a tenth of the budget (a small budget whole);
-    /// later ones twice the demand of the last interval,
-    /// giving back tokens above that, and all of them after <paramref name="idleSyncsBeforeGiveBack"/> idle syncs.
-    /// The given-back tokens leave the local share at once; <see cref="Settle"/> puts them back if the round fails.
+    /// What the next lease round asks for. A first lease takes the reserve: a tenth of the budget (a
+    /// small budget whole), enough to start on while other instances find the rest. Later rounds keep
+    /// the larger of the reserve and twice the last interval's demand, leasing up to it while there is
+    /// demand and giving back what is above it; after <paramref name="idleSyncsBeforeGiveBack"/> idle
+    /// syncs everything is given back and the bucket released. Given-back tokens leave the local share
+    /// at once; <see cref="Unsettle"/> puts them back if the round fails.
     /// </summary>
-    internal (int Want, int GiveBack) PlanRound(bool first, int idleSyncsBeforeGiveBack)
+    internal (int Want, int GiveBack, bool Release) PlanRound(bool first, int idleSyncsBeforeGiveBack)
     {
         lock (_gate)
         {
+            var reserve = Math.Max(Math.Min(PerMinute, 10), (PerMinute + 9) / 10);
             if (first)
             {
-                // A tenth of the budget (all of a small one): enough to start on, while other instances find the rest.
-                return (Math.Max(Math.Min(PerMinute, 10), (PerMinute + 9) / 10), 0);
+                return (reserve, 0, false);
             }
 
             var demand = Math.Max(0, _demand);
             _demand = 0;
             IdleSyncs = demand == 0 ? IdleSyncs + 1 : 0;
-            var keep = demand == 0 && IdleSyncs < idleSyncsBeforeGiveBack ? _tokens : (int)Math.Min(int.MaxValue, 2L * demand);
-            var giveBack = Math.Max(0, _tokens - keep);
-            _tokens -= giveBack;
-            var want = (int)Math.Max(_starved && _tokens == 0 ? 1 : 0, Math.Min(int.MaxValue, (2L * demand) - _tokens));
-            return (want, giveBack);
+            var release = demand == 0 && IdleSyncs >= idleSyncsBeforeGiveBack;
+            var target = (int)Math.Min(int.MaxValue, Math.Max(2L * demand, reserve));
+            var keep = release ? 0 : demand == 0 ? _tokens : Math.Min(_tokens, target);
+            var giveBack = _tokens - keep;
+            _tokens = keep;
+            var want = Math.Max(_starved && _tokens == 0 ? 1 : 0, demand > 0 ? target - _tokens : 0);
+            return (want, giveBack, release);
         }
     }
 
@@ -169,6 +173,23 @@ public sealed class SharedBucket
             if (first)
             {
                 Leased = true;
+                IdleSyncs = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// An idle bucket that gave all its tokens back: the next request leases again, as for a new bucket,
+    /// rather than be refused for tokens this instance let go.
+    /// </summary>
+    internal void Release()
+    {
+        lock (_gate)
+        {
+            if (_tokens == 0)
+            {
+                Leased = false;
+                _firstLease = null;
             }
         }
     }

@@ -83,6 +83,12 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
             {
                 if (!bucket.Leased)
                 {
+                    // Released after idling (or never leased): nothing held, nothing to sync; forgotten when long idle.
+                    if (++bucket.IdleSyncs >= ForgetAfterIdleSyncs)
+                    {
+                        _buckets.TryRemove(new KeyValuePair<string, SharedBucket>(bucket.Name, bucket));
+                    }
+
                     return;
                 }
 
@@ -125,9 +131,14 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
         var giveBack = 0;
         try
         {
-            (var want, giveBack) = bucket.PlanRound(first, GiveBackAfterIdleSyncs);
+            (var want, giveBack, var release) = bucket.PlanRound(first, GiveBackAfterIdleSyncs);
             if (want == 0 && giveBack == 0 && !first)
             {
+                if (release)
+                {
+                    bucket.Release();
+                }
+
                 return;
             }
 
@@ -165,6 +176,10 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
             {
                 giveBack = 0;
                 bucket.Settle(settled.Leased, settled.Credits, settled.Stamp, first);
+                if (release)
+                {
+                    bucket.Release();
+                }
             }
             else
             {

@@ -92,6 +92,46 @@ public sealed class SharedRateLimitsTests
     }
 
     [Fact]
+    public async Task An_idle_instance_gives_its_tokens_back_and_its_next_request_leases_again()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(clock: clock);
+        var settings = Options.Create(new RateLimitSettings { Table = $"RateLimits{Guid.NewGuid():N}" });
+        await app.Storage.Table(settings.Value.Table).CreateIfNotExistsAsync();
+        var idle = new SharedRateLimits(app.Storage, clock, settings, NullLogger<SharedRateLimits>.Instance);
+        var busy = new SharedRateLimits(app.Storage, clock, settings, NullLogger<SharedRateLimits>.Instance);
+        RequestLimit[] limit = [new("idle:" + Guid.NewGuid().ToString("N"), 100)];
+
+        Assert.True((await idle.TryTakeAllAsync(limit, CancellationToken.None)).Allowed);
+        Assert.Equal(9, idle.TokensHeld(limit[0].Name));
+        for (var sync = 0; sync < 5; sync++)
+        {
+            await idle.SyncAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(0, idle.TokensHeld(limit[0].Name));
+        // The busy instance can spend what the idle one gave back: 80 more of the 99 left.
+        for (var i = 0; i < 80; i++)
+        {
+            Assert.True((await busy.TryTakeAllAsync(limit, CancellationToken.None)).Allowed, $"Request {i} of the busy instance was refused.");
+            if (i % 10 == 9)
+            {
+                await busy.SyncAsync(CancellationToken.None);
+            }
+        }
+
+        // Once the busy one idles too, the 19 left are in the row again, and the idle one's next request leases from them.
+        for (var sync = 0; sync < 4; sync++)
+        {
+            await busy.SyncAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(0, busy.TokensHeld(limit[0].Name));
+        Assert.True((await idle.TryTakeAllAsync(limit, CancellationToken.None)).Allowed);
+        Assert.Equal(9, idle.TokensHeld(limit[0].Name));
+    }
+
+    [Fact]
     public async Task A_signed_in_user_over_their_limit_gets_a_429_problem_with_retry_after_and_ratelimit_headers()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
