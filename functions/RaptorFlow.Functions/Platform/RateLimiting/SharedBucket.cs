@@ -17,6 +17,7 @@ public sealed class SharedBucket
     private long _globalCredits;
     private long _globalStamp;
     private Task? _firstLease;
+    private Task? _topUp;
 
     // A request was refused since the last lease: the next round asks for at least one token, even if
     // the demand it counted was already reset by a round that found the global bucket empty.
@@ -113,6 +114,43 @@ public sealed class SharedBucket
         }
     }
 
+    /// <summary>
+    /// True when this instance has spent its lease while the global bucket, as last read and refilled
+    /// since, has a token: the request then waits for one lease (shared with concurrent requests) rather
+    /// than be refused for budget that is there. When the global bucket is spent too, it does not wait.
+    /// </summary>
+    internal bool MayLeaseMore(long nowMicros)
+    {
+        lock (_gate)
+        {
+            return _tokens == 0 && GlobalAt(nowMicros) >= CreditsPerToken;
+        }
+    }
+
+    /// <summary>A lease the requests that found this instance dry wait for together.</summary>
+    internal Task TopUpAsync(Func<SharedBucket, Task> lease)
+    {
+        lock (_gate)
+        {
+            return _topUp ??= Run();
+        }
+
+        async Task Run()
+        {
+            try
+            {
+                await lease(this);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _topUp = null;
+                }
+            }
+        }
+    }
+
     /// <summary>A changed limit (a plan change): the next request leases again at the new rate.</summary>
     internal void Resize(int perMinute)
     {
@@ -152,6 +190,13 @@ public sealed class SharedBucket
             _demand = 0;
             IdleSyncs = demand == 0 ? IdleSyncs + 1 : 0;
             var release = demand == 0 && IdleSyncs >= idleSyncsBeforeGiveBack;
+            if (release)
+            {
+                // Released before the tokens go back: a request meanwhile leases afresh rather than find none.
+                Leased = false;
+                _firstLease = null;
+            }
+
             var target = (int)Math.Min(int.MaxValue, Math.Max(2L * demand, reserve));
             var keep = release ? 0 : demand == 0 ? _tokens : Math.Min(_tokens, target);
             var giveBack = _tokens - keep;
@@ -174,22 +219,6 @@ public sealed class SharedBucket
             {
                 Leased = true;
                 IdleSyncs = 0;
-            }
-        }
-    }
-
-    /// <summary>
-    /// An idle bucket that gave all its tokens back: the next request leases again, as for a new bucket,
-    /// rather than be refused for tokens this instance let go.
-    /// </summary>
-    internal void Release()
-    {
-        lock (_gate)
-        {
-            if (_tokens == 0)
-            {
-                Leased = false;
-                _firstLease = null;
             }
         }
     }

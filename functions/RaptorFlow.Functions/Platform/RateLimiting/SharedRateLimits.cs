@@ -13,8 +13,10 @@ namespace RaptorFlow.Functions.Platform.RateLimiting;
 /// (<see cref="RateLimitSync"/>, every <see cref="RateLimitSettings.SyncMilliseconds"/>) leases about
 /// twice the last interval's demand and gives back what an idle instance holds. Every lease and give-back
 /// is an ETag-guarded write, so the instances together never take more than the bucket holds: the
-/// global rate is exceeded by nothing, and undershot only by tokens leased and left unspent. Only the
-/// first request of a limit new to this instance waits, for one lease.
+/// global rate is exceeded by nothing, and undershot only by tokens leased and left unspent. A request
+/// waits for a lease only when its instance holds none of a limit it has not used lately, or has spent
+/// its lease while the shared bucket is known to hold more; when the shared bucket is spent as well
+/// (a limit being hammered), it is refused at once, from memory.
 /// </summary>
 public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvider time, IOptions<RateLimitSettings> settings, ILogger<SharedRateLimits> logger)
 {
@@ -46,6 +48,10 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
             if (!buckets[i].Leased)
             {
                 await buckets[i].FirstLeaseAsync(b => LeaseAsync(b, first: true, cancellationToken));
+            }
+            else if (buckets[i].MayLeaseMore(NowMicros()))
+            {
+                await buckets[i].TopUpAsync(b => LeaseAsync(b, first: true, cancellationToken));
             }
         }
 
@@ -131,14 +137,9 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
         var giveBack = 0;
         try
         {
-            (var want, giveBack, var release) = bucket.PlanRound(first, GiveBackAfterIdleSyncs);
+            (var want, giveBack, _) = bucket.PlanRound(first, GiveBackAfterIdleSyncs);
             if (want == 0 && giveBack == 0 && !first)
             {
-                if (release)
-                {
-                    bucket.Release();
-                }
-
                 return;
             }
 
@@ -176,10 +177,6 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
             {
                 giveBack = 0;
                 bucket.Settle(settled.Leased, settled.Credits, settled.Stamp, first);
-                if (release)
-                {
-                    bucket.Release();
-                }
             }
             else
             {

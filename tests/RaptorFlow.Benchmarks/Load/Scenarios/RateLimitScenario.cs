@@ -28,9 +28,15 @@ public sealed class RateLimitScenario : ILoadScenario
         var options = context.Options;
         var minutes = Math.Max(3, (int)Math.Ceiling(options.Duration.TotalMinutes));
         var azurite = await context.AzuriteAsync();
-        var apps = await Task.WhenAll(Enumerable.Range(0, Instances).Select(_ => context.StartAppAsync(azurite, new Dictionary<string, string>())));
+        // One after another: four cold starts at once on a small machine outlast the readiness wait.
+        var apps = new List<AppProcess>();
         try
         {
+            for (var i = 0; i < Instances; i++)
+            {
+                apps.Add(await context.StartAppAsync(azurite, new Dictionary<string, string>()));
+            }
+
             var run = Guid.NewGuid().ToString("N")[..8];
             var token = await context.UserTokenAsync(apps[0], $"bench-ratelimit-{run}");
             var orgId = await context.CreateOrgAsync(apps[0], token, "Rate Limit Bench");
