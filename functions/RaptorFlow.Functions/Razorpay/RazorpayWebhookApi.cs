@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;
-using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Platform.RateLimiting;
+using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Razorpay;
 
