@@ -7,6 +7,7 @@ using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.OpenApi;
+using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Razorpay;
@@ -37,6 +38,7 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<PaymentsSettings>, IValidateOptions<PaymentsSettings>,
     ISettingsBinding<PlanSettings>, IValidateOptions<PlanSettings>,
     IValidateOptions<PlanDefinition>, IValidateOptions<MeterPriceDefinition>,
+    ISettingsBinding<RateLimitSettings>, IValidateOptions<RateLimitSettings>,
     ISettingsBinding<RazorpaySettings>, IValidateOptions<RazorpaySettings>,
     ISettingsBinding<SecretsSettings>, IValidateOptions<SecretsSettings>,
     ISettingsBinding<StandaloneTriggerSettings>, IValidateOptions<StandaloneTriggerSettings>,
@@ -60,6 +62,8 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     public void Bind(IConfiguration section, PaymentsSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, PlanSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, RateLimitSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, RazorpaySettings settings) => section.Bind(settings);
 

@@ -3,12 +3,13 @@ using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.OpenApi;
+using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
-/// <summary>API keys: the endpoints, the <c>ApiKey</c> authentication scheme, the admission of key requests (address rules, rate limits, metering) and last-use tracking.</summary>
+/// <summary>API keys: the endpoints, the <c>ApiKey</c> authentication scheme, the admission of key requests (address rules, the key's and org's rate-limit budgets, metering) and last-use tracking.</summary>
 public static class ApiKeysRegistration
 {
     public static WebApplicationBuilder AddApiKeys(this WebApplicationBuilder builder)
@@ -22,9 +23,11 @@ public static class ApiKeysRegistration
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<ApiKeyRing>();
         services.AddSingleton<KeyLastUse>();
-        services.AddSingleton<TokenBuckets>();
+        services.AddSingleton<IClientAddresses>(sp => sp.GetRequiredService<ClientAddressResolver>());
         services.AddSingleton<IOrgRateLimits, PlanRateLimits>();
         services.AddSingleton<IRequestAdmission, KeyAdmission>();
+        services.AddSingleton<IRequestLimits, KeyLimits>();
+        services.AddSingleton<IRequestAdmission, KeyMetering>();
         services.AddHostedService<KeyUsageFlusher>();
         // The scheme joins the authentication AddAccess set up; AddAuthentication() again would bring
         // back the key-ring loading AddAccess keeps off the start path.
@@ -36,7 +39,6 @@ public static class ApiKeysRegistration
                 OperationProblems.Declare(operation, context, StatusCodes.Status401Unauthorized, "Unauthorized.",
                     "api_key.malformed", "api_key.unknown", "api_key.revoked", "api_key.expired", "api_key.org_deleted");
                 OperationProblems.Declare(operation, context, StatusCodes.Status403Forbidden, "Forbidden.", "api_key.ip_not_allowed");
-                OperationProblems.Declare(operation, context, StatusCodes.Status429TooManyRequests, "Too many requests (API-key callers, per the plan's rate limit).", "rate_limit.exceeded");
             }
 
             return Task.CompletedTask;

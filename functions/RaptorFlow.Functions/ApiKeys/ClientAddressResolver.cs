@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform.RateLimiting;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
@@ -12,7 +13,7 @@ namespace RaptorFlow.Functions.ApiKeys;
 /// on and a loopback peer, so a caller can choose its own address neither by writing the header
 /// (the front end appends after it) nor by reaching a standalone app on loopback.
 /// </summary>
-public sealed class ClientAddressResolver(IOptions<ApiKeySettings> settings, IConfiguration configuration)
+public sealed class ClientAddressResolver(IOptions<ApiKeySettings> settings, IConfiguration configuration) : IClientAddresses
 {
     private readonly bool _trustForwardedFor = settings.Value.TrustForwardedFor && FunctionHost.IsUnderFunctionsHost(configuration);
 

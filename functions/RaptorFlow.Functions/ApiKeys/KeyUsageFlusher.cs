@@ -2,8 +2,8 @@ using Microsoft.Extensions.Options;
 
 namespace RaptorFlow.Functions.ApiKeys;
 
-/// <summary>Writes last-used times and forgets full rate-limit buckets, on an interval and at shutdown.</summary>
-public sealed partial class KeyUsageFlusher(KeyLastUse lastUse, TokenBuckets buckets, TimeProvider time, IOptions<ApiKeySettings> settings, ILogger<KeyUsageFlusher> logger)
+/// <summary>Writes last-used times, on an interval and at shutdown.</summary>
+public sealed partial class KeyUsageFlusher(KeyLastUse lastUse, TimeProvider time, IOptions<ApiKeySettings> settings, ILogger<KeyUsageFlusher> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -32,7 +32,6 @@ public sealed partial class KeyUsageFlusher(KeyLastUse lastUse, TokenBuckets buc
         try
         {
             await lastUse.FlushAsync(cancellationToken);
-            buckets.ForgetIdle();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

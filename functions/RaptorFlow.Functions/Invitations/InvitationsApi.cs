@@ -5,6 +5,7 @@ using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.RateLimiting;
 
 namespace RaptorFlow.Functions.Invitations;
 
@@ -26,6 +27,7 @@ public static class InvitationsApi
 
         routes.MapPost("/api/v1/invitations/accept", AcceptAsync).WithTags("Invitations")
             .RequireCapability(Capability.InvitationsAccept).WithIdempotency()
+            .LimitPerClientAddress("invitation-accept", s => s.InvitationAcceptPerAddress)
             .WithName("AcceptInvitation").WithSummary("The signed-in user joins the org with the invited role.");
 
         return routes;

@@ -8,6 +8,7 @@ using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Lifetime;
 using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Platform.Telemetry;
@@ -35,6 +36,7 @@ public static class PlatformRegistration
         services.AddProblemResponses();
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions, json));
         services.AddSpaCors(builder.Configuration);
+        services.AddRateLimiting(builder.Configuration);
         services.AddApiDocument();
         return builder;
     }

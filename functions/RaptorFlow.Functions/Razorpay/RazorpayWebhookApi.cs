@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Platform.Telemetry;
 
@@ -28,6 +29,7 @@ public static partial class RazorpayWebhookApi
 
         webhooks.MapPost("/razorpay", ReceiveAsync)
             .WithRequestBodyLimit(MaxBodyBytes)
+            .LimitPerClientAddress("razorpay-webhook", s => s.RazorpayWebhookPerAddress)
             .WithName("ReceiveRazorpayWebhook")
             .WithSummary("Receives a Razorpay webhook: verifies its signature, stores it once and queues it for posting.")
             .Produces<WebhookAccepted>()

@@ -200,6 +200,7 @@ public static class LoadDriver
         new MemoryScenario(),
         new WebhooksScenario(),
         new SoakScenario(),
+        new RateLimitScenario(),
     ];
 
     public static string Usage =>

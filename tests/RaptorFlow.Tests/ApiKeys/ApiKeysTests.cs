@@ -467,6 +467,7 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
         }
 
         Clock.Advance(TimeSpan.FromSeconds(1));
+        await App.SyncRateLimitsAsync();
         using (var refilled = await client.GetAsync(Url($"/api/v1/orgs/{orgId}")))
         {
             Assert.Equal(HttpStatusCode.OK, refilled.StatusCode);

@@ -44,6 +44,7 @@ public sealed class OrgRateLimitTests
         }
 
         clock.Advance(TimeSpan.FromSeconds(12));
+        await app.SyncRateLimitsAsync();
         using (var again = await app.GetOrgWithKeyAsync(second.Secret, orgId))
         {
             Assert.Equal(HttpStatusCode.OK, again.StatusCode);

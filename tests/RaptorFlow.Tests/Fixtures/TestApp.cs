@@ -8,6 +8,7 @@ using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Operations;
+using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
@@ -36,6 +37,9 @@ public sealed class TestApp : IAsyncDisposable
     public HttpClient Client { get; }
     public IServiceProvider Services => _app.Services;
     public StorageAccount Storage => Services.GetRequiredService<StorageAccount>();
+
+    /// <summary>One sync of the shared rate limits, as the background sync does every second, for a test that moved the clock.</summary>
+    public Task SyncRateLimitsAsync() => Services.GetRequiredService<SharedRateLimits>().SyncAsync(CancellationToken.None);
 
     /// <summary>A client like an outside caller's: it adds no trace headers of its own.</summary>
     public HttpClient CreateClient() =>
@@ -92,6 +96,15 @@ public sealed class TestApp : IAsyncDisposable
             ["Invoices:CloseQueue"] = $"{CloseOrgPeriodQueue.Default}-{Guid.NewGuid():N}",
             ["Usage:RollupQueue"] = $"{RollupOrgUsageQueue.Default}-{Guid.NewGuid():N}",
             ["Ledger:CheckQueue"] = $"{CheckLedgerQueue.Default}-{Guid.NewGuid():N}",
+            // Every test calls from 127.0.0.1 and many share a user: the user and anonymous budgets are
+            // shared by the whole run through Azurite, so they are out of the way unless a test sets them.
+            // Each app its own shared buckets, as separate deployments would have; apps of one test share a table by setting it.
+            ["RateLimits:Table"] = $"RateLimits{Guid.NewGuid():N}",
+            ["RateLimits:UserPerMinute"] = "1000000",
+            ["RateLimits:UserOrgPerMinute"] = "1000000",
+            ["RateLimits:RazorpayWebhookPerAddress"] = "1000000",
+            ["RateLimits:InvitationAcceptPerAddress"] = "1000000",
+            ["RateLimits:DevTokenPerAddress"] = "1000000",
         };
         if (hostDrivesTriggers)
         {

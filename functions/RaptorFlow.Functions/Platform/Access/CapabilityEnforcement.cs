@@ -14,14 +14,20 @@ namespace RaptorFlow.Functions.Platform.Access;
 public sealed class CapabilityEnforcement(
     RequestDelegate next, IOrgAccessResolver resolver, PlatformAdmins admins, IEnumerable<IRequestAdmission> admissions)
 {
-    private readonly IRequestAdmission[] _admissions = [.. admissions];
+    private readonly IRequestAdmission[] _admissions = [.. admissions.OrderBy(a => a.Stage)];
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var required = context.GetEndpoint()?.Metadata.GetMetadata<RequiredCapability>();
+        var endpoint = context.GetEndpoint();
+        var required = endpoint?.Metadata.GetMetadata<RequiredCapability>();
         if (required is null)
         {
-            await next(context);
+            // A public endpoint asks no caller, but still passes the admissions (its client address may be limited).
+            if (endpoint?.Metadata.GetMetadata<PublicEndpoint>() is null || await AdmitAsync(context, null, null))
+            {
+                await next(context);
+            }
+
             return;
         }
 
@@ -62,14 +68,22 @@ public sealed class CapabilityEnforcement(
             return;
         }
 
+        if (await AdmitAsync(context, caller, access))
+        {
+            await next(context);
+        }
+    }
+
+    private async ValueTask<bool> AdmitAsync(HttpContext context, Caller? caller, OrgAccess? access)
+    {
         foreach (var admission in _admissions)
         {
             if (!await admission.AdmitAsync(context, caller, access))
             {
-                return;
+                return false;
             }
         }
 
-        await next(context);
+        return true;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using RaptorFlow.Functions.Platform.Problems;
+using RaptorFlow.Functions.Platform.RateLimiting;
 
 namespace RaptorFlow.Functions.Platform.Access;
 
@@ -15,6 +16,7 @@ public static class DevIssuerApi
 
         routes.MapPost("/api/dev/token", IssueToken)
             .IsPublic("Development issuer: enabled only by configuration and refused in Azure.")
+            .LimitPerClientAddress("dev-token", s => s.DevTokenPerAddress)
             .WithTags("Development")
             .WithName("IssueDevToken")
             .WithSummary("Mints a user token signed by the local development issuer.");

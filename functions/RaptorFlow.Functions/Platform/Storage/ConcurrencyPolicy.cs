@@ -44,6 +44,12 @@ public sealed record ConcurrencyPolicy(string Name, int MaxAttempts)
     public static readonly ConcurrencyPolicy Invoice = new(nameof(Invoice), 20);
 
     /// <summary>
+    /// A shared rate-limit bucket: every instance serving the limit leases from it about once a second.
+    /// A round that stays contended is skipped (the next sync tries again), so requests never wait on it.
+    /// </summary>
+    public static readonly ConcurrencyPolicy Lease = new(nameof(Lease), 8);
+
+    /// <summary>
     /// A ledger's balance rows: every posting in an org's ledger writes them, so under load they are
     /// the hottest rows there are; a posting is only given up after this many lost races.
     /// </summary>

@@ -133,8 +133,9 @@ public sealed partial class ApiDocumentTests(SignedInAppFixture fixture) : IClas
         AssertCodes(updateOrg, "429", "rate_limit.exceeded");
         Assert.Contains(updateOrg["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "If-Match");
 
-        // A personal capability: no API key can call it, so no key problems either.
-        Assert.Null(createOrg["responses"]!["429"]);
+        // A personal capability: no API key can call it, so no key problems, but a user's rate limit applies.
+        Assert.Null(createOrg["responses"]!["401"]!["content"]!["application/problem+json"]!["examples"]!["api_key.revoked"]);
+        AssertCodes(createOrg, "429", "rate_limit.exceeded");
     }
 
     [Fact]

@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using RaptorFlow.Functions.Platform.Storage;
+
+namespace RaptorFlow.Functions.Platform.RateLimiting;
+
+/// <summary>
+/// Rate limits that hold across instances without a storage round trip per request. Each limit is a
+/// token bucket in a <see cref="SharedBucketRow"/>; each instance leases whole tokens from it into a
+/// local <see cref="SharedBucket"/> and decides requests against those alone. A background sync
+/// (<see cref="RateLimitSync"/>, every <see cref="RateLimitSettings.SyncMilliseconds"/>) leases about
+/// twice the last interval's demand and gives back what an idle instance holds. Every lease and give-back
+/// is an ETag-guarded write, so the instances together never take more than the bucket holds: the
+/// global rate is exceeded by nothing, and undershot only by tokens leased and left unspent. A request
+/// waits for a lease only when its instance holds none of a limit it has not used lately, or has spent
+/// its lease while the shared bucket is known to hold more; when the shared bucket is spent as well
+/// (a limit being hammered), it is refused at once, from memory.
+/// </summary>
+public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvider time, IOptions<RateLimitSettings> settings, ILogger<SharedRateLimits> logger)
+{
+    /// <summary>Idle syncs before a bucket gives all its tokens back; a bucket is forgotten after <see cref="ForgetAfterIdleSyncs"/>.</summary>
+    private const int GiveBackAfterIdleSyncs = 3;
+    private const int ForgetAfterIdleSyncs = 60;
+
+    private readonly ConcurrentDictionary<string, SharedBucket> _buckets = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _syncing = new(1, 1);
+
+    public int Count => _buckets.Count;
+
+    public TimeSpan SyncInterval => TimeSpan.FromMilliseconds(settings.Value.SyncMilliseconds);
+
+    /// <summary>The unspent tokens this instance holds of a limit (what it would give back).</summary>
+    public int TokensHeld(string name) => _buckets.TryGetValue(name, out var bucket) ? bucket.Tokens : 0;
+
+    /// <summary>
+    /// Takes a token from every limit or from none: a request refused by one limit spends no other's.
+    /// Returns the refusing decision, or the tightest allowing one.
+    /// </summary>
+    public async ValueTask<RateLimitDecision> TryTakeAllAsync(IReadOnlyList<RequestLimit> limits, CancellationToken cancellationToken)
+    {
+        var buckets = new SharedBucket[limits.Count];
+        for (var i = 0; i < limits.Count; i++)
+        {
+            buckets[i] = _buckets.GetOrAdd(limits[i].Name, static (name, perMinute) => new SharedBucket(name, perMinute), limits[i].PerMinute);
+            buckets[i].Resize(limits[i].PerMinute);
+            if (!buckets[i].Leased)
+            {
+                await buckets[i].FirstLeaseAsync(b => LeaseAsync(b, first: true, cancellationToken));
+            }
+            else if (buckets[i].MayLeaseMore(NowMicros()))
+            {
+                await buckets[i].TopUpAsync(b => LeaseAsync(b, first: true, cancellationToken));
+            }
+        }
+
+        var now = NowMicros();
+        RateLimitDecision tightest = default;
+        for (var i = 0; i < buckets.Length; i++)
+        {
+            var decision = buckets[i].TryTake(now, SyncInterval);
+            if (!decision.Allowed)
+            {
+                for (var j = 0; j < i; j++)
+                {
+                    buckets[j].Return();
+                }
+
+                return decision;
+            }
+
+            if (i == 0 || decision.Remaining < tightest.Remaining)
+            {
+                tightest = decision;
+            }
+        }
+
+        return tightest;
+    }
+
+    /// <summary>One sync of every bucket this instance holds: lease for demand, give back what idles, forget long-idle ones.</summary>
+    public async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        await _syncing.WaitAsync(cancellationToken);
+        try
+        {
+            await Parallel.ForEachAsync(_buckets.Values, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (bucket, token) =>
+            {
+                if (!bucket.Leased)
+                {
+                    // Released after idling (or never leased): nothing held, nothing to sync; forgotten when long idle.
+                    if (++bucket.IdleSyncs >= ForgetAfterIdleSyncs)
+                    {
+                        _buckets.TryRemove(new KeyValuePair<string, SharedBucket>(bucket.Name, bucket));
+                    }
+
+                    return;
+                }
+
+                try
+                {
+                    await LeaseAsync(bucket, first: false, token);
+                }
+                catch (RequestFailedException ex)
+                {
+                    LogSyncFailed(logger, bucket.Name, ex.Status);
+                }
+
+                // Lossless: an idle bucket has given all its tokens back, and a new one leases afresh.
+                if (bucket.IdleSyncs >= ForgetAfterIdleSyncs && bucket.Tokens == 0)
+                {
+                    _buckets.TryRemove(new KeyValuePair<string, SharedBucket>(bucket.Name, bucket));
+                }
+            });
+        }
+        finally
+        {
+            _syncing.Release();
+        }
+    }
+
+    /// <summary>Gives every unspent token back (at shutdown), so the other instances can spend them.</summary>
+    public async Task GiveBackAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var bucket in _buckets.Values)
+        {
+            bucket.IdleSyncs = GiveBackAfterIdleSyncs;
+        }
+
+        await SyncAsync(cancellationToken);
+    }
+
+    private async Task LeaseAsync(SharedBucket bucket, bool first, CancellationToken cancellationToken)
+    {
+        await bucket.Syncing.WaitAsync(cancellationToken);
+        var giveBack = 0;
+        try
+        {
+            (var want, giveBack, _) = bucket.PlanRound(first, GiveBackAfterIdleSyncs);
+            if (want == 0 && giveBack == 0 && !first)
+            {
+                return;
+            }
+
+            var table = storage.Table(settings.Value.Table);
+            var key = SharedBucketRow.KeyFor(bucket.Name);
+            var perMinute = bucket.PerMinute;
+            var outcome = await OptimisticConcurrency.RunAsync<(int Leased, long Credits, long Stamp)?>(
+                ConcurrencyPolicy.Lease,
+                async _ =>
+                {
+                    var existing = await table.GetEntityIfExistsAsync<SharedBucketRow>(key, SharedBucketRow.Row, cancellationToken: cancellationToken);
+                    var row = existing.HasValue ? existing.Value! : new SharedBucketRow { PartitionKey = key, Credits = SharedBucket.Capacity(perMinute), PerMinute = perMinute };
+                    var now = NowMicros();
+                    var credits = existing.HasValue ? SharedBucket.Refill(row.Credits, row.StampMicros, now, row.PerMinute) : row.Credits;
+                    var capacity = SharedBucket.Capacity(perMinute);
+                    credits = Math.Min(capacity, Math.Min(credits, capacity) + (giveBack * SharedBucket.CreditsPerToken));
+                    var leased = (int)Math.Min(want, credits / SharedBucket.CreditsPerToken);
+                    row.Credits = credits - (leased * SharedBucket.CreditsPerToken);
+                    row.StampMicros = now;
+                    row.PerMinute = perMinute;
+                    if (existing.HasValue)
+                    {
+                        await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                    }
+                    else
+                    {
+                        await table.AddEntityAsync(row, cancellationToken);
+                    }
+
+                    return ((int, long, long)?)(leased, row.Credits, now);
+                },
+                cancellationToken,
+                exhausted: () => null);
+            if (outcome is { } settled)
+            {
+                giveBack = 0;
+                bucket.Settle(settled.Leased, settled.Credits, settled.Stamp, first);
+            }
+            else
+            {
+                bucket.Unsettle(giveBack);
+                giveBack = 0;
+                LogLeaseContended(logger, bucket.Name);
+                if (first)
+                {
+                    // Contended past the policy: decide on nothing leased rather than keep the request waiting.
+                    bucket.Settle(0, 0, NowMicros(), first);
+                }
+            }
+        }
+        catch
+        {
+            bucket.Unsettle(giveBack);
+            throw;
+        }
+        finally
+        {
+            bucket.Syncing.Release();
+        }
+    }
+
+    private long NowMicros() => (time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit {Name}: syncing with storage failed ({Status}); deciding on what is leased")]
+    private static partial void LogSyncFailed(ILogger logger, string name, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit {Name}: the shared bucket stayed contended; this round leased nothing")]
+    private static partial void LogLeaseContended(ILogger logger, string name);
+}
