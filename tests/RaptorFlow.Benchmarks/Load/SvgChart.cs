@@ -24,9 +24,14 @@ public static class SvgChart
     /// <summary>What to draw; <paramref name="Goal"/> is a band of y values, drawn under the lines.</summary>
     public sealed record Spec(string Title, string XLabel, string YLabel, IReadOnlyList<Line> Lines, (double Low, double High)? Goal, bool LogX = false, string GoalLabel = "goal");
 
-    /// <summary>Writes <paramref name="fileName"/> in <paramref name="folder"/>; returns the file name, for bench-results.json.</summary>
-    public static string Write(string folder, string fileName, Spec spec)
+    /// <summary>Writes <paramref name="fileName"/> in <paramref name="folder"/> unless the run saves nothing (<c>--no-save</c>); returns the file name, for bench-results.json.</summary>
+    public static string? WriteIf(bool save, string folder, string fileName, Spec spec)
     {
+        if (!save)
+        {
+            return null;
+        }
+
         File.WriteAllText(Path.Combine(folder, fileName), Render(spec));
         return fileName;
     }

@@ -137,14 +137,16 @@ public sealed class UsageScenario : ILoadScenario
                 storage.Table(UsageEventRow.TableName), [pendingHours, storage.Table(RawRollup.PendingTable)], $"{run}x{multiple}", size, options.Concurrency);
             seeded.Stop();
             var load = Machine.LoadAverage();
+            var emptyQuery = await LocalAzurite.EmptyPartitionQueryAsync(storage.Table(UsageEventRow.TableName));
             var (elapsed, enqueue) = await RollupAsync(invoker, app, pendingHours);
             var correct = await TotalsMatchAsync(storage.Table(UsageTotalRow.TableName), seedOrgs, quantities);
             var alone = await new RawRollup(storage).RunAsync(partitions);
-            var point = new RollupPoint(multiple, size, seedOrgs.Count, partitions.Count, elapsed.TotalSeconds, enqueue.TotalSeconds, alone.TotalSeconds, seeded.Elapsed.TotalSeconds, correct, load);
+            var point = new RollupPoint(multiple, size, seedOrgs.Count, partitions.Count, elapsed.TotalSeconds, enqueue.TotalSeconds, alone.TotalSeconds, seeded.Elapsed.TotalSeconds, correct, load, emptyQuery.TotalMilliseconds);
             points.Add(point);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"    {multiple,4}× ({size,8:N0} events, {seedOrgs.Count,4} orgs, {partitions.Count,5} org-hours): rollup {point.Seconds,7:F2} s = {point.MicrosecondsPerEvent,7:F1} µs/event" +
                 $" (enqueue {point.EnqueueSeconds:F2} s); Azurite alone {point.RawSeconds,7:F2} s = {point.RawMicrosecondsPerEvent,7:F1} µs/event; app/Azurite {point.Seconds / point.RawSeconds:F2}×" +
+                $"; one query of an empty partition of UsageEvents {point.EmptyQueryMs:F2} ms" +
                 $"  (seeded in {point.SeedSeconds:F1} s; totals {(correct ? "correct" : "WRONG")}; load {load})"));
         }
 
@@ -153,7 +155,7 @@ public sealed class UsageScenario : ILoadScenario
         var overStorage = Target.AtMost("rollup µs/event at 100× / 1×, over Azurite's own growth for the same operations", linearity.Value / storageGrowth, 1.5);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  => per-event cost 100×/1×: app {linearity.Value:F2}×, Azurite alone {storageGrowth:F2}×; the app's growth over Azurite's {overStorage.Value:F2}×"));
-        var chart = SvgChart.Write(context.RepositoryRoot, "bench-usage-rollup.svg", new SvgChart.Spec(
+        var chart = SvgChart.WriteIf(options.Save, context.RepositoryRoot, "bench-usage-rollup.svg", new SvgChart.Spec(
             "Usage rollup: cost per event against events rolled up",
             "events rolled up", "µs per event",
             [
@@ -222,7 +224,7 @@ public sealed class UsageScenario : ILoadScenario
             throw new InvalidOperationException($"RollupUsage answered {(int)response.StatusCode}: {body} {app.RecentErrors()}");
         }
 
-        while (await AnyPendingAsync(pendingHours))
+        while (await LocalAzurite.AnyInPartitionAsync(pendingHours, PendingHourRow.Partition))
         {
             if (Stopwatch.GetElapsedTime(started) > DrainTimeout)
             {
@@ -233,17 +235,6 @@ public sealed class UsageScenario : ILoadScenario
         }
 
         return (Stopwatch.GetElapsedTime(started), elapsed);
-    }
-
-    private static async Task<bool> AnyPendingAsync(TableClient pendingHours)
-    {
-        await foreach (var page in pendingHours.QueryAsync<PendingHourRow>(
-            TableClient.CreateQueryFilter($"PartitionKey eq {PendingHourRow.Partition}"), maxPerPage: 1, select: [nameof(PendingHourRow.RowKey)]).AsPages())
-        {
-            return page.Values.Count > 0 || page.ContinuationToken is not null;
-        }
-
-        return false;
     }
 
     /// <summary>
@@ -330,7 +321,7 @@ public sealed class UsageScenario : ILoadScenario
     private static string Key(string org, string meter) => org + "/" + meter;
 
     private sealed record RollupPoint(
-        int Multiple, int Events, int Orgs, int OrgHours, double Seconds, double EnqueueSeconds, double RawSeconds, double SeedSeconds, bool TotalsCorrect, string Load)
+        int Multiple, int Events, int Orgs, int OrgHours, double Seconds, double EnqueueSeconds, double RawSeconds, double SeedSeconds, bool TotalsCorrect, string Load, double EmptyQueryMs)
     {
         public double MicrosecondsPerEvent => Seconds * 1_000_000 / Events;
 
@@ -348,6 +339,7 @@ public sealed class UsageScenario : ILoadScenario
             ["azuriteSeconds"] = Math.Round(RawSeconds, 3),
             ["azuriteMicrosecondsPerEvent"] = Math.Round(RawMicrosecondsPerEvent, 2),
             ["appOverAzurite"] = Math.Round(Seconds / RawSeconds, 3),
+            ["emptyPartitionQueryMs"] = Math.Round(EmptyQueryMs, 3),
             ["loadAverage"] = Load,
             ["seedSeconds"] = Math.Round(SeedSeconds, 2),
             ["totalsCorrect"] = TotalsCorrect,
