@@ -45,10 +45,10 @@ param deployerDataAccess bool = true
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound on Flex Consumption instances (caps cost and the load on storage).')
+@description('Upper bound on Flex Consumption instances (caps cost and the load on storage). 40, the least Flex Consumption allows: the month-end close queues on one invoice-number counter, which more instances only contend for (README, Performance: scale-out settings).')
 @minValue(40)
 @maxValue(1000)
-param maximumInstanceCount int = 100
+param maximumInstanceCount int = 40
 
 @description('SPA origins allowed to call the API from a browser.')
 param corsAllowedOrigins string[] = []

@@ -87,6 +87,32 @@ public sealed class LoadContext : IAsyncDisposable
         return app;
     }
 
+    /// <summary>
+    /// Settings that leave a standalone app running the triggers of <paramref name="functions"/> only
+    /// (every other function disabled with the host's own <c>AzureWebJobs.&lt;name&gt;.Disabled</c>), its
+    /// queue pollers never idling longer than <paramref name="maxPollingInterval"/>: a timer firing
+    /// mid-measurement, or a poll interval grown while idle, is not the work being timed.
+    /// </summary>
+    public Dictionary<string, string> OnlyTriggers(TimeSpan maxPollingInterval, params string[] functions)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Hosting__Standalone__Enabled"] = "true",
+            ["Hosting__Standalone__MaxPollingInterval"] = maxPollingInterval.ToString("c", CultureInfo.InvariantCulture),
+        };
+        var declared = Path.Combine(RepositoryRoot, "functions", "RaptorFlow.Functions", "function-app");
+        foreach (var folder in Directory.GetDirectories(declared).Where(d => File.Exists(Path.Combine(d, "function.json"))))
+        {
+            var name = Path.GetFileName(folder);
+            if (!functions.Contains(name, StringComparer.Ordinal))
+            {
+                settings[$"AzureWebJobs__{name}__Disabled"] = "true";
+            }
+        }
+
+        return settings;
+    }
+
     public async Task<AppProcess> StartEmptyAppAsync()
     {
         var app = AppProcess.Start(await EmptyAppFolderAsync(), Publisher.EmptyAppExecutable, underFunctionsHost: false, new Dictionary<string, string>());
@@ -197,6 +223,7 @@ public static class LoadDriver
         new LedgerScenario(),
         new ScaleScenario(),
         new UsageScenario(),
+        new InvoicesScenario(),
         new MemoryScenario(),
         new WebhooksScenario(),
         new SoakScenario(),
@@ -206,7 +233,7 @@ public static class LoadDriver
     public static string Usage =>
         "usage: RaptorFlow.Benchmarks micro [filter] [BenchmarkDotNet options]\n" +
         "       RaptorFlow.Benchmarks load <" + string.Join('|', Scenarios.Select(s => s.Name)) + "|all> [--duration s] [--warmup s] " +
-        "[--concurrency n] [--starts n] [--events n] [--ledger-base n] [--orgs-base n] [--usage-base n] [--samples n] [--deliveries n] [--webhook-events n] [--app publish-folder] [--no-save]\n" +
+        "[--concurrency n] [--starts n] [--events n] [--ledger-base n] [--orgs-base n] [--usage-base n] [--invoice-orgs n,n] [--instances n,n] [--samples n] [--deliveries n] [--webhook-events n] [--app publish-folder] [--no-save]\n" +
         string.Concat(Scenarios.Select(s => $"  {s.Name,-10} {s.Description}\n"));
 
     public static async Task<int> RunAsync(string[] args)

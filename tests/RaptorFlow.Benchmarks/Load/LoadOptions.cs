@@ -37,6 +37,12 @@ public sealed record LoadOptions
     /// <summary>Changes of the webhooks scenario's throughput run (one delivery each); its endpoints-per-org curve delivers half as many per point.</summary>
     public int WebhookEvents { get; init; } = 1_000;
 
+    /// <summary>Org counts of the invoice scale curve (each closed by every instance count).</summary>
+    public IReadOnlyList<int> InvoiceOrgs { get; init; } = [1_000, 10_000];
+
+    /// <summary>App instance counts sharing one storage account on the invoice scale curve.</summary>
+    public IReadOnlyList<int> Instances { get; init; } = [1, 2, 4];
+
     /// <summary>Samples per point of a scale curve.</summary>
     public int Samples { get; init; } = 30;
 
@@ -68,6 +74,8 @@ public sealed record LoadOptions
                 "--inbox-base" => options with { InboxBase = Math.Clamp(Int(), 10, 10_000) },
                 "--deliveries" => options with { Deliveries = Math.Clamp(Int(), 100, 100_000) },
                 "--webhook-events" => options with { WebhookEvents = Math.Clamp(Int(), 100, 100_000) },
+                "--invoice-orgs" => options with { InvoiceOrgs = Ints(Next(), 10, 1_000_000) },
+                "--instances" => options with { Instances = Ints(Next(), 1, 16) },
                 "--samples" => options with { Samples = Math.Clamp(Int(), 5, 1_000) },
                 "--app" => options with { AppFolder = Path.GetFullPath(Next()) },
                 "--no-save" => options with { Save = false },
@@ -77,4 +85,8 @@ public sealed record LoadOptions
 
         return options;
     }
+
+    /// <summary>A comma-separated list (<c>1000,10000</c>), each clamped to [min, max].</summary>
+    private static int[] Ints(string text, int min, int max) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => Math.Clamp(int.Parse(t, CultureInfo.InvariantCulture), min, max))];
 }

@@ -13,12 +13,26 @@ public static class Machine
         ["memoryMiB"] = (ProcKiB("/proc/meminfo", "MemTotal") ?? 0) / 1024,
         ["os"] = RuntimeInformation.OSDescription,
         ["runtime"] = RuntimeInformation.FrameworkDescription,
+        ["loadAverage"] = LoadAverage(),
     };
+
+    /// <summary>The 1, 5 and 15 minute load averages (/proc/loadavg): the machine is shared, so every figure carries what else ran.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
 
     public static string Summary()
     {
         var m = Describe();
-        return $"{m["cpu"]}, {m["logicalCores"]} logical cores, {m["memoryMiB"]} MiB, {m["os"]}, {m["runtime"]}";
+        return $"{m["cpu"]}, {m["logicalCores"]} logical cores, {m["memoryMiB"]} MiB, {m["os"]}, {m["runtime"]}, load {m["loadAverage"]}";
     }
 
     /// <summary>Resident set (working set) of a process, in MiB.</summary>

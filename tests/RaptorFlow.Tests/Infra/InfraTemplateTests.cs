@@ -246,6 +246,15 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
     }
 
     [Fact]
+    public void Scale_out_defaults_to_forty_instances_of_2048_MB_as_measured()
+    {
+        // README, Performance, "Scale-out settings": why these two numbers.
+        var parameters = Template.Root["parameters"]!;
+        Assert.Equal(40, (int)parameters["maximumInstanceCount"]!["defaultValue"]!);
+        Assert.Equal(2048, (int)parameters["instanceMemoryMB"]!["defaultValue"]!);
+    }
+
+    [Fact]
     public void Deployment_package_is_read_from_blob_storage_with_the_managed_identity()
     {
         var site = Template.One("Microsoft.Web/sites");

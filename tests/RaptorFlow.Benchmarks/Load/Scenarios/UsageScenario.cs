@@ -20,9 +20,15 @@ namespace RaptorFlow.Benchmarks.Load;
 /// (four at a time), and the hours' pending marks in one transaction. The two alternate in slices.</para>
 /// <para>Rollup: raw events seeded straight into the app's tables (its own row types and keys) at 1×,
 /// 10× and 100× the base count, then <c>POST /RollupUsage</c> invoked as the Functions host invokes a
-/// timer, timed until it returns. Every size has 100 events per org-hour and 20 hours per org, so
-/// the work (hour partitions, days, months) grows with the events; the per-event cost at 100× over
-/// 1× is 1.0 when the rollup is linear. Each rollup's monthly totals are checked against what was seeded.</para>
+/// timer. The timer only enqueues one <c>RollupOrgUsage</c> message per org, so the time runs until the
+/// app's own queue poller (standalone, every other trigger off) has drained them: until the pending
+/// partition is empty. Every size has 100 events per org-hour and 20 hours per org, so the work (hour
+/// partitions, days, months) grows with the events; the per-event cost at 100× over 1× is 1.0 when
+/// the rollup is linear. Each rollup's monthly totals are checked against what was seeded.</para>
+/// <para>Azurite's own curve, in the same run: the same table operations the rollup makes (read the
+/// period's totals, sum the level below, write the totals in one transaction, for every hour, day and
+/// month; delete the pending marks) made straight through <see cref="TableClient"/> over the same events,
+/// into tables of their own. If it grows as the app's does, the growth is the storage's, not the rollup's.</para>
 /// </summary>
 public sealed class UsageScenario : ILoadScenario
 {
@@ -32,6 +38,11 @@ public sealed class UsageScenario : ILoadScenario
     private const int TransactionSize = 100;
     private static readonly int[] Multiples = [1, 10, 100];
     private static readonly string[] MeterNames = [Meters.ApiCalls, "exports"];
+
+    /// <summary>How often the driver looks for pending hours, and the app's poller for messages, while a rollup drains.</summary>
+    private static readonly TimeSpan PollingInterval = TimeSpan.FromMilliseconds(50);
+
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(20);
 
     public string Name => "usage";
 
@@ -47,16 +58,14 @@ public sealed class UsageScenario : ILoadScenario
             await storage.Table(table).CreateIfNotExistsAsync();
         }
 
-        // Triggers off: the app's own hourly rollup must not run during a measured one; the driver invokes it.
-        var app = AppProcess.Start(await context.AppFolderAsync(), Publisher.AppExecutable, underFunctionsHost: false, new Dictionary<string, string>
+        foreach (var table in new[] { RawRollup.TotalsTable, RawRollup.PendingTable })
         {
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
-            ["Auth__DevIssuer__Enabled"] = "true",
-            ["Razorpay__WebhookSecret"] = context.WebhookSecret,
-            ["Hosting__Standalone__Enabled"] = "false",
-        });
-        await using var running = app;
-        await app.WaitUntilOkAsync(context.Http, "/api/readyz", TimeSpan.FromSeconds(60));
+            await storage.Table(table).CreateIfNotExistsAsync();
+        }
+
+        // Only the RollupOrgUsage queue runs: the app's own hourly timer must not fire during a measured
+        // rollup (the driver invokes it), and an idle poller must not wait 2 s before the first message.
+        await using var app = await context.StartAppAsync(azurite, context.OnlyTriggers(PollingInterval, RollupOrgUsage.FunctionName));
 
         var run = Guid.NewGuid().ToString("N")[..8];
         var token = await context.UserTokenAsync(app, $"bench-usage-{run}");
@@ -115,26 +124,47 @@ public sealed class UsageScenario : ILoadScenario
         // What the ingest and its baseline left pending is rolled up first (reported, not on the curve),
         // so each point of the curve rolls up exactly the events seeded for it.
         using var invoker = new HttpClient { Timeout = TimeSpan.FromMinutes(20) };
-        var drain = await RollupAsync(invoker, app);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  rollup of the ingested events: {drain.TotalSeconds:F2} s"));
+        var pendingHours = storage.Table(PendingHourRow.TableName);
+        var (drain, _) = await RollupAsync(invoker, app, pendingHours);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  rollup of the ingested events: {drain.TotalSeconds:F2} s  (load {Machine.LoadAverage()})"));
 
         var points = new List<RollupPoint>();
         foreach (var multiple in Multiples)
         {
             var size = options.UsageBase * multiple;
             var seeded = Stopwatch.StartNew();
-            var (seedOrgs, orgHours, quantities) = await SeedAsync(storage.Table(UsageEventRow.TableName), storage.Table(PendingHourRow.TableName), $"{run}x{multiple}", size, options.Concurrency);
+            var (seedOrgs, partitions, quantities) = await SeedAsync(
+                storage.Table(UsageEventRow.TableName), [pendingHours, storage.Table(RawRollup.PendingTable)], $"{run}x{multiple}", size, options.Concurrency);
             seeded.Stop();
-            var elapsed = await RollupAsync(invoker, app);
+            var load = Machine.LoadAverage();
+            var emptyQuery = await LocalAzurite.EmptyPartitionQueryAsync(storage.Table(UsageEventRow.TableName));
+            var (elapsed, enqueue) = await RollupAsync(invoker, app, pendingHours);
             var correct = await TotalsMatchAsync(storage.Table(UsageTotalRow.TableName), seedOrgs, quantities);
-            var point = new RollupPoint(multiple, size, seedOrgs.Count, orgHours, elapsed.TotalSeconds, seeded.Elapsed.TotalSeconds, correct);
+            var alone = await new RawRollup(storage).RunAsync(partitions);
+            var point = new RollupPoint(multiple, size, seedOrgs.Count, partitions.Count, elapsed.TotalSeconds, enqueue.TotalSeconds, alone.TotalSeconds, seeded.Elapsed.TotalSeconds, correct, load, emptyQuery.TotalMilliseconds);
             points.Add(point);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    {multiple,4}× ({size,8:N0} events, {seedOrgs.Count,4} orgs, {orgHours,5} org-hours): rollup {point.Seconds,7:F2} s = {point.MicrosecondsPerEvent,7:F1} µs/event" +
-                $"  (seeded in {point.SeedSeconds:F1} s; totals {(correct ? "correct" : "WRONG")})"));
+                $"    {multiple,4}× ({size,8:N0} events, {seedOrgs.Count,4} orgs, {partitions.Count,5} org-hours): rollup {point.Seconds,7:F2} s = {point.MicrosecondsPerEvent,7:F1} µs/event" +
+                $" (enqueue {point.EnqueueSeconds:F2} s); Azurite alone {point.RawSeconds,7:F2} s = {point.RawMicrosecondsPerEvent,7:F1} µs/event; app/Azurite {point.Seconds / point.RawSeconds:F2}×" +
+                $"; one query of an empty partition of UsageEvents {point.EmptyQueryMs:F2} ms" +
+                $"  (seeded in {point.SeedSeconds:F1} s; totals {(correct ? "correct" : "WRONG")}; load {load})"));
         }
 
         var linearity = Target.AtMost("rollup µs/event at 100× / 1× (linear ≈ 1.0)", points[^1].MicrosecondsPerEvent / points[0].MicrosecondsPerEvent, 1.5);
+        var storageGrowth = points[^1].RawMicrosecondsPerEvent / points[0].RawMicrosecondsPerEvent;
+        var overStorage = Target.AtMost("rollup µs/event at 100× / 1×, over Azurite's own growth for the same operations", linearity.Value / storageGrowth, 1.5);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  => per-event cost 100×/1×: app {linearity.Value:F2}×, Azurite alone {storageGrowth:F2}×; the app's growth over Azurite's {overStorage.Value:F2}×"));
+        var chart = SvgChart.WriteIf(options.Save, context.RepositoryRoot, "bench-usage-rollup.svg", new SvgChart.Spec(
+            "Usage rollup: cost per event against events rolled up",
+            "events rolled up", "µs per event",
+            [
+                new SvgChart.Line("app (RollupUsage → RollupOrgUsage)", [.. points.Select(p => ((double)p.Events, p.MicrosecondsPerEvent))]),
+                new SvgChart.Line("Azurite alone, same operations", [.. points.Select(p => ((double)p.Events, p.RawMicrosecondsPerEvent))]),
+            ],
+            (points[0].MicrosecondsPerEvent, points[0].MicrosecondsPerEvent * 1.5),
+            LogX: true,
+            GoalLabel: "≤ 1.5× the 1× cost"));
         var perMillion = points[^1].MicrosecondsPerEvent; // µs per event = s per million events
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  => rollup time per million events (from 100×): {perMillion:F0} s"));
 
@@ -158,8 +188,12 @@ public sealed class UsageScenario : ILoadScenario
                 ["drainSecondsAfterIngest"] = Math.Round(drain.TotalSeconds, 2),
                 ["points"] = new JsonArray([.. points.Select(p => (JsonNode)p.ToJson())]),
                 ["perEventCostRatio100xTo1x"] = linearity.Print(),
+                ["azuritePerEventCostRatio100xTo1x"] = Math.Round(storageGrowth, 3),
+                ["perEventCostRatioOverAzurite"] = overStorage.Print(),
+                ["pollingIntervalSeconds"] = PollingInterval.TotalSeconds,
                 ["secondsPerMillionEvents"] = Math.Round(perMillion, 1),
                 ["totalsCorrect"] = points.All(p => p.TotalsCorrect),
+                ["chart"] = chart,
             },
             ["appWorkingSetMiB"] = RequestOverheadScenario.Round(app.WorkingSetMiB),
             ["appPeakWorkingSetMiB"] = RequestOverheadScenario.Round(app.PeakWorkingSetMiB),
@@ -170,8 +204,11 @@ public sealed class UsageScenario : ILoadScenario
     private static UsageEvent[] Batch(string prefix, DateTimeOffset now) =>
         [.. Enumerable.Range(0, BatchSize).Select(i => new UsageEvent($"{prefix}-{i}", MeterNames[i % MeterNames.Length], 1 + (i % 7), now.AddSeconds(-(i * 21))))];
 
-    /// <summary><c>POST /RollupUsage</c> with a timer envelope, as the Functions host sends it; the time until it returns.</summary>
-    private static async Task<TimeSpan> RollupAsync(HttpClient invoker, AppProcess app)
+    /// <summary>
+    /// <c>POST /RollupUsage</c> with a timer envelope, as the Functions host sends it, then the wait until
+    /// the fanned-out RollupOrgUsage messages have left no pending hour: the whole time, and the enqueue's.
+    /// </summary>
+    private static async Task<(TimeSpan Total, TimeSpan Enqueue)> RollupAsync(HttpClient invoker, AppProcess app, TableClient pendingHours)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.BaseAddress, "/" + RollupUsage.FunctionName))
         {
@@ -187,7 +224,17 @@ public sealed class UsageScenario : ILoadScenario
             throw new InvalidOperationException($"RollupUsage answered {(int)response.StatusCode}: {body} {app.RecentErrors()}");
         }
 
-        return elapsed;
+        while (await LocalAzurite.AnyInPartitionAsync(pendingHours, PendingHourRow.Partition))
+        {
+            if (Stopwatch.GetElapsedTime(started) > DrainTimeout)
+            {
+                throw new TimeoutException($"RollupOrgUsage left hours pending after {DrainTimeout}: {app.RecentErrors()}");
+            }
+
+            await Task.Delay(PollingInterval);
+        }
+
+        return (Stopwatch.GetElapsedTime(started), elapsed);
     }
 
     /// <summary>
@@ -195,8 +242,8 @@ public sealed class UsageScenario : ILoadScenario
     /// <c>{org}|{hour}</c> partitions) and the hours' <see cref="PendingHourRow"/> marks, as
     /// <see cref="UsageStore"/> leaves them; the claim rows are left out, the rollup never reads them.
     /// </summary>
-    private static async Task<(List<string> Orgs, int OrgHours, Dictionary<string, long> Quantities)> SeedAsync(
-        TableClient events, TableClient pending, string tag, int size, int concurrency)
+    private static async Task<(List<string> Orgs, List<(string Org, DateTimeOffset Hour)> Partitions, Dictionary<string, long> Quantities)> SeedAsync(
+        TableClient events, TableClient[] pendingTables, string tag, int size, int concurrency)
     {
         var orgCount = Math.Max(1, (size + (EventsPerOrgHour * HoursPerOrg) - 1) / (EventsPerOrgHour * HoursPerOrg));
         var orgs = Enumerable.Range(0, orgCount).Select(o => $"org_bench{tag}o{o:D5}").ToList();
@@ -238,7 +285,7 @@ public sealed class UsageScenario : ILoadScenario
             }
         });
 
-        foreach (var chunk in partitions.Chunk(TransactionSize))
+        foreach (var (pending, chunk) in pendingTables.SelectMany(t => partitions.Chunk(TransactionSize).Select(c => (t, c))))
         {
             await pending.SubmitTransactionAsync(chunk.Select(p => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new PendingHourRow
             {
@@ -247,7 +294,7 @@ public sealed class UsageScenario : ILoadScenario
             })));
         }
 
-        return (orgs, partitions.Count, quantities);
+        return (orgs, [.. partitions.Select(p => (p.Org, p.Hour))], quantities);
     }
 
     /// <summary>Each seeded org's monthly total per meter equals what was seeded.</summary>
@@ -273,9 +320,12 @@ public sealed class UsageScenario : ILoadScenario
 
     private static string Key(string org, string meter) => org + "/" + meter;
 
-    private sealed record RollupPoint(int Multiple, int Events, int Orgs, int OrgHours, double Seconds, double SeedSeconds, bool TotalsCorrect)
+    private sealed record RollupPoint(
+        int Multiple, int Events, int Orgs, int OrgHours, double Seconds, double EnqueueSeconds, double RawSeconds, double SeedSeconds, bool TotalsCorrect, string Load, double EmptyQueryMs)
     {
         public double MicrosecondsPerEvent => Seconds * 1_000_000 / Events;
+
+        public double RawMicrosecondsPerEvent => RawSeconds * 1_000_000 / Events;
 
         public JsonObject ToJson() => new()
         {
@@ -285,6 +335,12 @@ public sealed class UsageScenario : ILoadScenario
             ["orgHours"] = OrgHours,
             ["rollupSeconds"] = Math.Round(Seconds, 3),
             ["microsecondsPerEvent"] = Math.Round(MicrosecondsPerEvent, 2),
+            ["enqueueSeconds"] = Math.Round(EnqueueSeconds, 3),
+            ["azuriteSeconds"] = Math.Round(RawSeconds, 3),
+            ["azuriteMicrosecondsPerEvent"] = Math.Round(RawMicrosecondsPerEvent, 2),
+            ["appOverAzurite"] = Math.Round(Seconds / RawSeconds, 3),
+            ["emptyPartitionQueryMs"] = Math.Round(EmptyQueryMs, 3),
+            ["loadAverage"] = Load,
             ["seedSeconds"] = Math.Round(SeedSeconds, 2),
             ["totalsCorrect"] = TotalsCorrect,
         };
@@ -327,6 +383,94 @@ public sealed class UsageScenario : ILoadScenario
                 RowKey = UsageKeys.PendingRowKey(orgId, h.Key),
                 MarkedAt = receivedAt,
             })), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The rollup's table operations made straight through <see cref="TableClient"/>, as
+    /// <see cref="UsageRollup"/> makes them for each org (at most 16 orgs at once, as the poller's batch,
+    /// 8 periods at once within one): per hour, day and month, read the period's totals, sum the level
+    /// below, write the sums in one transaction; then read the org's pending marks and delete them one by one.
+    /// </summary>
+    private sealed class RawRollup(RaptorFlow.Functions.Platform.Storage.StorageAccount storage)
+    {
+        public const string TotalsTable = "BenchRawUsageTotals";
+        public const string PendingTable = "BenchRawPendingHours";
+
+        private readonly TableClient _events = storage.Table(UsageEventRow.TableName);
+        private readonly TableClient _totals = storage.Table(TotalsTable);
+        private readonly TableClient _pending = storage.Table(PendingTable);
+
+        public async Task<TimeSpan> RunAsync(List<(string Org, DateTimeOffset Hour)> partitions)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await Parallel.ForEachAsync(partitions.GroupBy(p => p.Org), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (org, ct) =>
+            {
+                var inner = new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct };
+                var (from, to) = (org.Key + "|", org.Key + "}");
+                var marks = new List<PendingHourRow>();
+                await foreach (var row in _pending.QueryAsync<PendingHourRow>(
+                    TableClient.CreateQueryFilter($"PartitionKey eq {PendingHourRow.Partition} and RowKey ge {from} and RowKey lt {to}"), cancellationToken: ct))
+                {
+                    marks.Add(row);
+                }
+
+                var hours = org.Select(p => p.Hour).ToList();
+                await Parallel.ForEachAsync(hours, inner, async (hour, c) =>
+                    await RecomputeAsync(org.Key, UsageGranularity.Hour, hour, SumEventsAsync(org.Key, hour, c), c));
+                var days = hours.Select(h => UsageKeys.Floor(h, UsageGranularity.Day)).Distinct().ToList();
+                await Parallel.ForEachAsync(days, inner, async (day, c) =>
+                    await RecomputeAsync(org.Key, UsageGranularity.Day, day, SumTotalsAsync(org.Key, UsageGranularity.Hour, day, day.AddDays(1), c), c));
+                var months = days.Select(d => UsageKeys.Floor(d, UsageGranularity.Month)).Distinct().ToList();
+                await Parallel.ForEachAsync(months, inner, async (month, c) =>
+                    await RecomputeAsync(org.Key, UsageGranularity.Month, month, SumTotalsAsync(org.Key, UsageGranularity.Day, month, month.AddMonths(1), c), c));
+                await Parallel.ForEachAsync(marks, inner, async (mark, c) => await _pending.DeleteEntityAsync(mark.PartitionKey, mark.RowKey, mark.ETag, c));
+            });
+            return Stopwatch.GetElapsedTime(started);
+        }
+
+        private async Task RecomputeAsync(string org, UsageGranularity level, DateTimeOffset period, Task<Dictionary<string, long>> sum, CancellationToken ct)
+        {
+            var (from, to) = UsageKeys.TotalRange(level, period, UsageKeys.Next(period, level));
+            await foreach (var _ in _totals.QueryAsync<UsageTotalRow>(TableClient.CreateQueryFilter($"PartitionKey eq {org} and RowKey ge {from} and RowKey lt {to}"), cancellationToken: ct))
+            {
+            }
+
+            var sums = await sum;
+            await _totals.SubmitTransactionAsync(sums.Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new UsageTotalRow
+            {
+                PartitionKey = org,
+                RowKey = UsageKeys.TotalRowKey(level, period, s.Key),
+                Granularity = UsageKeys.Prefix(level),
+                Meter = s.Key,
+                PeriodStart = period,
+                Quantity = s.Value,
+                ComputedAt = DateTimeOffset.UtcNow,
+            })), ct);
+        }
+
+        private async Task<Dictionary<string, long>> SumEventsAsync(string org, DateTimeOffset hour, CancellationToken ct)
+        {
+            var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+            await foreach (var row in _events.QueryAsync<UsageEventRow>(
+                TableClient.CreateQueryFilter($"PartitionKey eq {UsageKeys.HourPartition(org, hour)}"), select: [nameof(UsageEventRow.Meter), nameof(UsageEventRow.Quantity)], cancellationToken: ct))
+            {
+                sums[row.Meter] = sums.GetValueOrDefault(row.Meter) + row.Quantity;
+            }
+
+            return sums;
+        }
+
+        private async Task<Dictionary<string, long>> SumTotalsAsync(string org, UsageGranularity below, DateTimeOffset fromPeriod, DateTimeOffset toPeriod, CancellationToken ct)
+        {
+            var (from, to) = UsageKeys.TotalRange(below, fromPeriod, toPeriod);
+            var sums = new Dictionary<string, long>(StringComparer.Ordinal);
+            await foreach (var row in _totals.QueryAsync<UsageTotalRow>(TableClient.CreateQueryFilter($"PartitionKey eq {org} and RowKey ge {from} and RowKey lt {to}"), cancellationToken: ct))
+            {
+                sums[row.Meter] = sums.GetValueOrDefault(row.Meter) + row.Quantity;
+            }
+
+            return sums;
         }
     }
 }
