@@ -2194,6 +2194,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     GetDevStatus: {
@@ -2252,6 +2261,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     EraseMe: {
@@ -2283,6 +2301,15 @@ export interface operations {
             };
             /** @description Forbidden. Codes: `auth.capability_missing`. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2385,6 +2412,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ListPlatformAuditEvents: {
@@ -2432,6 +2468,15 @@ export interface operations {
             };
             /** @description Forbidden. Codes: `auth.capability_missing`. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2502,7 +2547,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2600,7 +2645,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2658,7 +2703,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2752,6 +2797,15 @@ export interface operations {
             };
             /** @description Forbidden. Codes: `auth.capability_missing`. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2855,6 +2909,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     GetOrg: {
@@ -2904,7 +2967,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2972,7 +3035,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3079,7 +3142,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3151,7 +3214,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3210,7 +3273,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3279,7 +3342,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3386,7 +3449,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3480,7 +3543,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3552,7 +3615,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3669,7 +3732,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3726,7 +3789,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3800,7 +3863,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3872,7 +3935,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3996,7 +4059,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4055,7 +4118,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4124,7 +4187,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4251,7 +4314,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4309,7 +4372,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4381,7 +4444,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4440,7 +4503,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4498,7 +4561,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4547,6 +4610,15 @@ export interface operations {
             };
             /** @description Payload Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4616,6 +4688,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     GetWebhookEvent: {
@@ -4656,6 +4737,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ReplayWebhookEvent: {
@@ -4689,6 +4779,15 @@ export interface operations {
             };
             /** @description Forbidden. Codes: `auth.capability_missing`. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4793,6 +4892,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     GetSubscription: {
@@ -4842,7 +4950,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4958,7 +5066,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5073,7 +5181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5167,7 +5275,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5225,7 +5333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5297,7 +5405,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5356,7 +5464,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5413,7 +5521,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5529,7 +5637,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5601,7 +5709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5673,7 +5781,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5732,7 +5840,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5789,7 +5897,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5861,7 +5969,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5983,7 +6091,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6042,7 +6150,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6111,7 +6219,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6225,7 +6333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6284,7 +6392,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6384,7 +6492,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6443,7 +6551,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6517,7 +6625,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6577,7 +6685,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6637,7 +6745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6732,7 +6840,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6821,7 +6929,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6946,7 +7054,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7052,7 +7160,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7124,7 +7232,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7183,7 +7291,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7300,7 +7408,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7397,7 +7505,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7456,7 +7564,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (API-key callers, per the plan's rate limit). Codes: `rate_limit.exceeded`. */
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7533,6 +7641,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     GetMyExport: {
@@ -7566,6 +7683,15 @@ export interface operations {
             };
             /** @description Forbidden. Codes: `auth.capability_missing`. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
