@@ -46,6 +46,7 @@ var tableNames = [
   'Orgs'
   'Payments'
   'PlatformHeartbeat'
+  'RateLimits'
   'RazorpayInbox'
   'RazorpayPayments'
   'RazorpayPlans'

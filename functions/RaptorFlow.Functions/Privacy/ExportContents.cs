@@ -24,7 +24,8 @@ public static class ExportContents
         ExportSection.Query("org.ndjson", OrgTable.Name, $"PartitionKey eq {orgId} and RowKey eq {OrgTable.OrgRowKey}"),
         ExportSection.Query("members.ndjson", OrgTable.Name, ExportSection.Prefixed(orgId, OrgTable.MemberPrefix)),
         ExportSection.Query("invitations.ndjson", OrgTable.Name, ExportSection.Prefixed(orgId, OrgTable.InvitationPrefix)),
-        ExportSection.Query("api-keys.ndjson", ApiKeyRow.TableName, $"PartitionKey eq {orgId}"),
+        // Every key of the org, not its stats counters row.
+        ExportSection.Query("api-keys.ndjson", ApiKeyRow.TableName, $"PartitionKey eq {orgId} and RowKey ne {Stats.OrgCountersRow.Key}"),
         ExportSection.Query("subscription.ndjson", SubscriptionRow.TableName, $"PartitionKey eq {orgId}"),
         ExportSection.Query("usage-totals.ndjson", UsageTotalRow.TableName, $"PartitionKey eq {orgId}"),
         // Every event as first received; the hourly copies hold the same events.

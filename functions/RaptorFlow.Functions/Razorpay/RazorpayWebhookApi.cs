@@ -70,12 +70,8 @@ public static partial class RazorpayWebhookApi
         }
         catch (Exception ex) when (StorageUnavailable.Is(ex))
         {
-            // Nothing was stored: a 5xx makes Razorpay retry the delivery later; 503 says it is temporary.
             LogStorageUnavailable(logger, ex, received.EventId);
-            Received("storage_unavailable");
-            request.HttpContext.Response.Headers.RetryAfter = "10";
-            return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "webhook.storage_unavailable",
-                "The webhook could not be stored.", "Storage is unavailable; deliver the event again later.");
+            return NotStored(request.HttpContext.Response);
         }
 
         LogReceived(logger, received.EventId, received.EventName, !stored);
@@ -84,6 +80,15 @@ public static partial class RazorpayWebhookApi
     }
 
     private sealed record ReceivedEvent(string EventId, string EventName, string Sha256);
+
+    /// <summary>Nothing was stored: a 5xx makes Razorpay retry the delivery later; 503 says it is temporary.</summary>
+    private static ProblemHttpResult NotStored(HttpResponse response)
+    {
+        Received("storage_unavailable");
+        response.Headers.RetryAfter = "10";
+        return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, "webhook.storage_unavailable",
+            "The webhook could not be stored.", "Storage is unavailable; deliver the event again later.");
+    }
 
     private static ProblemHttpResult? Refusal(SignatureCheck check, int length, ILogger logger)
     {

@@ -174,9 +174,17 @@ public sealed class StubUsage : IUsageTotals
 
     public ConcurrentBag<(string OrgId, DateTimeOffset From, DateTimeOffset To)> Asked { get; } = [];
 
+    /// <summary>Orgs whose totals cannot be read (a storage outage, say).</summary>
+    public ConcurrentDictionary<string, bool> Unreadable { get; } = new();
+
     public Task<IReadOnlyDictionary<string, long>> GetTotalsAsync(string orgId, DateTimeOffset fromUtc, DateTimeOffset toUtc, CancellationToken cancellationToken)
     {
         Asked.Add((orgId, fromUtc, toUtc));
+        if (Unreadable.ContainsKey(orgId))
+        {
+            throw new InvalidOperationException($"The usage totals of {orgId} cannot be read.");
+        }
+
         return Task.FromResult<IReadOnlyDictionary<string, long>>(Totals.GetValueOrDefault(orgId) ?? []);
     }
 

@@ -40,24 +40,44 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
     /// </summary>
     public async ValueTask<RateLimitDecision> TryTakeAllAsync(IReadOnlyList<RequestLimit> limits, CancellationToken cancellationToken)
     {
-        var buckets = new SharedBucket[limits.Count];
+        var buckets = new List<SharedBucket>(limits.Count);
         for (var i = 0; i < limits.Count; i++)
         {
-            buckets[i] = _buckets.GetOrAdd(limits[i].Name, static (name, perMinute) => new SharedBucket(name, perMinute), limits[i].PerMinute);
-            buckets[i].Resize(limits[i].PerMinute);
-            if (!buckets[i].Leased)
+            var bucket = _buckets.GetOrAdd(limits[i].Name, static (name, perMinute) => new SharedBucket(name, perMinute), limits[i].PerMinute);
+            bucket.Resize(limits[i].PerMinute);
+            try
             {
-                await buckets[i].FirstLeaseAsync(b => LeaseAsync(b, first: true, cancellationToken));
+                if (!bucket.Leased)
+                {
+                    await bucket.FirstLeaseAsync(b => LeaseAsync(b, first: true, cancellationToken));
+                }
+                else if (bucket.MayLeaseMore(NowMicros()))
+                {
+                    await bucket.TopUpAsync(b => LeaseAsync(b, first: true, cancellationToken));
+                }
             }
-            else if (buckets[i].MayLeaseMore(NowMicros()))
+            catch (Exception ex) when (StorageUnavailable.Is(ex) && !cancellationToken.IsCancellationRequested)
             {
-                await buckets[i].TopUpAsync(b => LeaseAsync(b, first: true, cancellationToken));
+                // Storage unreachable: a limit that cannot be known is not enforced (fails open), so an
+                // outage of the limits' table never refuses traffic the rest of the app could serve.
+                LogLeaseFailed(logger, ex, bucket.Name);
+                if (!bucket.Leased)
+                {
+                    continue;
+                }
             }
+
+            buckets.Add(bucket);
+        }
+
+        if (buckets.Count == 0)
+        {
+            return new RateLimitDecision(true, limits[0].PerMinute, limits[0].PerMinute, TimeSpan.Zero, TimeSpan.Zero);
         }
 
         var now = NowMicros();
         RateLimitDecision tightest = default;
-        for (var i = 0; i < buckets.Length; i++)
+        for (var i = 0; i < buckets.Count; i++)
         {
             var decision = buckets[i].TryTake(now, SyncInterval);
             if (!decision.Allowed)
@@ -205,6 +225,9 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit {Name}: syncing with storage failed ({Status}); deciding on what is leased")]
     private static partial void LogSyncFailed(ILogger logger, string name, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit {Name}: its shared bucket could not be leased; the request is decided without it")]
+    private static partial void LogLeaseFailed(ILogger logger, Exception exception, string name);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit {Name}: the shared bucket stayed contended; this round leased nothing")]
     private static partial void LogLeaseContended(ILogger logger, string name);

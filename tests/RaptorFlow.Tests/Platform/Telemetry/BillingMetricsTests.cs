@@ -40,4 +40,20 @@ public sealed class BillingMetricsTests
         Assert.True(invoice.Pending);
         Assert.True(metrics.Sum("raptorflow.payment_links", ("outcome", "failed")) >= 1);
     }
+
+    [Fact]
+    public async Task A_close_that_fails_is_counted_and_reported_to_the_host_as_failed()
+    {
+        using var metrics = new MetricRecorder();
+        await using var world = await InvoiceWorld.StartAsync(MidOctober);
+        var (_, orgId) = await world.NewOrgAsync("pro");
+        world.Usage.Unreadable[orgId] = true;
+        world.Clock.SetUtcNow(NovemberRun);
+
+        var message = System.Text.Json.JsonSerializer.Serialize(new { orgId, periodStart = new DateTimeOffset(2030, 10, 1, 0, 0, 0, TimeSpan.Zero) });
+        using var response = await world.App.InvokeAsync(RaptorFlow.Functions.Invoices.CloseOrgPeriod.FunctionName, HostInvocations.QueueTextEnvelope(message));
+
+        Assert.NotEqual(RaptorFlow.Functions.Hosting.FunctionInvocationApi.SuccessBody, await response.Content.ReadAsStringAsync());
+        Assert.True(metrics.Sum("raptorflow.invoices.close_failures", ("stage", "close")) >= 1);
+    }
 }
