@@ -71,7 +71,8 @@ public sealed class SharedBucket
             }
 
             var global = GlobalAt(nowMicros);
-            var remaining = (int)Math.Min(int.MaxValue, _tokens + (global / CreditsPerToken));
+            // What this instance holds was taken from the bucket: together they never exceed the limit.
+            var remaining = (int)Math.Min(PerMinute, _tokens + (global / CreditsPerToken));
             var retry = allowed ? TimeSpan.Zero : Max(MicrosUntil(CreditsPerToken, global), syncInterval);
             var reset = MicrosUntil(Capacity(PerMinute) - (_tokens * CreditsPerToken), global);
             return new RateLimitDecision(allowed, PerMinute, remaining, retry, reset);

@@ -132,6 +132,21 @@ public sealed class SharedRateLimitsTests
     }
 
     [Fact]
+    public async Task RateLimit_remaining_never_reports_more_than_the_limit_once_the_bucket_has_refilled()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await StartAsync(clock, new Dictionary<string, string?> { ["RateLimits:UserPerMinute"] = "1000" });
+        var user = await app.SignInAsync();
+        foreach (var wait in new[] { TimeSpan.Zero, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5) })
+        {
+            clock.Advance(wait);
+            using var ok = await user.Client.GetAsync(Url("/api/v1/me"));
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.InRange(int.Parse(ok.Headers.GetValues("RateLimit-Remaining").Single(), System.Globalization.CultureInfo.InvariantCulture), 0, 1000);
+        }
+    }
+
+    [Fact]
     public async Task A_signed_in_user_over_their_limit_gets_a_429_problem_with_retry_after_and_ratelimit_headers()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
