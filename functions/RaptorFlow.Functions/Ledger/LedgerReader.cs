@@ -130,11 +130,50 @@ public sealed class LedgerReader(StorageAccount storage, TimeProvider time)
         return new TrialBalance(at, currencies.All(c => c.Balanced), currencies);
     }
 
-    /// <summary>Compares every balance row with the sum of its lines; empty when the ledger is consistent.</summary>
+    /// <summary>How many times a busy ledger is read again for a stable view before its check is reported as read.</summary>
+    private const int StableReadAttempts = 10;
+
+    /// <summary>How many checks a ledger gets before what they find is reported: one clean check clears it.</summary>
+    private const int CheckRounds = 5;
+
+    /// <summary>
+    /// Balance rows that disagree with the sum of their lines. A posting in flight can make a single
+    /// check disagree (Azurite applies a transaction's rows one by one, visible to readers); a real
+    /// imbalance disagrees in every round, so only a check that disagrees <see cref="CheckRounds"/> times is reported.
+    /// </summary>
     public async Task<IReadOnlyList<BalanceDiscrepancy>> CheckBalancesAsync(string ledgerId, CancellationToken cancellationToken)
     {
-        var balances = await RangeAsync<BalanceRow>(ledgerId, LedgerKeys.BalancePrefix, null, cancellationToken);
-        var lines = await RangeAsync<LineRow>(ledgerId, LedgerKeys.LinePrefix, null, cancellationToken);
+        for (var round = 1; ; round++)
+        {
+            var found = await CheckOnceAsync(ledgerId, cancellationToken);
+            if (found.Count == 0 || round >= CheckRounds)
+            {
+                return found;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50 * round), cancellationToken);
+        }
+    }
+
+    private async Task<IReadOnlyList<BalanceDiscrepancy>> CheckOnceAsync(string ledgerId, CancellationToken cancellationToken)
+    {
+        // Two queries are no snapshot: a posting committed between them shows its lines without its
+        // balances. Balances read the same (by ETag) before and after the lines bracket a stable ledger.
+        IReadOnlyList<BalanceRow> balances = await RangeAsync<BalanceRow>(ledgerId, LedgerKeys.BalancePrefix, null, cancellationToken);
+        IReadOnlyList<LineRow> lines;
+        for (var attempt = 1; ; attempt++)
+        {
+            lines = await RangeAsync<LineRow>(ledgerId, LedgerKeys.LinePrefix, null, cancellationToken);
+            var after = await RangeAsync<BalanceRow>(ledgerId, LedgerKeys.BalancePrefix, null, cancellationToken);
+            var stable = after.Count == balances.Count && after.Zip(balances).All(p => p.First.RowKey == p.Second.RowKey && p.First.ETag == p.Second.ETag);
+            if (stable || attempt >= StableReadAttempts)
+            {
+                break;
+            }
+
+            balances = after;
+        }
+
         var sums = lines.GroupBy(l => (l.Account, l.Currency))
             .ToDictionary(g => g.Key, g => (Debit: g.Sum(l => l.Debit), Credit: g.Sum(l => l.Credit)));
         var discrepancies = new List<BalanceDiscrepancy>();

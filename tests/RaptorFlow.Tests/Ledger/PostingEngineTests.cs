@@ -36,6 +36,32 @@ public sealed class PostingEngineTests(AppFixture fixture) : IClassFixture<AppFi
         await fixture.App.AssertLedgerIsConsistentAsync(org);
     }
 
+    [Fact]
+    public async Task The_consistency_check_of_a_ledger_being_posted_to_reports_no_imbalance_that_is_not_there()
+    {
+        var org = RazorpayTestKit.NewOrgId();
+        await Engine.PostAsync(Invoice(org, "invoice:seed", 1_000, 180), default);
+
+        // Postings land while the check reads: two queries are no snapshot, so it must only report a stable view.
+        var posting = Task.Run(async () =>
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                await Engine.PostAsync(Invoice(org, $"invoice:{i}", 1_000, 180), default);
+                await Task.Delay(20);
+            }
+        });
+        var checks = 0;
+        while (!posting.IsCompleted || checks == 0)
+        {
+            Assert.Empty(await Reader.CheckBalancesAsync(org, default));
+            checks++;
+        }
+
+        await posting;
+        await fixture.App.AssertLedgerIsConsistentAsync(org);
+    }
+
     [Theory]
     [InlineData("receivable", "INR", 100, "revenue", "INR", 99)]
     [InlineData("receivable", "INR", 100, "revenue", "USD", 100)]
