@@ -36,6 +36,20 @@ public sealed record QueueTriggerMessage(
 {
     public T ReadJson<T>(JsonSerializerOptions options) =>
         JsonSerializer.Deserialize<T>(Text, options) ?? throw new JsonException("The queue message is the JSON literal null.");
+
+    /// <summary>The message as <typeparamref name="T"/>, or null when it is not that JSON (not written by us: retrying cannot help).</summary>
+    public T? TryReadJson<T>(JsonSerializerOptions options)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(Text, options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>A timer firing, whichever path delivered it.</summary>

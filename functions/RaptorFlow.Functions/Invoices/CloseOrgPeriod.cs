@@ -35,15 +35,7 @@ public sealed partial class CloseOrgPeriod(
 
     public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
     {
-        CloseOrgPeriodMessage? work;
-        try
-        {
-            work = message.ReadJson<CloseOrgPeriodMessage>(CloseOrgPeriodQueue.MessageJson);
-        }
-        catch (JsonException)
-        {
-            work = null;
-        }
+        var work = message.TryReadJson<CloseOrgPeriodMessage>(CloseOrgPeriodQueue.MessageJson);
 
         if (work is not { OrgId.Length: > 0 })
         {

@@ -16,15 +16,7 @@ public sealed partial class CheckLedger(LedgerReader reader, ILogger<CheckLedger
 
     public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
     {
-        CheckLedgerMessage? work;
-        try
-        {
-            work = message.ReadJson<CheckLedgerMessage>(CheckLedgerQueue.MessageJson);
-        }
-        catch (JsonException)
-        {
-            work = null;
-        }
+        var work = message.TryReadJson<CheckLedgerMessage>(CheckLedgerQueue.MessageJson);
 
         if (work is not { LedgerId.Length: > 0 })
         {

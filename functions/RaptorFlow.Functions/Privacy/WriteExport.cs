@@ -20,15 +20,7 @@ public sealed partial class WriteExport(ExportBook book, StorageAccount storage,
 
     public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
     {
-        ExportMessage? work;
-        try
-        {
-            work = message.ReadJson<ExportMessage>(PrivacyJson.Options);
-        }
-        catch (JsonException)
-        {
-            work = null;
-        }
+        var work = message.TryReadJson<ExportMessage>(PrivacyJson.Options);
 
         if (work is not { Partition.Length: > 0, ExportId.Length: > 0 } || await book.FindAsync(work.Partition, work.ExportId, cancellationToken) is not { } export)
         {

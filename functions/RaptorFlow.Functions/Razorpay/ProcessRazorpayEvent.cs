@@ -23,15 +23,7 @@ public sealed partial class ProcessRazorpayEvent(
 
     public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
     {
-        InboxMessage? queued;
-        try
-        {
-            queued = message.ReadJson<InboxMessage>(MessageJson);
-        }
-        catch (JsonException)
-        {
-            queued = null;
-        }
+        var queued = message.TryReadJson<InboxMessage>(MessageJson);
 
         if (queued?.EventId is not { Length: > 0 } eventId)
         {

@@ -26,15 +26,7 @@ public sealed partial class RollupOrgUsage(UsageRollup rollup, ILogger<RollupOrg
 
     public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
     {
-        RollupOrgUsageMessage? work;
-        try
-        {
-            work = message.ReadJson<RollupOrgUsageMessage>(RollupOrgUsageQueue.MessageJson);
-        }
-        catch (JsonException)
-        {
-            work = null;
-        }
+        var work = message.TryReadJson<RollupOrgUsageMessage>(RollupOrgUsageQueue.MessageJson);
 
         if (work is not { OrgId.Length: > 0 })
         {

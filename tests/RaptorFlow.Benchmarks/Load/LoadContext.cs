@@ -264,7 +264,8 @@ public static class LoadDriver
 
         var root = FindRepositoryRoot();
         var results = new BenchResults(Path.Combine(root, "bench-results.json"));
-        var command = "dotnet run -c Release --project tests/RaptorFlow.Benchmarks -- load " + string.Join(' ', args);
+        // A published app's path is this machine's; the recorded command publishes its own.
+        var command = "dotnet run -c Release --project tests/RaptorFlow.Benchmarks -- load " + string.Join(' ', args.Where((a, i) => a != "--app" && (i == 0 || args[i - 1] != "--app")));
         Console.WriteLine($"RaptorFlow load driver: {Machine.Summary()}");
         var total = Stopwatch.StartNew();
         var failed = 0;
