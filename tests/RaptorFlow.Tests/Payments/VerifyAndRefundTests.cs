@@ -241,10 +241,21 @@ public sealed class VerifyAndRefundTests
         Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Created), a => Assert.Equal((HttpStatusCode.Conflict, "refund.credit_spent"), (a.StatusCode, a.Code)));
         Assert.Equal(18_000, world.Razorpay.RefundRequests().Sum(r => r.Body.GetProperty("amount").GetInt64()));
 
-        // What is left (7,000) is all a refund asking for "the rest" of any top-up gets.
-        using var rest = await RefundAsync(owner, orgId, topUps[2], new { reason = "The rest" });
+        // What is left (7,000) is all a refund asking for "the rest" of an untouched top-up gets;
+        // the two accepted refunds may have landed on one top-up, so pick one that still holds all of its 20,000.
+        var untouched = new List<string>();
+        foreach (var topUp in topUps)
+        {
+            if ((await GetPaymentAsync(owner, orgId, topUp)).GetProperty("refundableMinor").GetInt64() == 20_000)
+            {
+                untouched.Add(topUp);
+            }
+        }
+
+        Assert.NotEmpty(untouched);
+        using var rest = await RefundAsync(owner, orgId, untouched[0], new { reason = "The rest" });
         Assert.Equal(7_000, (await OkJsonAsync(rest, HttpStatusCode.Created)).GetProperty("amountMinor").GetInt64());
-        using var none = await RefundAsync(owner, orgId, topUps[0], new { reason = "Nothing left" });
+        using var none = await RefundAsync(owner, orgId, topUps.First(t => t != untouched[0]), new { reason = "Nothing left" });
         await none.ShouldBeProblemAsync(HttpStatusCode.Conflict, "refund.credit_spent");
     }
 }
