@@ -10,6 +10,7 @@ using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Invitations;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Mail;
 using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Payments;
@@ -153,6 +154,7 @@ namespace RaptorFlow.Functions;
 // Privacy
 [JsonSerializable(typeof(ExportResponse))]
 [JsonSerializable(typeof(ExportMessage))]
+[JsonSerializable(typeof(OutgoingMail))]
 [JsonSerializable(typeof(ExportManifest))]
 [JsonSerializable(typeof(ErasureResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext

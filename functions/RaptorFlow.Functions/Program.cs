@@ -8,6 +8,7 @@ using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invitations;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Mail;
 using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Operations;
 using RaptorFlow.Functions.Organizations;
@@ -73,6 +74,7 @@ public static class Program
         builder.AddStats();
         builder.AddOperations();
         builder.AddPrivacy();
+        builder.AddMail();
 
         customize?.Invoke(builder);
 
@@ -100,6 +102,7 @@ public static class Program
         app.MapPayments();
         app.MapStats();
         app.MapPrivacy();
+        app.MapMail();
 
         mapMore?.Invoke(app);
 

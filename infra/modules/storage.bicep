@@ -69,6 +69,8 @@ var queueNames = [
   'domain-events-poison'
   'heartbeat'
   'heartbeat-poison'
+  'mail-outbox'
+  'mail-outbox-poison'
   'razorpay-events'
   'razorpay-events-poison'
   'rollup-org-usage'
