@@ -6,6 +6,7 @@ public static class CreditsRegistration
     public static WebApplicationBuilder AddCredits(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PrepaidCredit>();
+        builder.Services.AddSingleton<CreditHolds>();
         return builder;
     }
 

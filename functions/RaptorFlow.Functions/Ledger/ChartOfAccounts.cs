@@ -32,6 +32,7 @@ public static class ChartOfAccounts
     public const string GstPayable = "gst_payable";
     public const string ProcessingFees = "processing_fees";
     public const string CustomerCredit = "customer_credit";
+    public const string CreditHeld = "credit_held";
     public const string Suspense = "suspense";
 
     public static IReadOnlyList<LedgerAccount> OrgAccounts { get; } =
@@ -44,6 +45,7 @@ public static class ChartOfAccounts
         new(GstPayable, AccountType.Liability, "GST collected on invoices, owed to the government."),
         new(ProcessingFees, AccountType.Expense, "Razorpay's fee (including its GST) on payments."),
         new(CustomerCredit, AccountType.Liability, "Payments received that no open invoice absorbed."),
+        new(CreditHeld, AccountType.Liability, "Prepaid credit set aside for refunds Razorpay is carrying out."),
     ];
 
     public static IReadOnlyList<LedgerAccount> PlatformAccounts { get; } =

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Functions.Razorpay;
 
@@ -34,6 +35,10 @@ public static class RefundKeys
         Prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{orgId}|{paymentId}|{caller}|{idempotencyKey}")))[..32];
 
     public static string New() => Prefix + Guid.NewGuid().ToString("N");
+
+    /// <summary>The key a refund we asked for carries in its notes; null for a refund made elsewhere (e.g. the dashboard).</summary>
+    public static string? NotedOn(JsonElement refund) =>
+        refund.Note(PaymentActivity.RefundNote) is { } noted && IsOurs(noted) ? noted : null;
 
     public static bool IsOurs(string key) =>
         key.Length == Prefix.Length + 32 && key.StartsWith(Prefix, StringComparison.Ordinal) && key[Prefix.Length..].All(char.IsAsciiHexDigitLower);

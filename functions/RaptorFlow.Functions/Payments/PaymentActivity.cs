@@ -36,7 +36,7 @@ public sealed partial class PaymentActivity(
         {
             if (refund is { } entity && entity.Text("id") is { } refundId && PaymentOwnerKeys.IsUsable(refundId) && entity.Amount("amount") is long amount and > 0)
             {
-                var key = entity.Note(RefundNote) is { } noted && RefundKeys.IsOurs(noted) ? noted : refundId;
+                var key = RefundKeys.NotedOn(entity) ?? refundId;
                 await ObserveRefundAsync(orgId, paymentId, razorpayEvent.Name, refundId, key, amount, entity.Text("currency") ?? "INR", cancellationToken);
             }
 

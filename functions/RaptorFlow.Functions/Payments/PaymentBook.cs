@@ -84,52 +84,19 @@ public sealed class PaymentBook(StorageAccount storage) : ICheckoutOrders
     /// </summary>
     public Task<T> ChangeAsync<T>(
         string orgId, string paymentId, string? refundKey, Func<PaymentRow, PaymentRefundRow?, PaymentChange<T>> decide, CancellationToken cancellationToken) =>
-        ChangeAsync(orgId, paymentId, refundKey, guard: null, (payment, refund, _) => decide(payment, refund), cancellationToken);
-
-    /// <summary>
-    /// <see cref="ChangeAsync{T}(string, string, string?, Func{PaymentRow, PaymentRefundRow?, PaymentChange{T}}, CancellationToken)"/>
-    /// for a refund of prepaid credit, which every top-up of the org draws on: each attempt reads the
-    /// unspent credit less the refunds pending on all the org's top-ups in the currency, and writes the
-    /// org's guard row under its ETag with the reservation, so two refunds of different top-ups cannot
-    /// both take the same credit.
-    /// </summary>
-    public Task<T> ChangeCreditRefundAsync<T>(
-        string orgId, string paymentId, string refundKey, string currency, Func<CancellationToken, Task<long>> unspentCredit,
-        Func<PaymentRow, PaymentRefundRow, long, PaymentChange<T>> decide, CancellationToken cancellationToken) =>
-        ChangeAsync(orgId, paymentId, refundKey, new CreditGuard(currency, unspentCredit), (payment, refund, available) => decide(payment, refund!, available!.Value), cancellationToken);
-
-    private sealed record CreditGuard(string Currency, Func<CancellationToken, Task<long>> UnspentCredit);
-
-    private Task<T> ChangeAsync<T>(
-        string orgId, string paymentId, string? refundKey, CreditGuard? guard, Func<PaymentRow, PaymentRefundRow?, long?, PaymentChange<T>> decide, CancellationToken cancellationToken) =>
         OptimisticConcurrency.RunAsync<T>(ConcurrencyPolicy.Shared, async _ =>
         {
-            var guardRow = guard is null ? null
-                : await FindAsync<CreditRefundGuardRow>(orgId, PaymentKeys.CreditRefunds(guard.Currency), cancellationToken)
-                    ?? new CreditRefundGuardRow { PartitionKey = orgId, RowKey = PaymentKeys.CreditRefunds(guard.Currency) };
             var payment = await FindPaymentAsync(orgId, paymentId, cancellationToken)
                 ?? new PaymentRow { PartitionKey = orgId, RowKey = PaymentKeys.Payment(paymentId), PaymentId = paymentId };
             var refund = refundKey is null
                 ? null
                 : await FindAsync<PaymentRefundRow>(orgId, PaymentKeys.Refund(paymentId, refundKey), cancellationToken)
                     ?? new PaymentRefundRow { PartitionKey = orgId, RowKey = PaymentKeys.Refund(paymentId, refundKey), PaymentId = paymentId, RefundKey = refundKey };
-            long? available = null;
-            if (guard is not null)
-            {
-                // Read after the guard row: a reservation landing since then changes its ETag and this attempt loses.
-                var pending = await PendingTopUpRefundsAsync(orgId, guard.Currency, cancellationToken);
-                available = Math.Max(0, await guard.UnspentCredit(cancellationToken) - pending);
-            }
-
-            var change = decide(payment, refund, available);
+            var change = decide(payment, refund);
             List<TableTransactionAction> actions = [];
             if (change.WritePayment)
             {
                 actions.Add(Write(payment));
-                if (guardRow is not null)
-                {
-                    actions.Add(Write(guardRow));
-                }
             }
 
             if (change.WriteRefund && refund is not null)
@@ -151,20 +118,6 @@ public sealed class PaymentBook(StorageAccount storage) : ICheckoutOrders
 
             return Attempt.Done(change.Result);
         }, cancellationToken);
-
-    /// <summary>Refunds reserved or under way on every top-up of the org in the currency (a handful of rows).</summary>
-    private async Task<long> PendingTopUpRefundsAsync(string orgId, string currency, CancellationToken cancellationToken)
-    {
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {orgId} and RowKey ge {PaymentKeys.PaymentPrefix} and RowKey lt {PaymentKeys.PrefixEnd(PaymentKeys.PaymentPrefix)} and Purpose eq {PaymentPurpose.CreditTopUp} and Currency eq {currency}");
-        long pending = 0;
-        await foreach (var row in Table.QueryAsync<PaymentRow>(filter, select: [nameof(PaymentRow.PendingRefundMinor)], cancellationToken: cancellationToken))
-        {
-            pending += row.PendingRefundMinor;
-        }
-
-        return pending;
-    }
 
     private static TableTransactionAction Write(ITableEntity row) =>
         row.ETag == default

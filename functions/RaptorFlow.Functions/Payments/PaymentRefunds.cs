@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions.Payments;
@@ -11,9 +11,11 @@ public sealed record RefundRequestOutcome(PaymentRefundResponse? Refund, bool Re
 /// Refunds the org asks for. The amount is reserved on the payment row under its ETag before
 /// Razorpay is called, so concurrent refunds never exceed what was captured; Razorpay gets the
 /// refund's id as its idempotency key, so the same request sent again never refunds twice. A
-/// refusal releases the reservation; an outage keeps it (unknown) for the retry.
+/// refund of a credit top-up also holds its amount out of the unspent credit (<see cref="CreditHolds"/>)
+/// before Razorpay is asked, so no invoice and no other refund can take the same credit. A
+/// refusal releases the reservation and the hold; an outage keeps them (unknown) for the retry.
 /// </summary>
-public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razorpay, LedgerReader ledger, TimeProvider time, ILogger<PaymentRefunds> logger)
+public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razorpay, PrepaidCredit credit, CreditHolds holds, TimeProvider time, ILogger<PaymentRefunds> logger)
 {
     private sealed record Reservation(PaymentRefundRow? Refund, bool Send, bool Reserved, ProblemHttpResult? Problem);
 
@@ -25,17 +27,37 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
             return new RefundRequestOutcome(null, false, PaymentProblems.PaymentNotFound());
         }
 
-        // Credit a top-up bought can be refunded only while it is unspent, by all the org's top-up refunds together.
-        var reservation = found.Purpose == PaymentPurpose.CreditTopUp
-            ? await book.ChangeCreditRefundAsync(orgId, paymentId, refundKey, found.Currency, ct => UnspentCreditAsync(orgId, found.Currency, ct),
-                (payment, refund, available) => Reserve(payment, refund, amountMinor, reason, available, requestedBy), cancellationToken)
-            : await book.ChangeAsync(orgId, paymentId, refundKey, (payment, refund) => Reserve(payment, refund!, amountMinor, reason, null, requestedBy), cancellationToken);
+        // Credit a top-up bought can be refunded only while it is unspent: decided here from the
+        // balance read, and for good by the hold below, which races every other draw on the credit.
+        var topUp = found.Purpose == PaymentPurpose.CreditTopUp;
+        long? unspent = topUp ? await credit.AvailableAsync(orgId, found.Currency, cancellationToken) : null;
+        var reservation = await book.ChangeAsync(orgId, paymentId, refundKey,
+            (payment, refund) => Reserve(payment, refund!, amountMinor, reason, unspent, requestedBy), cancellationToken);
         if (reservation.Problem is not null || !reservation.Send)
         {
+            if (topUp && reservation.Refund is { Status: RefundStatus.Rejected or RefundStatus.Failed } settled)
+            {
+                // A retry after a crash between the refusal and the release.
+                await holds.ReleaseAsync(orgId, settled.RefundKey, cancellationToken);
+            }
+
             return new RefundRequestOutcome(reservation.Refund is { } r ? PaymentViews.ToResponse(r) : null, false, reservation.Problem);
         }
 
-        var (sent, problem) = await SendAsync(orgId, reservation.Refund!, cancellationToken);
+        var reserved = reservation.Refund!;
+        if (topUp && !await holds.HoldAsync(orgId, reserved.RefundKey, reserved.Currency, reserved.AmountMinor, cancellationToken))
+        {
+            // An invoice or another refund drew on the credit since it was read.
+            await SettleAsync(orgId, reserved, RefundStatus.Rejected, null, "refund.credit_spent", cancellationToken);
+            return new RefundRequestOutcome(null, false, PaymentProblems.CreditSpent(await credit.AvailableAsync(orgId, reserved.Currency, cancellationToken)));
+        }
+
+        var (sent, problem) = await SendAsync(orgId, reserved, cancellationToken);
+        if (topUp && sent.Status == RefundStatus.Rejected)
+        {
+            await holds.ReleaseAsync(orgId, sent.RefundKey, cancellationToken);
+        }
+
         return new RefundRequestOutcome(PaymentViews.ToResponse(sent), reservation.Reserved, problem);
     }
 
@@ -120,12 +142,6 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
             (refund.Status, refund.RazorpayRefundId, refund.Failure, refund.UpdatedAt) = (status, razorpayRefundId ?? refund.RazorpayRefundId, failure, time.GetUtcNow());
             return new PaymentChange<PaymentRefundRow>(refund, status == RefundStatus.Rejected, true);
         }, cancellationToken);
-
-    private async Task<long> UnspentCreditAsync(string orgId, string currency, CancellationToken cancellationToken)
-    {
-        var accounts = await ledger.AccountsAsync(orgId, cancellationToken);
-        return accounts.FirstOrDefault(a => a.Code == ChartOfAccounts.CustomerCredit)?.Balances.FirstOrDefault(b => b.Currency == currency)?.Balance ?? 0;
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Razorpay did not answer refund {RefundKey} of payment {PaymentId}; its reservation is kept for a retry")]
     private static partial void LogUnknown(ILogger logger, Exception exception, string refundKey, string paymentId);

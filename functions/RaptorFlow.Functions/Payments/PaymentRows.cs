@@ -15,7 +15,6 @@ public static class PaymentKeys
     public const string RefundPrefix = "refund|";
     public const string OrderPrefix = "order|";
     public const string InvoiceCheckoutPrefix = "checkout|";
-    public const string CreditRefundsPrefix = "credit-refunds|";
 
     public static string Payment(string paymentId) => PaymentPrefix + paymentId;
 
@@ -27,7 +26,6 @@ public static class PaymentKeys
 
     public static string InvoiceCheckout(string invoiceId) => InvoiceCheckoutPrefix + invoiceId;
 
-    public static string CreditRefunds(string currency) => CreditRefundsPrefix + currency;
 
     /// <summary>The first key after every key starting with <paramref name="prefix"/> (which ends in '|').</summary>
     public static string PrefixEnd(string prefix) => prefix[..^1] + "}";
@@ -107,18 +105,6 @@ public sealed class PaymentRow : ITableEntity
         CapturedMinor > 0
             ? RefundedMinor >= CapturedMinor ? PaymentStatus.Refunded : RefundedMinor > 0 ? PaymentStatus.PartiallyRefunded : PaymentStatus.Captured
             : Failed ? PaymentStatus.Failed : PaymentStatus.Authorized;
-}
-
-/// <summary>
-/// The org's guard over refunds of prepaid credit in one currency: every reservation of such a refund
-/// rewrites it under its ETag, so refunds of different top-ups are decided one after the other.
-/// </summary>
-public sealed class CreditRefundGuardRow : ITableEntity
-{
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
 }
 
 public sealed class PaymentRefundRow : ITableEntity

@@ -2,6 +2,7 @@ using System.Text.Json;
 using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Telemetry;
 using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
@@ -26,6 +27,7 @@ public sealed partial class RazorpayEventProcessor(
     IEnumerable<IRazorpayEventConsumer> consumers,
     PaymentOwners paymentOwners,
     PrepaidCredit credit,
+    CreditHolds holds,
     IRefundCreditNotes creditNotes,
     ICheckoutOrders checkoutOrders,
     ILogger<RazorpayEventProcessor> logger,
@@ -262,7 +264,7 @@ public sealed partial class RazorpayEventProcessor(
             if (refund.Parked && await ledger.FindTransactionIdAsync(PlatformLedger, RefundKey(refund.RefundId), cancellationToken) is { } parked)
             {
                 // Posted in the org as its own event would post it: a credit note for what it refunds of the invoice.
-                if (await PostRefundAsync(orgId, paymentId, owner?.InvoiceId, refund.RefundId, refund.Amount, refund.Currency, null, eventId, cancellationToken) is { } refundPosted)
+                if (await PostRefundAsync(orgId, paymentId, owner?.InvoiceId, refund.RefundId, null, refund.Amount, refund.Currency, null, eventId, cancellationToken) is { } refundPosted)
                 {
                     posted.Add(refundPosted);
                 }
@@ -362,7 +364,7 @@ public sealed partial class RazorpayEventProcessor(
             }
         }
 
-        if (await PostRefundAsync(owner.LedgerId, indexed ? paymentId : null, owner.InvoiceId, refundId, amount, currency, owner.OrgId is null ? owner.Why : null, razorpayEvent.Id, cancellationToken) is { } transactionId)
+        if (await PostRefundAsync(owner.LedgerId, indexed ? paymentId : null, owner.InvoiceId, refundId, RefundKeys.NotedOn(refund), amount, currency, owner.OrgId is null ? owner.Why : null, razorpayEvent.Id, cancellationToken) is { } transactionId)
         {
             posted.Add(transactionId);
         }
@@ -386,7 +388,7 @@ public sealed partial class RazorpayEventProcessor(
     /// as far as it holds, and the rest is refunds, so customer_credit never goes below zero.
     /// </summary>
     private async Task<string?> PostRefundAsync(
-        string ledgerId, string? paymentId, string? invoiceId, string refundId, long amount, string currency, string? why, string eventId, CancellationToken cancellationToken)
+        string ledgerId, string? paymentId, string? invoiceId, string refundId, string? requestKey, long amount, string currency, string? why, string eventId, CancellationToken cancellationToken)
     {
         if (paymentId is not null && await paymentOwners.RefundFailedAsync(paymentId, refundId, cancellationToken))
         {
@@ -410,30 +412,37 @@ public sealed partial class RazorpayEventProcessor(
                 await creditNotes.CoverAsync(ledgerId, invoiceId, paymentId, refundId, amount, currency, claim: !refundPosted, cancellationToken);
             }
 
-            var drawing = await credit.DrawAsync(ledgerId, key, currency, amount,
-                drawn => new PostingBatch(ledgerId, key, description, RefundLines(currency, amount, drawn), eventId, EventType: EventTypes.RefundProcessed), cancellationToken);
+            // A refund the org asked for of a top-up takes the credit held for it; the rest draws as any refund does.
+            var held = requestKey is null ? 0 : Math.Min(amount, await holds.HeldAsync(ledgerId, requestKey, cancellationToken));
+            var drawing = await credit.DrawAsync(ledgerId, key, currency, amount - held,
+                drawn => new PostingBatch(ledgerId, key, description, RefundLines(currency, amount, held, drawn), eventId, EventType: EventTypes.RefundProcessed), cancellationToken);
             transactionId = drawing.TransactionId!;
         }
 
         if (paymentId is not null && await paymentOwners.RefundFailedAsync(paymentId, refundId, cancellationToken))
         {
-            await ReverseFailedRefundAsync(ledgerId, transactionId, refundId, cancellationToken);
+            await ReverseFailedRefundAsync(ledgerId, transactionId, refundId, requestKey, cancellationToken);
         }
 
         return transactionId;
     }
 
-    private static List<PostingLine> RefundLines(string currency, long amount, long fromCredit)
+    private static List<PostingLine> RefundLines(string currency, long amount, long fromHold, long fromCredit)
     {
         var lines = new List<PostingLine>();
+        if (fromHold > 0)
+        {
+            lines.Add(PostingLine.Dr(CreditHeld, currency, fromHold));
+        }
+
         if (fromCredit > 0)
         {
             lines.Add(PostingLine.Dr(CustomerCredit, currency, fromCredit));
         }
 
-        if (amount - fromCredit > 0)
+        if (amount - fromHold - fromCredit > 0)
         {
-            lines.Add(PostingLine.Dr(Refunds, currency, amount - fromCredit, "More than the org's customer_credit held"));
+            lines.Add(PostingLine.Dr(Refunds, currency, amount - fromHold - fromCredit, "More than the org's customer_credit held"));
         }
 
         lines.Add(PostingLine.Cr(RazorpayClearing, currency, amount));
@@ -445,17 +454,22 @@ public sealed partial class RazorpayEventProcessor(
     /// is undone once either way. In an org's ledger its credit note is cancelled after it (so the
     /// refund's draw on customer_credit is returned before the note's credit is taken back).
     /// </summary>
-    private async Task<PostingResult> ReverseFailedRefundAsync(string ledgerId, string transactionId, string refundId, CancellationToken cancellationToken)
+    private async Task<PostingResult> ReverseFailedRefundAsync(string ledgerId, string transactionId, string refundId, string? requestKey, CancellationToken cancellationToken)
     {
         var reversal = await ledger.ReverseAsync(ledgerId, transactionId, RefundKey(refundId) + (ledgerId == PlatformLedger ? ":unparked" : ":failed"),
             $"Refund {refundId} failed", cancellationToken);
         if (ledgerId != PlatformLedger)
         {
             await creditNotes.CancelAsync(ledgerId, refundId, cancellationToken);
+            await ReleaseHoldAsync(ledgerId, requestKey, cancellationToken);
         }
 
         return reversal;
     }
+
+    /// <summary>Credit held for a refund that failed goes back to customer_credit, after the refund's own posting was reversed.</summary>
+    private Task ReleaseHoldAsync(string ledgerId, string? requestKey, CancellationToken cancellationToken) =>
+        requestKey is null ? Task.CompletedTask : holds.ReleaseAsync(ledgerId, requestKey, cancellationToken);
 
     /// <summary>
     /// A refund that failed (or was reversed) returns no money: nothing is posted, and a posting made
@@ -489,12 +503,13 @@ public sealed partial class RazorpayEventProcessor(
         {
             if (await ledger.FindTransactionIdAsync(ledgerId, RefundKey(refundId), cancellationToken) is { } posted)
             {
-                reversed.Add((await ReverseFailedRefundAsync(ledgerId, posted, refundId, cancellationToken)).TransactionId);
+                reversed.Add((await ReverseFailedRefundAsync(ledgerId, posted, refundId, RefundKeys.NotedOn(refund), cancellationToken)).TransactionId);
             }
             else if (ledgerId != PlatformLedger)
             {
                 // Its note may have been claimed by a delivery that stopped before posting the refund.
                 await creditNotes.CancelAsync(ledgerId, refundId, cancellationToken);
+                await ReleaseHoldAsync(ledgerId, RefundKeys.NotedOn(refund), cancellationToken);
             }
         }
 

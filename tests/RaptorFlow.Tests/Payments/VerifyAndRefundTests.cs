@@ -258,4 +258,31 @@ public sealed class VerifyAndRefundTests
         using var none = await RefundAsync(owner, orgId, topUps.First(t => t != untouched[0]), new { reason = "Nothing left" });
         await none.ShouldBeProblemAsync(HttpStatusCode.Conflict, "refund.credit_spent");
     }
+
+    [Fact]
+    public async Task Credit_held_for_a_pending_top_up_refund_is_not_applied_to_an_invoice()
+    {
+        await using var world = await StartAsync();
+        var (owner, orgId) = await world.NewOrgAsync();
+        using var checkout = await PostAsync(owner, $"/api/v1/orgs/{orgId}/credits/checkout", new { amountMinor = 500_000, currency = "INR" });
+        var orderId = (await OkJsonAsync(checkout)).GetProperty("orderId").GetString()!;
+        var paymentId = RazorpayTestKit.NewId("pay");
+        await world.DeliverAsync("payment.captured", ("payment", Payment(paymentId, 500_000, orgId, orderId)));
+
+        // All of it is on its way back when the month closes: none of it may pay the invoice.
+        using var refunded = await RefundAsync(owner, orgId, paymentId, new { reason = "Changed our mind" });
+        var refund = await OkJsonAsync(refunded, HttpStatusCode.Created);
+        Assert.Equal(500_000, refund.GetProperty("amountMinor").GetInt64());
+        world.World.Clock.SetUtcNow(NovemberRun);
+        var invoice = await world.World.CloseAsync(orgId);
+        Assert.Equal(0, invoice.CreditAppliedMinor);
+        Assert.Equal(invoice.TotalMinor, invoice.AmountDueMinor);
+
+        owner = await world.World.AgainAsync(owner);
+        await world.DeliverAsync("refund.processed", ("refund", Refund(refund.GetProperty("razorpayRefundId").GetString()!, paymentId, 500_000, refund.GetProperty("id").GetString(), "processed")));
+        Assert.Equal(0, await world.App.BalanceAsync(orgId, CustomerCredit));
+        Assert.Equal(0, await world.App.BalanceAsync(orgId, Refunds));
+        Assert.Equal(invoice.TotalMinor, await world.App.BalanceAsync(orgId, Receivable));
+        await world.App.AssertLedgerIsConsistentAsync(orgId);
+    }
 }
