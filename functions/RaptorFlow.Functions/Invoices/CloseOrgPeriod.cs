@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Organizations;
@@ -45,9 +44,8 @@ public sealed partial class CloseOrgPeriod(
         }
 
         var (orgId, periodStart) = (work.OrgId, work.PeriodStart);
-        using var activity = Telemetry.Source.StartActivity("close org period", ActivityKind.Internal);
-        activity?.SetTag("raptorflow.org_id", orgId);
-        activity?.SetTag("raptorflow.period_start", periodStart.ToString("O"));
+        using var unit = UnitOfWork.ForOrg(logger, "close org period", orgId);
+        unit.Activity?.SetTag("raptorflow.period_start", periodStart.ToString("O"));
 
         string? invoiceId;
         try

@@ -24,6 +24,7 @@ public sealed partial class CheckLedger(LedgerReader reader, ILogger<CheckLedger
             return;
         }
 
+        using var unit = UnitOfWork.ForLedger(logger, "check ledger", work.LedgerId);
         await CheckAsync(work.LedgerId, cancellationToken);
     }
 

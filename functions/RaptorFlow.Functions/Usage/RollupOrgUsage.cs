@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Telemetry;
@@ -35,8 +34,7 @@ public sealed partial class RollupOrgUsage(UsageRollup rollup, ILogger<RollupOrg
             return;
         }
 
-        using var activity = Telemetry.Source.StartActivity("rollup org usage", ActivityKind.Internal);
-        activity?.SetTag("raptorflow.org_id", work.OrgId);
+        using var unit = UnitOfWork.ForOrg(logger, "rollup org usage", work.OrgId);
         var result = await rollup.RunForOrgAsync(work.OrgId, cancellationToken);
         LogRolledUp(logger, work.OrgId, result.Hours, result.Days, result.Months, message.DequeueCount);
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform.Telemetry;
 
 namespace RaptorFlow.Functions.Webhooks;
 
@@ -9,14 +10,16 @@ public sealed partial class DeliverWebhook(WebhookDeliveries deliveries, ILogger
 {
     public const string FunctionName = "DeliverWebhook";
 
-    public Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
+    public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
     {
         if (Read(message, WebhookJson.DeliveryMessage, logger) is not { } delivery)
         {
-            return Task.CompletedTask;
+            return;
         }
 
-        return deliveries.RunAttemptAsync(delivery, cancellationToken);
+        using var unit = UnitOfWork.ForOrg(logger, "deliver webhook", delivery.OrgId);
+        unit.Activity?.SetTag("raptorflow.webhook_endpoint_id", delivery.EndpointId);
+        await deliveries.RunAttemptAsync(delivery, cancellationToken);
     }
 
     /// <summary>A message not written by us is completed and logged: retrying cannot help.</summary>

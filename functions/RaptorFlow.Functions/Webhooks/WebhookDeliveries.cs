@@ -134,7 +134,7 @@ public sealed partial class WebhookDeliveries(
             return;
         }
 
-        if (!rateLimits.TryAcquire(endpoint))
+        if (!await rateLimits.TryAcquireAsync(endpoint, cancellationToken))
         {
             await ScheduleAsync(message, RateLimitedDelay, cancellationToken);
             return;

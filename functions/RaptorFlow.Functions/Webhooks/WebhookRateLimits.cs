@@ -1,35 +1,26 @@
-using System.Collections.Concurrent;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using RaptorFlow.Functions.Platform.RateLimiting;
 
 namespace RaptorFlow.Functions.Webhooks;
 
 /// <summary>
-/// Per-endpoint token buckets (default <see cref="WebhookSettings.DefaultRateLimitPerSecond"/>/s),
-/// so one org's burst cannot starve others. Held per instance: with n instances an endpoint may
-/// receive up to n times its limit.
+/// Per-endpoint send limits (<c>rateLimitPerSecond</c>, default <see cref="WebhookSettings.DefaultRateLimitPerSecond"/>),
+/// so one org's burst cannot starve others and no receiver gets more than it asked for. They are the
+/// API's shared buckets (<see cref="SharedRateLimits"/>) with a one-second window, so they hold across
+/// every instance that shares the storage account. A limit that cannot be checked (storage unreachable
+/// before this instance leased any of it) refuses: the send waits and is tried again, where the API admits.
 /// </summary>
-public sealed class WebhookRateLimits(IOptions<WebhookSettings> settings)
+public sealed class WebhookRateLimits(SharedRateLimits limits, IOptions<WebhookSettings> settings)
 {
-    private readonly ConcurrentDictionary<string, (int Rate, TokenBucketRateLimiter Bucket)> _buckets = new(StringComparer.Ordinal);
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
 
-    public bool TryAcquire(WebhookEndpointRow endpoint)
+    public async ValueTask<bool> TryAcquireAsync(WebhookEndpointRow endpoint, CancellationToken cancellationToken)
     {
         var rate = endpoint.RateLimitPerSecond ?? settings.Value.DefaultRateLimitPerSecond;
-        var entry = _buckets.AddOrUpdate(
-            endpoint.EndpointId,
-            _ => (rate, Bucket(rate)),
-            (_, existing) => existing.Rate == rate ? existing : (rate, Bucket(rate)));
-        using var lease = entry.Bucket.AttemptAcquire();
-        return lease.IsAcquired;
+        RequestLimit[] limit = [new(NameOf(endpoint), rate, Window)];
+        return (await limits.TryTakeAllAsync(limit, cancellationToken, UnknownLimit.Refuse)).Allowed;
     }
 
-    private static TokenBucketRateLimiter Bucket(int rate) => new(new TokenBucketRateLimiterOptions
-    {
-        TokenLimit = rate,
-        TokensPerPeriod = rate,
-        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-        QueueLimit = 0,
-        AutoReplenishment = true,
-    });
+    /// <summary>The shared bucket's name of an endpoint.</summary>
+    public static string NameOf(WebhookEndpointRow endpoint) => $"webhook:{endpoint.OrgId}:{endpoint.EndpointId}";
 }

@@ -54,6 +54,9 @@ public sealed record LoadOptions
 
     public bool Save { get; init; } = true;
 
+    /// <summary>Whether <c>coldstart</c> also publishes and starts the empty app as Native AOT (a publish of minutes on 2 cores).</summary>
+    public bool NativeAot { get; init; } = true;
+
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
         var options = new LoadOptions();
@@ -79,6 +82,7 @@ public sealed record LoadOptions
                 "--samples" => options with { Samples = Math.Clamp(Int(), 5, 1_000) },
                 "--app" => options with { AppFolder = Path.GetFullPath(Next()) },
                 "--no-save" => options with { Save = false },
+                "--no-aot" => options with { NativeAot = false },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }

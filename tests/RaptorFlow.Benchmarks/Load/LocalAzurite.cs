@@ -50,7 +50,8 @@ public sealed class LocalAzurite : IAsyncDisposable
 
     private int[] Ports { get; }
 
-    public static async Task<LocalAzurite> StartAsync(string repositoryRoot, string? dataFolder = null)
+    /// <param name="heapMiB">Node's heap limit for Azurite, for data sets larger than its default (about 4 GiB here) holds: Azurite keeps every table in memory.</param>
+    public static async Task<LocalAzurite> StartAsync(string repositoryRoot, string? dataFolder = null, int? heapMiB = null)
     {
         var script = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script))
@@ -76,6 +77,11 @@ public sealed class LocalAzurite : IAsyncDisposable
         })
         {
             start.ArgumentList.Add(arg);
+        }
+
+        if (heapMiB is { } heap)
+        {
+            start.ArgumentList.Insert(0, $"--max-old-space-size={Text(heap)}");
         }
 
         if (dataFolder is null)

@@ -8,6 +8,8 @@ public static class Publisher
     public const string AppExecutable = "RaptorFlow.Functions";
     public const string EmptyAppExecutable = "EmptyApp";
 
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
+
     public static Task<string> PublishAppAsync(string repositoryRoot, string workFolder) =>
         PublishAsync(Path.Combine(repositoryRoot, "functions", "RaptorFlow.Functions", "RaptorFlow.Functions.csproj"), Path.Combine(workFolder, "app"));
 
@@ -57,8 +59,19 @@ public static class Publisher
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet publish.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        await process.WaitForExitAsync(timeout.Token);
+        using var timeout = new CancellationTokenSource(PublishTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Nothing may outlive the driver: the publish and the build servers it started go with it.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"dotnet publish {project} did not finish within {PublishTimeout.TotalMinutes:F0} minutes (a busy machine?).");
+        }
+
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"dotnet publish {project} failed:\n{await stdout}\n{await stderr}");

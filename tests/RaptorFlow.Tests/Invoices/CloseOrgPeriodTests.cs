@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure.Storage.Queues;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Functions.Platform.Telemetry;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Invoices;
@@ -61,7 +62,7 @@ public sealed class CloseOrgPeriodTests
     }
 
     [Fact]
-    public async Task A_close_delivered_three_times_at_once_issues_one_invoice_and_numbers_stay_gap_free()
+    public async Task A_close_delivered_three_times_at_once_and_once_more_later_issues_one_invoice_and_numbers_stay_gap_free()
     {
         await using var world = await InvoiceWorld.StartAsync(Utc(2028, 4, 10));
         var orgs = new List<string>();
@@ -84,6 +85,14 @@ public sealed class CloseOrgPeriodTests
         })));
         Assert.All(await Task.WhenAll(deliveries), status => Assert.Equal(HttpStatusCode.OK, status));
 
+        // And once more the next day, long after the others finished (a message that reappeared after its visibility timeout).
+        world.Clock.SetUtcNow(Utc(2028, 5, 2, 0, 30));
+        foreach (var (text, _) in ours)
+        {
+            using var late = await world.App.InvokeAsync(CloseOrgPeriod.FunctionName, HostInvocations.QueueTextEnvelope(text));
+            Assert.Equal(HttpStatusCode.OK, late.StatusCode);
+        }
+
         var taken = await world.App.Services.GetRequiredService<InvoiceNumbering>().TakenAsync(world.Series, "2028-29", CancellationToken.None);
         Assert.Equal([1L, 2L, 3L], taken.Select(t => t.Sequence));
         Assert.Equal(orgs.Order(), taken.Select(t => t.OrgId).Order());
@@ -92,6 +101,34 @@ public sealed class CloseOrgPeriodTests
         {
             var period = await book.FindPeriodAsync(orgId, Utc(2028, 4, 1), CancellationToken.None);
             Assert.Equal(Assert.Single(taken, t => t.OrgId == orgId).InvoiceId, period!.InvoiceId);
+        }
+    }
+
+    [Fact]
+    public async Task Each_close_is_one_operation_tagged_with_its_org_under_its_invocation_and_its_log_lines_carry_the_org()
+    {
+        using var activities = new ActivityRecorder();
+        var logs = new LogCapture();
+        await using var world = await InvoiceWorld.StartAsync(Utc(2028, 10, 10), logs: logs);
+        var orgs = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            orgs.Add((await world.NewOrgAsync("pro")).OrgId);
+        }
+
+        world.Clock.SetUtcNow(Utc(2028, 11, 1, 0, 30));
+        await InvokeTimerAsync(world);
+        foreach (var (text, _) in (await ReceiveAllAsync(world)).Where(r => orgs.Contains(r.Message.OrgId)))
+        {
+            using var response = await world.App.InvokeAsync(CloseOrgPeriod.FunctionName, HostInvocations.QueueTextEnvelope(text));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        foreach (var orgId in orgs)
+        {
+            var unit = Assert.Single(activities.Named("close org period", UnitOfWork.OrgIdTag, orgId));
+            Assert.Equal($"function {CloseOrgPeriod.FunctionName}", unit.Parent?.OperationName);
+            Assert.Contains(logs.Lines, l => l.Category == typeof(CloseOrgPeriod).FullName && l.Scopes.Contains($"OrgId:{orgId}"));
         }
     }
 

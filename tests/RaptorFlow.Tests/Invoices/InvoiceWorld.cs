@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Invoices;
@@ -50,7 +51,8 @@ public sealed class InvoiceWorld : IAsyncDisposable
 
     /// <param name="realStores">The app's own subscription store (plan changes through the API) and usage store and rollups instead of the stubs.</param>
     /// <param name="storage">A storage connection string other than the shared Azurite's (a fresh one).</param>
-    public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now, bool realStores = false, string? storage = null)
+    /// <param name="logs">Captures the app's log lines, the invoice feature's from Information up.</param>
+    public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now, bool realStores = false, string? storage = null, LogCapture? logs = null)
     {
         var clock = new FakeTimeProvider(now);
         var razorpay = WireMockServer.Start();
@@ -62,10 +64,19 @@ public sealed class InvoiceWorld : IAsyncDisposable
         settings["Invoices:CreditNoteSeries"] = series + "/CN";
         settings["Invoices:SellerGstin"] = "29ABCDE1234F1Z5";
         settings.WithOwnDispatchQueue();
+        if (logs is not null)
+        {
+            settings["Logging:LogLevel:RaptorFlow.Functions.Invoices"] = "Information";
+        }
 
         var app = await TestApp.StartAsync(settings, clock: clock, hostDrivesTriggers: true, razorpay: razorpay, storage: storage, customize: builder =>
         {
             builder.Services.AddSingleton(Catalog());
+            if (logs is not null)
+            {
+                builder.Logging.AddProvider(logs);
+            }
+
             if (!realStores)
             {
                 builder.Services.AddSingleton<ISubscriptions>(subscriptions);

@@ -1,6 +1,7 @@
 using System.Net;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform.Telemetry;
 using RaptorFlow.Functions.Usage;
 using RaptorFlow.Tests.Fixtures;
 using static RaptorFlow.Tests.Usage.UsageRequests;
@@ -36,6 +37,7 @@ public sealed class RollupOrgUsageTests(UsageAppFixture fixture) : IClassFixture
                 .RunAsync(new TimerTriggerInfo(false, null, null, Guid.NewGuid().ToString()), CancellationToken.None);
         }
 
+        using var activities = new ActivityRecorder();
         var text = Assert.Single(await ReceiveAllAsync(), t => t.Contains(orgId, StringComparison.Ordinal));
         var deliveries = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
         {
@@ -49,6 +51,10 @@ public sealed class RollupOrgUsageTests(UsageAppFixture fixture) : IClassFixture
         {
             Assert.Equal(HttpStatusCode.OK, late.StatusCode);
         }
+
+        // Each delivery is one operation, tagged with the org, under its invocation.
+        Assert.All(activities.Named("rollup org usage", UnitOfWork.OrgIdTag, orgId), a => Assert.Equal($"function {RollupOrgUsage.FunctionName}", a.Parent?.OperationName));
+        Assert.Equal(4, activities.Named("rollup org usage", UnitOfWork.OrgIdTag, orgId).Count);
 
         var totals = App.Services.GetRequiredService<IUsageTotals>();
         var sums = await totals.GetTotalsAsync(orgId, hour.AddHours(-30), hour.AddHours(1), CancellationToken.None);

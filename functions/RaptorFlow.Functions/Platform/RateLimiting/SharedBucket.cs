@@ -11,6 +11,8 @@ public sealed class SharedBucket
     /// <summary>One token is 60,000,000 credits: each elapsed microsecond adds PerMinute credits, so a minute refills exactly PerMinute tokens.</summary>
     public const long CreditsPerToken = 60_000_000;
 
+    private static readonly long MinuteMicros = (long)TimeSpan.FromMinutes(1).TotalMicroseconds;
+
     private readonly Lock _gate = new();
     private int _tokens;
     private int _demand;
@@ -23,15 +25,23 @@ public sealed class SharedBucket
     // the demand it counted was already reset by a round that found the global bucket empty.
     private bool _starved;
 
-    internal SharedBucket(string name, int perMinute)
+    internal SharedBucket(string name, int limit, long perMinute)
     {
         Name = name;
+        Limit = limit;
         PerMinute = perMinute;
     }
 
     public string Name { get; }
 
-    public int PerMinute { get; private set; }
+    /// <summary>The bucket's capacity in tokens: what a window allows, and the largest burst.</summary>
+    public int Limit { get; private set; }
+
+    /// <summary>Tokens the bucket refills a minute (<see cref="Limit"/> for a one-minute window, 60 × it for one second).</summary>
+    public long PerMinute { get; private set; }
+
+    /// <summary>The refill rate of <paramref name="limit"/> tokens per <paramref name="window"/> (a whole fraction of a minute), in tokens a minute.</summary>
+    internal static long PerMinuteOf(int limit, TimeSpan window) => Math.Max(1, limit * MinuteMicros / Math.Max(1, (long)window.TotalMicroseconds));
 
     /// <summary>True once a lease was made at the current rate: from then on requests are decided locally.</summary>
     internal bool Leased { get; private set; }
@@ -52,7 +62,7 @@ public sealed class SharedBucket
         }
     }
 
-    internal static long Capacity(int perMinute) => perMinute * CreditsPerToken;
+    internal static long Capacity(int limit) => limit * CreditsPerToken;
 
     /// <summary>Takes a leased token if there is one; what the headers report counts the global bucket as last read.</summary>
     internal RateLimitDecision TryTake(long nowMicros, TimeSpan syncInterval)
@@ -72,10 +82,10 @@ public sealed class SharedBucket
 
             var global = GlobalAt(nowMicros);
             // What this instance holds was taken from the bucket: together they never exceed the limit.
-            var remaining = (int)Math.Min(PerMinute, _tokens + (global / CreditsPerToken));
+            var remaining = (int)Math.Min(Limit, _tokens + (global / CreditsPerToken));
             var retry = allowed ? TimeSpan.Zero : Max(MicrosUntil(CreditsPerToken, global), syncInterval);
-            var reset = MicrosUntil(Capacity(PerMinute) - (_tokens * CreditsPerToken), global);
-            return new RateLimitDecision(allowed, PerMinute, remaining, retry, reset);
+            var reset = MicrosUntil(Capacity(Limit) - (_tokens * CreditsPerToken), global);
+            return new RateLimitDecision(allowed, Limit, remaining, retry, reset);
         }
     }
 
@@ -153,17 +163,18 @@ public sealed class SharedBucket
     }
 
     /// <summary>A changed limit (a plan change): the next request leases again at the new rate.</summary>
-    internal void Resize(int perMinute)
+    internal void Resize(int limit, long perMinute)
     {
         lock (_gate)
         {
-            if (PerMinute == perMinute)
+            if (Limit == limit && PerMinute == perMinute)
             {
                 return;
             }
 
+            Limit = limit;
             PerMinute = perMinute;
-            _tokens = (int)Math.Min(_tokens, perMinute);
+            _tokens = Math.Min(_tokens, limit);
             Leased = false;
             _firstLease = null;
         }
@@ -181,7 +192,7 @@ public sealed class SharedBucket
     {
         lock (_gate)
         {
-            var reserve = Math.Max(Math.Min(PerMinute, 10), (PerMinute + 9) / 10);
+            var reserve = Math.Max(Math.Min(Limit, 10), (Limit + 9) / 10);
             if (first)
             {
                 return (reserve, 0, false);
@@ -234,11 +245,11 @@ public sealed class SharedBucket
     }
 
     /// <summary>The global bucket's credits at <paramref name="nowMicros"/>, refilled since it was read (other instances may have taken some).</summary>
-    private long GlobalAt(long nowMicros) => Refill(_globalCredits, _globalStamp, nowMicros, PerMinute);
+    private long GlobalAt(long nowMicros) => Refill(_globalCredits, _globalStamp, nowMicros, PerMinute, Capacity(Limit));
 
-    internal static long Refill(long credits, long stampMicros, long nowMicros, int perMinute)
+    /// <summary><paramref name="credits"/> refilled at <paramref name="perMinute"/> tokens a minute from <paramref name="stampMicros"/> to <paramref name="nowMicros"/>, up to <paramref name="capacity"/>.</summary>
+    internal static long Refill(long credits, long stampMicros, long nowMicros, long perMinute, long capacity)
     {
-        var capacity = Capacity(perMinute);
         var micros = nowMicros - stampMicros;
         if (micros <= 0)
         {

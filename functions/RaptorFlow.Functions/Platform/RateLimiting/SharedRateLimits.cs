@@ -38,13 +38,19 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
     /// Takes a token from every limit or from none: a request refused by one limit spends no other's.
     /// Returns the refusing decision, or the tightest allowing one.
     /// </summary>
-    public async ValueTask<RateLimitDecision> TryTakeAllAsync(IReadOnlyList<RequestLimit> limits, CancellationToken cancellationToken)
+    /// <param name="whenUnknown">
+    /// What a limit whose shared bucket cannot be reached (storage unavailable, nothing leased yet)
+    /// decides: <see cref="UnknownLimit.Admit"/> (the API: an outage of the limits' table never refuses
+    /// traffic the rest of the app could serve) or <see cref="UnknownLimit.Refuse"/> (work that can wait,
+    /// such as a webhook send, waits rather than exceed a limit it cannot check).
+    /// </param>
+    public async ValueTask<RateLimitDecision> TryTakeAllAsync(IReadOnlyList<RequestLimit> limits, CancellationToken cancellationToken, UnknownLimit whenUnknown = UnknownLimit.Admit)
     {
         var buckets = new List<SharedBucket>(limits.Count);
         for (var i = 0; i < limits.Count; i++)
         {
-            var bucket = _buckets.GetOrAdd(limits[i].Name, static (name, perMinute) => new SharedBucket(name, perMinute), limits[i].PerMinute);
-            bucket.Resize(limits[i].PerMinute);
+            var bucket = _buckets.GetOrAdd(limits[i].Name, static (name, limit) => new SharedBucket(name, limit.Limit, limit.PerMinute), limits[i]);
+            bucket.Resize(limits[i].Limit, limits[i].PerMinute);
             try
             {
                 if (!bucket.Leased)
@@ -58,11 +64,16 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
             }
             catch (Exception ex) when (StorageUnavailable.Is(ex) && !cancellationToken.IsCancellationRequested)
             {
-                // Storage unreachable: a limit that cannot be known is not enforced (fails open), so an
-                // outage of the limits' table never refuses traffic the rest of the app could serve.
+                // Storage unreachable: a limit that cannot be known decides as the caller chose (see whenUnknown).
                 LogLeaseFailed(logger, ex, bucket.Name);
                 if (!bucket.Leased)
                 {
+                    if (whenUnknown == UnknownLimit.Refuse)
+                    {
+                        // No token was taken yet (that comes below, once every bucket is known).
+                        return new RateLimitDecision(false, limits[i].Limit, 0, SyncInterval, limits[i].Window);
+                    }
+
                     continue;
                 }
             }
@@ -72,7 +83,7 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
 
         if (buckets.Count == 0)
         {
-            return new RateLimitDecision(true, limits[0].PerMinute, limits[0].PerMinute, TimeSpan.Zero, TimeSpan.Zero);
+            return new RateLimitDecision(true, limits[0].Limit, limits[0].Limit, TimeSpan.Zero, TimeSpan.Zero);
         }
 
         var now = NowMicros();
@@ -82,11 +93,7 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
             var decision = buckets[i].TryTake(now, SyncInterval);
             if (!decision.Allowed)
             {
-                for (var j = 0; j < i; j++)
-                {
-                    buckets[j].Return();
-                }
-
+                ReturnAll(buckets[..i]);
                 return decision;
             }
 
@@ -165,16 +172,16 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
 
             var table = storage.Table(settings.Value.Table);
             var key = SharedBucketRow.KeyFor(bucket.Name);
-            var perMinute = bucket.PerMinute;
+            var perMinute = (int)Math.Min(int.MaxValue, bucket.PerMinute);
+            var capacity = SharedBucket.Capacity(bucket.Limit);
             var outcome = await OptimisticConcurrency.RunAsync<(int Leased, long Credits, long Stamp)?>(
                 ConcurrencyPolicy.Lease,
                 async _ =>
                 {
                     var existing = await table.GetEntityIfExistsAsync<SharedBucketRow>(key, SharedBucketRow.Row, cancellationToken: cancellationToken);
-                    var row = existing.HasValue ? existing.Value! : new SharedBucketRow { PartitionKey = key, Credits = SharedBucket.Capacity(perMinute), PerMinute = perMinute };
+                    var row = existing.HasValue ? existing.Value! : new SharedBucketRow { PartitionKey = key, Credits = capacity, PerMinute = perMinute };
                     var now = NowMicros();
-                    var credits = existing.HasValue ? SharedBucket.Refill(row.Credits, row.StampMicros, now, row.PerMinute) : row.Credits;
-                    var capacity = SharedBucket.Capacity(perMinute);
+                    var credits = existing.HasValue ? SharedBucket.Refill(row.Credits, row.StampMicros, now, Math.Max(1, row.PerMinute), capacity) : row.Credits;
                     credits = Math.Min(capacity, Math.Min(credits, capacity) + (giveBack * SharedBucket.CreditsPerToken));
                     var leased = (int)Math.Min(want, credits / SharedBucket.CreditsPerToken);
                     row.Credits = credits - (leased * SharedBucket.CreditsPerToken);
@@ -218,6 +225,15 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
         finally
         {
             bucket.Syncing.Release();
+        }
+    }
+
+    /// <summary>Gives back the tokens already taken for a request another limit refused.</summary>
+    private static void ReturnAll(List<SharedBucket> taken)
+    {
+        foreach (var bucket in taken)
+        {
+            bucket.Return();
         }
     }
 

@@ -17,8 +17,9 @@ namespace RaptorFlow.Benchmarks.Load;
 
 /// <summary>
 /// The month-end close at scale (issue 17). For each size N (<c>--invoice-orgs</c>) and each instance
-/// count k (<c>--instances</c>): N fresh orgs are seeded straight into Azurite (org row, a Pro plan from
-/// before the month, the month's usage totals, the billing index row), k app processes share that
+/// count k (<c>--instances</c>), on an Azurite of the point's own (so memory follows the largest point, not
+/// the sum, and no point scans an earlier one's rows): N fresh orgs are seeded straight into it in batches
+/// (org row, a Pro plan from before the month, the month's usage totals, the billing index row), k app processes share that
 /// storage with only the CloseOrgPeriod queue running, <c>POST /GenerateInvoices</c> is invoked on one of
 /// them as the host invokes the timer, and the time runs until the month's index partition is empty
 /// (every close settled). Each close prices the invoice, takes its number, posts it in the org's
@@ -30,10 +31,14 @@ namespace RaptorFlow.Benchmarks.Load;
 public sealed class InvoicesScenario : ILoadScenario
 {
     private const int SeedConcurrency = 16;
+    private const int SeedBatch = 1_000;
     private const int NumbersPerTaker = 50;
     private static readonly int[] Takers = [1, 4, 16];
     private static readonly TimeSpan PollingInterval = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(60);
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(30);
+
+    /// <summary>A close run fails when no org has been closed for this long (the run itself may take hours at 100,000 orgs).</summary>
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromMinutes(10);
 
     public string Name => "invoices";
 
@@ -42,17 +47,10 @@ public sealed class InvoicesScenario : ILoadScenario
     public async Task<JsonObject> RunAsync(LoadContext context)
     {
         var options = context.Options;
-        var azurite = await context.AzuriteAsync();
-        var storage = LedgerScenario.StorageFor(azurite);
-        foreach (var table in new[] { OrgTable.Name, SubscriptionRow.TableName, UsageTotalRow.TableName, BillingIndex.TableName, InvoiceNumbering.TableName })
-        {
-            await storage.Table(table).CreateIfNotExistsAsync();
-        }
-
+        var storage = LedgerScenario.StorageFor(await context.AzuriteAsync());
+        await storage.Table(InvoiceNumbering.TableName).CreateIfNotExistsAsync();
         var now = DateTimeOffset.UtcNow;
         var (period, _) = InvoiceIssuer.LastClosedPeriod(now);
-        // The index holds every org this driver seeds; the one-off backfill (which reads every org row) is marked done.
-        await storage.Table(BillingIndex.TableName).UpsertEntityAsync(new BillingIndexRow { PartitionKey = "backfill", RowKey = "orgs", AddedAt = now });
 
         await using var razorpay = await RazorpayLinkStub.StartAsync();
         var settings = context.OnlyTriggers(PollingInterval, CloseOrgPeriod.FunctionName);
@@ -64,13 +62,17 @@ public sealed class InvoicesScenario : ILoadScenario
         var financialYear = FinancialYear.Of(now);
         var run = Guid.NewGuid().ToString("N")[..6];
         var points = new List<ClosePoint>();
-        using var invoker = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+        // Enqueuing 100,000 closes is one invocation of GenerateInvoices.
+        using var invoker = new HttpClient { Timeout = TimeSpan.FromMinutes(60) };
         foreach (var size in options.InvoiceOrgs)
         {
             foreach (var instances in options.Instances)
             {
+                await using var azurite = await LocalAzurite.StartAsync(context.RepositoryRoot, heapMiB: AzuriteHeapMiB(size));
+                var pointStorage = LedgerScenario.StorageFor(azurite);
+                await PrepareAsync(pointStorage, now);
                 var seeded = Stopwatch.StartNew();
-                var orgs = await SeedAsync(storage, $"{run}n{size}i{instances}", size, period);
+                var orgs = await SeedAsync(pointStorage, $"{run}n{size}i{instances}", size, period);
                 seeded.Stop();
 
                 var apps = new List<AppProcess>();
@@ -82,9 +84,10 @@ public sealed class InvoicesScenario : ILoadScenario
                     }
 
                     var load = Machine.LoadAverage();
-                    var emptyQuery = await LocalAzurite.EmptyPartitionQueryAsync(storage.Table(InvoiceKeys.TableName));
-                    var elapsed = await CloseMonthAsync(invoker, apps, storage.Table(BillingIndex.TableName), period);
-                    var taken = await numbering.TakenAsync("RF", financialYear, CancellationToken.None);
+                    var emptyQuery = await LocalAzurite.EmptyPartitionQueryAsync(pointStorage.Table(InvoiceKeys.TableName));
+                    var elapsed = await CloseMonthAsync(invoker, apps, pointStorage.Table(BillingIndex.TableName), period, razorpay, size);
+                    // The point's storage holds this point's series only: N numbers, one per org, 1..N.
+                    var taken = await new InvoiceNumbering(pointStorage, NullLogger<InvoiceNumbering>.Instance).TakenAsync("RF", financialYear, CancellationToken.None);
                     var perOrg = taken.Where(t => orgs.Contains(t.OrgId)).GroupBy(t => t.OrgId).ToList();
                     var onceEach = perOrg.Count == orgs.Count && perOrg.All(g => g.Count() == 1);
                     var gapFree = taken.Select(t => t.Sequence).Order().Select((s, i) => s == i + 1).All(b => b);
@@ -165,9 +168,27 @@ public sealed class InvoicesScenario : ILoadScenario
         return (best, best * 1.5);
     }
 
-    /// <summary>The timer invoked on the first instance, then the wait until the month's index partition is empty.</summary>
-    private static async Task<TimeSpan> CloseMonthAsync(HttpClient invoker, List<AppProcess> apps, TableClient index, DateTimeOffset period)
+    /// <summary>Azurite holds every row in Node's heap: about 4 GiB by default here, and some 30 rows per org closed.</summary>
+    private static int AzuriteHeapMiB(int orgs) => 4_096 + (orgs / 10);
+
+    /// <summary>The tables the seeding writes, and the one-off index backfill (which reads every org row) marked done: the index holds every seeded org.</summary>
+    private static async Task PrepareAsync(StorageAccount storage, DateTimeOffset now)
     {
+        foreach (var table in new[] { OrgTable.Name, SubscriptionRow.TableName, UsageTotalRow.TableName, BillingIndex.TableName, InvoiceNumbering.TableName })
+        {
+            await storage.Table(table).CreateIfNotExistsAsync();
+        }
+
+        await storage.Table(BillingIndex.TableName).UpsertEntityAsync(new BillingIndexRow { PartitionKey = "backfill", RowKey = "orgs", AddedAt = now });
+    }
+
+    /// <summary>
+    /// The timer invoked on the first instance, then the wait until the month's index partition is empty,
+    /// printing how many orgs are closed (payment links created) every <see cref="ProgressEvery"/>.
+    /// </summary>
+    private static async Task<TimeSpan> CloseMonthAsync(HttpClient invoker, List<AppProcess> apps, TableClient index, DateTimeOffset period, RazorpayLinkStub razorpay, int size)
+    {
+        var linksBefore = razorpay.Links;
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(apps[0].BaseAddress, "/" + GenerateInvoices.FunctionName))
         {
             Content = new StringContent("""{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"),
@@ -184,11 +205,24 @@ public sealed class InvoicesScenario : ILoadScenario
         }
 
         var partition = BillingIndex.PeriodPartition(period);
+        var (progressed, lastSeen, reported) = (Stopwatch.GetTimestamp(), linksBefore, Stopwatch.GetTimestamp());
         while (await LocalAzurite.AnyInPartitionAsync(index, partition))
         {
-            if (Stopwatch.GetElapsedTime(started) > RunTimeout)
+            var links = razorpay.Links;
+            if (links != lastSeen)
             {
-                throw new TimeoutException($"Orgs were still due after {RunTimeout}: {string.Join('\n', apps.Select(a => a.RecentErrors()))}");
+                (progressed, lastSeen) = (Stopwatch.GetTimestamp(), links);
+            }
+            else if (Stopwatch.GetElapsedTime(progressed) > StallTimeout)
+            {
+                throw new TimeoutException($"No org was closed for {StallTimeout} ({links - linksBefore:N0} of {size:N0} closed): {string.Join('\n', apps.Select(a => a.RecentErrors()))}");
+            }
+
+            if (Stopwatch.GetElapsedTime(reported) >= ProgressEvery)
+            {
+                reported = Stopwatch.GetTimestamp();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"      closed {links - linksBefore:N0} of {size:N0} orgs after {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s (load {Machine.LoadAverage()})"));
             }
 
             await Task.Delay(PollingInterval);
@@ -201,12 +235,32 @@ public sealed class InvoicesScenario : ILoadScenario
     /// <paramref name="count"/> orgs created ten days before the month, each on the Pro plan since then, with
     /// the month's API calls (over the included quantity, so a usage line is priced) and its index row. The org,
     /// plan and usage rows are one request each (each its own partition); the index rows go 100 to a transaction.
+    /// Seeded <see cref="SeedBatch"/> orgs at a time, with progress printed; only the ids are kept (for the checks).
     /// </summary>
     private static async Task<HashSet<string>> SeedAsync(StorageAccount storage, string tag, int count, DateTimeOffset period)
     {
+        var orgs = new HashSet<string>(count, StringComparer.Ordinal);
+        var (started, reported) = (Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp());
+        while (orgs.Count < count)
+        {
+            // Well-formed ids (the app ignores any other as not its own), new for every run.
+            var batch = Enumerable.Range(0, Math.Min(SeedBatch, count - orgs.Count)).Select(_ => "org_" + IdGenerator.NewSortableId(DateTimeOffset.UtcNow)).ToArray();
+            await SeedBatchAsync(storage, tag, batch, period);
+            orgs.UnionWith(batch);
+            if (Stopwatch.GetElapsedTime(reported) >= ProgressEvery)
+            {
+                reported = Stopwatch.GetTimestamp();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"      seeded {orgs.Count:N0} of {count:N0} orgs after {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s (load {Machine.LoadAverage()})"));
+            }
+        }
+
+        return orgs;
+    }
+
+    private static async Task SeedBatchAsync(StorageAccount storage, string tag, string[] orgs, DateTimeOffset period)
+    {
         var created = period.AddDays(-10);
-        // Well-formed ids (the app ignores any other as not its own), new for every run.
-        var orgs = Enumerable.Range(0, count).Select(_ => "org_" + IdGenerator.NewSortableId(DateTimeOffset.UtcNow)).ToList();
         var (orgTable, plans, totals, index) = (storage.Table(OrgTable.Name), storage.Table(SubscriptionRow.TableName), storage.Table(UsageTotalRow.TableName), storage.Table(BillingIndex.TableName));
         await Parallel.ForEachAsync(orgs, new ParallelOptions { MaxDegreeOfParallelism = SeedConcurrency }, async (orgId, ct) =>
         {
@@ -242,7 +296,6 @@ public sealed class InvoicesScenario : ILoadScenario
         await Parallel.ForEachAsync(orgs.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = SeedConcurrency }, async (chunk, ct) =>
             await index.SubmitTransactionAsync(chunk.Select(orgId => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
                 new BillingIndexRow { PartitionKey = BillingIndex.PeriodPartition(period), RowKey = orgId, AddedAt = created })), ct));
-        return [.. orgs];
     }
 
     private sealed record ClosePoint(int Orgs, int Instances, double Seconds, double SeedSeconds, bool OnceEach, bool GapFree, int NumbersInSeries, string Load, double PeakWorkingSetMiB, double EmptyQueryMs)
