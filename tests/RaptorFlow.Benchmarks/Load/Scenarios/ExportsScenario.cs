@@ -27,7 +27,7 @@ namespace RaptorFlow.Benchmarks.Load;
 public sealed class ExportsScenario : ILoadScenario
 {
     private const int TransactionSize = 100;
-    private static readonly TimeSpan PollingInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan PollingInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan ExportTimeout = TimeSpan.FromMinutes(30);
 
     public string Name => "exports";
@@ -60,15 +60,17 @@ public sealed class ExportsScenario : ILoadScenario
         var workingSetBefore = app.WorkingSetMiB;
         var load = Machine.LoadAverage();
         var authorization = new AuthenticationHeaderValue("Bearer", token);
+        // The driver's client gives up after 30 s; on a shared machine one poll may wait longer than that.
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
         var timed = Stopwatch.StartNew();
-        var export = await ExportAsync(context.Http, app, authorization, orgId);
+        var export = await ExportAsync(http, app, authorization, orgId);
         timed.Stop();
         var peak = app.PeakWorkingSetMiB;
         var rawAfter = await RawReadAsync(audit, ledger, orgId);
         var raw = rawBefore.Seconds <= rawAfter.Seconds ? rawBefore : rawAfter;
 
         var sizeBytes = export["sizeBytes"]!.GetValue<long>();
-        var counts = await ManifestCountsAsync(context.Http, new Uri(export["downloadUrl"]!.GetValue<string>()));
+        var counts = await ManifestCountsAsync(http, new Uri(export["downloadUrl"]!.GetValue<string>()));
         var correct = counts.GetValueOrDefault("audit-events.ndjson") == rows + ownEvents
             && counts.GetValueOrDefault("ledger-lines.ndjson") == rows
             && counts.GetValueOrDefault("ledger-transactions.ndjson") == rows / 2;
