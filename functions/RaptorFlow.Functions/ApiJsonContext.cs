@@ -157,6 +157,8 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(OutgoingMail))]
 [JsonSerializable(typeof(ExportManifest))]
 [JsonSerializable(typeof(ErasureResponse))]
+[JsonSerializable(typeof(ErasureJobResponse))]
+[JsonSerializable(typeof(ErasureMessage))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>The generated metadata first, reflection after it for anything not declared here.</summary>

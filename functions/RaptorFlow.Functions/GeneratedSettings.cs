@@ -10,6 +10,7 @@ using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Functions.Platform.Settings;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
 using RaptorFlow.Functions.Webhooks;
@@ -33,6 +34,7 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<ApiKeySettings>, IValidateOptions<ApiKeySettings>,
     ISettingsBinding<AuthSettings>, IValidateOptions<DevIssuerSettings>,
     ISettingsBinding<CorsSettings>,
+    ISettingsBinding<ErasureSettings>, IValidateOptions<ErasureSettings>,
     ISettingsBinding<InvoiceSettings>, IValidateOptions<InvoiceSettings>,
     ISettingsBinding<KeyVaultSettings>,
     ISettingsBinding<PaymentsSettings>, IValidateOptions<PaymentsSettings>,
@@ -54,6 +56,8 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     public void Bind(IConfiguration section, AuthSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, CorsSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, ErasureSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, InvoiceSettings settings) => section.Bind(settings);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Azure;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Platform.Access;
@@ -35,8 +36,26 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
     public async Task RecordAsync(string orgId, AuditActor actor, AuditEntry entry, string? ip = null, string? requestId = null, string? userAgent = null)
     {
         var at = time.GetUtcNow();
-        var id = ids.New("evt");
-        var row = new AuditEventRow
+        await Table.AddEntityAsync(NewRow(orgId, actor, entry, at, ids.New("evt"), ip, requestId, userAgent), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Records an event of background work at most once: its id is derived from <paramref name="seed"/> and
+    /// <paramref name="at"/>, so a repeat of the same work finds the row and adds none.
+    /// </summary>
+    public async Task RecordOnceAsync(string orgId, AuditActor actor, AuditEntry entry, DateTimeOffset at, string seed)
+    {
+        try
+        {
+            await Table.AddEntityAsync(NewRow(orgId, actor, entry, at, IdGenerator.Derived("evt", at, seed), null, null, null), CancellationToken.None);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+        }
+    }
+
+    private static AuditEventRow NewRow(
+        string orgId, AuditActor actor, AuditEntry entry, DateTimeOffset at, string id, string? ip, string? requestId, string? userAgent) => new()
         {
             PartitionKey = orgId,
             RowKey = RowKeyFor(at, id),
@@ -54,8 +73,6 @@ public sealed class AuditLog(StorageAccount storage, IdGenerator ids, TimeProvid
             RequestId = requestId,
             Changes = SerializeChanges(entry.Changes),
         };
-        await Table.AddEntityAsync(row, CancellationToken.None);
-    }
 
     /// <summary>A page of a partition's events, newest first, narrowed to an action and/or an actor reference when given.</summary>
     public Task<(IReadOnlyList<AuditEventRow> Items, string? NextCursor)> ReadPageAsync(

@@ -1,4 +1,5 @@
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Privacy;
@@ -14,11 +15,17 @@ public static class PrivacyRegistration
         services.AddSingleton<ExportBook>();
         services.AddSingleton<ExportDownloads>();
         services.AddSingleton<UserErasure>();
+        services.AddStorageTable(ErasureJobRow.TableName);
+        services.AddSingleton<ErasureBook>();
+        services.AddSettings<ErasureSettings>();
 
-        // Configurable so each test app can use its own queue; in Azure it is always write-export.
+        // Configurable so each test app can use its own queues; in Azure they are always write-export and erase-user.
         var exportQueue = new ExportQueue(builder.Configuration["Privacy:ExportQueue"] ?? ExportQueue.Default);
         services.AddSingleton(exportQueue);
         services.AddQueueFunction<WriteExport>(WriteExport.FunctionName, exportQueue.Name);
+        var erasureQueue = new ErasureQueue(builder.Configuration["Privacy:ErasureQueue"] ?? ErasureQueue.Default);
+        services.AddSingleton(erasureQueue);
+        services.AddQueueFunction<EraseUser>(EraseUser.FunctionName, erasureQueue.Name);
         services.AddTimerFunction<ExpireExports>(ExpireExports.FunctionName, ExpireExports.Schedule);
         return builder;
     }

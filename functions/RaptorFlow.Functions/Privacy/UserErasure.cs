@@ -13,15 +13,24 @@ using RaptorFlow.Functions.Webhooks;
 
 namespace RaptorFlow.Functions.Privacy;
 
-/// <summary>What erasing a user did, or the orgs that still need them as their last owner.</summary>
-public sealed record ErasureResult(string Pseudonym, IReadOnlyList<string> Orgs, IReadOnlyList<string> LastOwnerOf);
+/// <summary>What erasing a user would touch: the orgs whose records hold them, or the orgs that still need them as their last owner.</summary>
+public sealed record ErasurePlan(string Pseudonym, IReadOnlyList<string> Orgs, IReadOnlyList<string> LastOwnerOf);
+
+/// <summary>Who is erased: the signed-in user's id, and the address and name their token carries (stored nowhere by the erasure).</summary>
+public sealed record ErasureSubject(string UserId, string? Email, string? Name)
+{
+    public string Reference => $"{CallerClaims.UserKind}:{UserId}";
+
+    public static ErasureSubject Of(Caller caller) => new(caller.Id, caller.Email, caller.Name);
+}
 
 /// <summary>
 /// Erases a user: leaves every org and closes every pending invitation to them through the member
 /// and invitation stores (so counts, index entries, tokens and events stay right), then replaces
 /// their email, name and id in every row of those orgs that holds them (audit events, invitation
 /// rows, the event feed, webhook deliveries) with a stable pseudonym. Invoices and the ledger name
-/// the org, not the user, and are not touched.
+/// the org, not the user, and are not touched. Every step finds its own work again, so a repeated
+/// or resumed run finishes what is left and does nothing twice.
 /// </summary>
 public sealed class UserErasure(
     StorageAccount storage, OrgDirectory directory, MemberRoster roster, InvitationBook invitations, ExportBook exports, AuditLog audit)
@@ -32,51 +41,64 @@ public sealed class UserErasure(
     public static string PseudonymOf(string userId) =>
         PseudonymPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("raptorflow-erasure:" + userId)))[..20];
 
-    public async Task<ErasureResult> EraseAsync(Caller user, CancellationToken cancellationToken)
+    /// <summary>Decides, changing nothing, whether the user may be erased and which orgs' records hold them.</summary>
+    public async Task<ErasurePlan> PlanAsync(ErasureSubject user, CancellationToken cancellationToken)
     {
-        var pseudonym = PseudonymOf(user.Id);
-        var memberOf = await MembershipsAsync(user.Id, cancellationToken);
+        var pseudonym = PseudonymOf(user.UserId);
+        var memberOf = await MembershipsAsync(user.UserId, cancellationToken);
         var lastOwnerOf = memberOf.Where(m => m.Org is { IsDeleted: false, OwnerCount: <= 1 } && m.Member?.ParsedRole == Role.Owner).Select(m => m.OrgId).ToList();
         if (lastOwnerOf.Count > 0)
         {
-            return new ErasureResult(pseudonym, [], lastOwnerOf);
-        }
-
-        foreach (var (orgId, _, _) in memberOf.Where(m => m.Member is not null))
-        {
-            var left = await roster.LeaveAsync(orgId, user.Id, null);
-            if (left.Outcome == MemberOutcome.LastOwner)
-            {
-                // Another owner left meanwhile.
-                return new ErasureResult(pseudonym, [], [orgId]);
-            }
+            return new ErasurePlan(pseudonym, [], lastOwnerOf);
         }
 
         var invited = await PendingInvitationsAsync(user.Email, cancellationToken);
-        foreach (var invitation in invited)
+        var orgs = memberOf.Select(m => m.OrgId).Concat(invited.Select(i => i.PartitionKey)).Distinct(StringComparer.Ordinal).ToList();
+        return new ErasurePlan(pseudonym, orgs, []);
+    }
+
+    /// <summary>
+    /// Erases the user from <paramref name="orgs"/>, skipping the first <paramref name="orgsDone"/> already
+    /// rewritten; <paramref name="progressed"/> hears each org finished. <paramref name="erasureId"/> and
+    /// <paramref name="at"/> fix the <c>user.erased</c> events, so a repeat of the same erasure adds none.
+    /// Returns the org the user became the last owner of meanwhile, if that stopped it.
+    /// </summary>
+    public async Task<string?> CarryOutAsync(
+        ErasureSubject user, IReadOnlyList<string> orgs, int orgsDone, string erasureId, DateTimeOffset at,
+        Func<int, Task> progressed, CancellationToken cancellationToken)
+    {
+        var pseudonym = PseudonymOf(user.UserId);
+        foreach (var (orgId, _, _) in (await MembershipsAsync(user.UserId, cancellationToken)).Where(m => m.Member is not null))
+        {
+            var left = await roster.LeaveAsync(orgId, user.UserId, null);
+            if (left.Outcome == MemberOutcome.LastOwner)
+            {
+                // Another owner left meanwhile.
+                return orgId;
+            }
+        }
+
+        foreach (var invitation in await PendingInvitationsAsync(user.Email, cancellationToken))
         {
             await invitations.RevokeAsync(invitation.PartitionKey, invitation.InvitationId);
         }
 
-        var orgs = memberOf.Select(m => m.OrgId).Concat(invited.Select(i => i.PartitionKey)).Distinct(StringComparer.Ordinal).ToList();
         var replacements = Replacements(user, pseudonym);
-        foreach (var orgId in orgs)
+        for (var i = orgsDone; i < orgs.Count; i++)
         {
+            var orgId = orgs[i];
             await ScrubAsync(OrgTable.Name, TableClient.CreateQueryFilter($"PartitionKey eq {orgId}"), replacements, user.Reference, cancellationToken);
             await ScrubAsync(AuditLog.TableName, TableClient.CreateQueryFilter($"PartitionKey eq {orgId}"), replacements, user.Reference, cancellationToken);
             await ScrubAsync(EventFeed.TableName, TableClient.CreateQueryFilter($"PartitionKey eq {orgId}"), replacements, user.Reference, cancellationToken);
             await ScrubAsync(WebhookMessageRow.TableName,
                 TableClient.CreateQueryFilter($"PartitionKey ge {orgId + "_"} and PartitionKey lt {ExportSection.PrefixEnd(orgId + "_")}"), replacements, user.Reference, cancellationToken);
+            await audit.RecordOnceAsync(orgId, AuditActor.System("privacy"), new AuditEntry("user.erased", "user", pseudonym), at, $"{erasureId}|{orgId}");
+            await progressed(i + 1);
         }
 
-        await RemoveIndexAsync(user.Id, cancellationToken);
-        await exports.DeleteAllOfAsync(ExportKeys.Partition(ExportScope.User, user.Id), cancellationToken);
-        foreach (var orgId in orgs)
-        {
-            await audit.RecordAsync(orgId, AuditActor.System("privacy"), new AuditEntry("user.erased", "user", pseudonym));
-        }
-
-        return new ErasureResult(pseudonym, orgs, []);
+        await RemoveIndexAsync(user.UserId, cancellationToken);
+        await exports.DeleteAllOfAsync(ExportKeys.Partition(ExportScope.User, user.UserId), cancellationToken);
+        return null;
     }
 
     private async Task<List<(string OrgId, OrgRow? Org, MemberRow? Member)>> MembershipsAsync(string userId, CancellationToken cancellationToken)
@@ -109,7 +131,7 @@ public sealed class UserErasure(
         return found;
     }
 
-    private static List<(string Find, string Replace)> Replacements(Caller user, string pseudonym)
+    private static List<(string Find, string Replace)> Replacements(ErasureSubject user, string pseudonym)
     {
         var list = new List<(string, string)>();
         if (user.Email is { Length: > 0 } email)
@@ -123,7 +145,7 @@ public sealed class UserErasure(
             list.Add((name, pseudonym));
         }
 
-        list.Add((user.Id, pseudonym));
+        list.Add((user.UserId, pseudonym));
         return list;
     }
 

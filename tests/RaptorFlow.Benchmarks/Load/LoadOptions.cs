@@ -37,6 +37,9 @@ public sealed record LoadOptions
     /// <summary>Changes of the webhooks scenario's throughput run (one delivery each); its endpoints-per-org curve delivers half as many per point.</summary>
     public int WebhookEvents { get; init; } = 1_000;
 
+    /// <summary>Audit events, and as many ledger lines, of the org the exports scenario exports.</summary>
+    public int ExportRows { get; init; } = 100_000;
+
     /// <summary>Org counts of the invoice scale curve (each closed by every instance count).</summary>
     public IReadOnlyList<int> InvoiceOrgs { get; init; } = [1_000, 10_000];
 
@@ -77,6 +80,7 @@ public sealed record LoadOptions
                 "--inbox-base" => options with { InboxBase = Math.Clamp(Int(), 10, 10_000) },
                 "--deliveries" => options with { Deliveries = Math.Clamp(Int(), 100, 100_000) },
                 "--webhook-events" => options with { WebhookEvents = Math.Clamp(Int(), 100, 100_000) },
+                "--export-rows" => options with { ExportRows = Math.Clamp(Int(), 1_000, 1_000_000) / 2 * 2 },
                 "--invoice-orgs" => options with { InvoiceOrgs = Ints(Next(), 10, 1_000_000) },
                 "--instances" => options with { Instances = Ints(Next(), 1, 16) },
                 "--samples" => options with { Samples = Math.Clamp(Int(), 5, 1_000) },

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Azure.Data.Tables;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Tests.Fixtures;
@@ -17,6 +18,7 @@ public static class ExportTestKit
     {
         var settings = SignedInUsers.WithDevIssuer(more);
         settings["Privacy:ExportQueue"] = $"{ExportQueue.Default}-{Guid.NewGuid():N}";
+        settings["Privacy:ErasureQueue"] = $"{ErasureQueue.Default}-{Guid.NewGuid():N}";
         settings["Webhooks:AllowPrivateNetworks"] = "true";
         return settings;
     }
@@ -62,6 +64,59 @@ public static class ExportTestKit
         }
 
         return new ExportArchiveFiles(bytes.LongLength, files);
+    }
+
+    /// <summary>The document without its top-level timestamps (when it was computed), to compare contents.</summary>
+    public static string WithoutTimes(JsonElement document) => string.Join(",", document.EnumerateObject()
+        .Where(p => p.Value.ValueKind != JsonValueKind.String || !p.Value.TryGetDateTimeOffset(out _))
+        .Select(p => p.ToString()));
+
+    /// <summary>Every text and byte value of every row of every table, and every blob (zip entries opened), of the test's storage.</summary>
+    public static async Task<string> StoredTextAsync(this TestApp app)
+    {
+        var text = new StringBuilder();
+        await foreach (var table in app.Storage.Tables.QueryAsync())
+        {
+            await foreach (var row in app.Storage.Table(table.Name).QueryAsync<TableEntity>())
+            {
+                foreach (var value in row.Select(p => p.Value))
+                {
+                    text.Append(value switch
+                    {
+                        string s => s,
+                        byte[] bytes => Encoding.UTF8.GetString(bytes),
+                        BinaryData data => data.ToString(),
+                        _ => "",
+                    }).Append('\n');
+                }
+
+                text.Append(row.PartitionKey).Append(row.RowKey).Append('\n');
+            }
+        }
+
+        await foreach (var container in app.Storage.Blobs.GetBlobContainersAsync())
+        {
+            var client = app.Storage.Container(container.Name);
+            await foreach (var blob in client.GetBlobsAsync())
+            {
+                var content = (await client.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToArray();
+                if (blob.Name.EndsWith(".zip", StringComparison.Ordinal))
+                {
+                    using var zip = new ZipArchive(new MemoryStream(content), ZipArchiveMode.Read);
+                    foreach (var entry in zip.Entries)
+                    {
+                        using var reader = new StreamReader(entry.Open());
+                        text.Append(await reader.ReadToEndAsync()).Append('\n');
+                    }
+                }
+                else
+                {
+                    text.Append(Encoding.UTF8.GetString(content)).Append('\n');
+                }
+            }
+        }
+
+        return text.ToString();
     }
 }
 

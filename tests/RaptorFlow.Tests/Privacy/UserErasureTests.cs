@@ -1,9 +1,6 @@
-using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
-using Azure.Data.Tables;
 using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Tests.Fixtures;
 using static RaptorFlow.Tests.Privacy.ExportTestKit;
@@ -48,7 +45,7 @@ public sealed class UserErasureTests : IAsyncLifetime
             Assert.Equal([ownOrg], problem.GetProperty("errors").GetProperty("orgIds").EnumerateArray().Select(o => o.GetString()));
         }
 
-        Assert.Contains(user.Email!, await StoredTextAsync(), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(user.Email!, await _app.StoredTextAsync(), StringComparison.OrdinalIgnoreCase);
         using (var deleted = await user.Client.DeleteAsync(Url($"/api/v1/orgs/{ownOrg}")))
         {
             Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
@@ -61,7 +58,7 @@ public sealed class UserErasureTests : IAsyncLifetime
         Assert.Equal($"user:{UserErasure.PseudonymOf(user.Id)}", pseudonym);
         Assert.Equal(new[] { orgId, otherOrg, ownOrg }.Order(), result.GetProperty("orgs").EnumerateArray().Select(o => o.GetString()!).Order());
 
-        var stored = await StoredTextAsync();
+        var stored = await _app.StoredTextAsync();
         Assert.DoesNotContain(user.Email!, stored, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(name, stored, StringComparison.OrdinalIgnoreCase);
 
@@ -79,58 +76,5 @@ public sealed class UserErasureTests : IAsyncLifetime
 
         using var again = await user.Client.DeleteAsync(Url("/api/v1/me"));
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
-    }
-
-    /// <summary>The document without its top-level timestamps (when it was computed), to compare contents.</summary>
-    private static string WithoutTimes(JsonElement document) => string.Join(",", document.EnumerateObject()
-        .Where(p => p.Value.ValueKind != JsonValueKind.String || !p.Value.TryGetDateTimeOffset(out _))
-        .Select(p => p.ToString()));
-
-    /// <summary>Every text and byte value of every row of every table, and every blob (zip entries opened), of the test's storage.</summary>
-    private async Task<string> StoredTextAsync()
-    {
-        var text = new StringBuilder();
-        await foreach (var table in _app.Storage.Tables.QueryAsync())
-        {
-            await foreach (var row in _app.Storage.Table(table.Name).QueryAsync<TableEntity>())
-            {
-                foreach (var value in row.Select(p => p.Value))
-                {
-                    text.Append(value switch
-                    {
-                        string s => s,
-                        byte[] bytes => Encoding.UTF8.GetString(bytes),
-                        BinaryData data => data.ToString(),
-                        _ => "",
-                    }).Append('\n');
-                }
-
-                text.Append(row.PartitionKey).Append(row.RowKey).Append('\n');
-            }
-        }
-
-        await foreach (var container in _app.Storage.Blobs.GetBlobContainersAsync())
-        {
-            var client = _app.Storage.Container(container.Name);
-            await foreach (var blob in client.GetBlobsAsync())
-            {
-                var content = (await client.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToArray();
-                if (blob.Name.EndsWith(".zip", StringComparison.Ordinal))
-                {
-                    using var zip = new ZipArchive(new MemoryStream(content), ZipArchiveMode.Read);
-                    foreach (var entry in zip.Entries)
-                    {
-                        using var reader = new StreamReader(entry.Open());
-                        text.Append(await reader.ReadToEndAsync()).Append('\n');
-                    }
-                }
-                else
-                {
-                    text.Append(Encoding.UTF8.GetString(content)).Append('\n');
-                }
-            }
-        }
-
-        return text.ToString();
     }
 }

@@ -53,7 +53,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Erases the signed-in user: leaves every org, closes invitations to them, and pseudonymizes their email, name and id in the orgs' records. Refused while they are the last owner of an org.
+         * Erases the signed-in user: leaves every org, closes invitations to them, and pseudonymizes their email, name and id in the orgs' records. Refused while they are the last owner of an org. A small erasure answers 200 when done; a large one answers 202 with a job to poll.
          * @description Requires the `profile:erase` capability.
          */
         delete: operations["EraseMe"];
@@ -188,6 +188,26 @@ export interface paths {
          * @description Requires the `org:read` capability.
          */
         get: operations["GetOrgStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/erasures/{erasureId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A background erasure of the signed-in user: its status and how many orgs are rewritten. Readable after the erasure, with the same sign-in.
+         * @description Requires the `profile:erase` capability.
+         */
+        get: operations["GetMyErasure"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1611,6 +1631,19 @@ export interface components {
             orgId: string;
             data: components["schemas"]["JsonElement"];
         };
+        ErasureJobResponse: {
+            id: string;
+            status: string;
+            pseudonym: string;
+            orgs: string[];
+            /** Format: int32 */
+            orgsDone: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            completedAt: null | string;
+            error: null | string;
+        };
         ErasureResponse: {
             pseudonym: string;
             orgs: string[];
@@ -2290,6 +2323,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErasureResponse"];
                 };
             };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureJobResponse"];
+                };
+            };
             /** @description Authentication is required. Codes: `auth.unauthenticated`. */
             401: {
                 headers: {
@@ -2696,6 +2738,55 @@ export interface operations {
             };
             /** @description Not found. Codes: `org.not_found`. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetMyErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                erasureId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureJobResponse"];
+                };
+            };
+            /** @description Authentication is required. Codes: `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `auth.capability_missing`. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
