@@ -10,6 +10,7 @@ using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Secrets;
 using RaptorFlow.Functions.Platform.Settings;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
 using RaptorFlow.Functions.Webhooks;
@@ -39,6 +40,7 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<PlanSettings>, IValidateOptions<PlanSettings>,
     IValidateOptions<PlanDefinition>, IValidateOptions<MeterPriceDefinition>,
     ISettingsBinding<RateLimitSettings>, IValidateOptions<RateLimitSettings>,
+    ISettingsBinding<RetentionSettings>, IValidateOptions<RetentionSettings>,
     ISettingsBinding<RazorpaySettings>, IValidateOptions<RazorpaySettings>,
     ISettingsBinding<SecretsSettings>, IValidateOptions<SecretsSettings>,
     ISettingsBinding<StandaloneTriggerSettings>, IValidateOptions<StandaloneTriggerSettings>,
@@ -70,6 +72,8 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     public void Bind(IConfiguration section, SecretsSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, StandaloneTriggerSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, RetentionSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, UsageMeterSettings settings) => section.Bind(settings);
 

@@ -1,4 +1,5 @@
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Platform.Settings;
 using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Privacy;
@@ -14,12 +15,26 @@ public static class PrivacyRegistration
         services.AddSingleton<ExportBook>();
         services.AddSingleton<ExportDownloads>();
         services.AddSingleton<UserErasure>();
+        services.AddSettings<RetentionSettings>();
+        services.AddStorageTable(OrgPurgeSchedule.TableName);
+        services.AddSingleton<OrgPurgeSchedule>();
+        services.AddSingleton<OrgDataCatalog>();
 
         // Configurable so each test app can use its own queue; in Azure it is always write-export.
         var exportQueue = new ExportQueue(builder.Configuration["Privacy:ExportQueue"] ?? ExportQueue.Default);
         services.AddSingleton(exportQueue);
         services.AddQueueFunction<WriteExport>(WriteExport.FunctionName, exportQueue.Name);
         services.AddTimerFunction<ExpireExports>(ExpireExports.FunctionName, ExpireExports.Schedule);
+
+        // Configurable so each test app can use its own queues; in Azure they are always purge-org and apply-org-retention.
+        var purgeQueue = new PurgeOrgQueue(builder.Configuration["Privacy:PurgeQueue"] ?? PurgeOrgQueue.Default);
+        services.AddSingleton(purgeQueue);
+        services.AddTimerFunction<PurgeDeletedOrgs>(PurgeDeletedOrgs.FunctionName, PurgeDeletedOrgs.Schedule);
+        services.AddQueueFunction<PurgeOrg>(PurgeOrg.FunctionName, purgeQueue.Name);
+        var retentionQueue = new OrgRetentionQueue(builder.Configuration["Privacy:RetentionQueue"] ?? OrgRetentionQueue.Default);
+        services.AddSingleton(retentionQueue);
+        services.AddTimerFunction<ApplyRetention>(ApplyRetention.FunctionName, ApplyRetention.Schedule);
+        services.AddQueueFunction<ApplyOrgRetention>(ApplyOrgRetention.FunctionName, retentionQueue.Name);
         return builder;
     }
 
