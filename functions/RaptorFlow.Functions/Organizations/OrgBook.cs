@@ -123,7 +123,8 @@ public sealed class OrgBook(
         }
 
         var now = time.GetUtcNow();
-        var purgeAfter = now + retention.Value.OrgGrace;
+        // Whole seconds: the date is a key of the purge entry and must survive the round trip through the org row.
+        var purgeAfter = new DateTimeOffset((now + retention.Value.OrgGrace).UtcTicks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
         await purges.ScheduleAsync(org!.OrgId, purgeAfter, OrgPurgeStage.Org, CancellationToken.None);
         org.DeletedAt = now;
         org.PurgeAfter = purgeAfter;

@@ -42,11 +42,11 @@ public sealed partial class PurgeOrg(
         LogPurged(logger, work.OrgId, work.Stage, outcome, message.DequeueCount);
     }
 
-    /// <summary>The org's data, once its grace ended; false when the entry was stale (the org restored, or deleted again later).</summary>
+    /// <summary>The org's data, once its grace ended; nothing when the entry is stale (the org restored, or deleted again later).</summary>
     public async Task<string> PurgeOrgDataAsync(PurgeOrgMessage work, CancellationToken cancellationToken)
     {
         var org = await orgs.FindAsync(work.OrgId, cancellationToken);
-        if (org is not null)
+        for (var attempt = 0; org is { PurgeStartedAt: null }; attempt++)
         {
             if (org.PurgeAfter != work.DueAt || org.DeletedAt is null)
             {
@@ -59,12 +59,18 @@ public sealed partial class PurgeOrg(
                 return "not due";
             }
 
-            if (org.PurgeStartedAt is null && !await TryMarkStartedAsync(org, cancellationToken))
+            if (await TryMarkStartedAsync(org, cancellationToken))
             {
-                // Changed meanwhile (restored at the last moment): the queue's retry decides again.
-                throw new InvalidOperationException($"The org row of {work.OrgId} changed while its purge began; retrying.");
+                break;
             }
 
+            // Changed meanwhile (a concurrent delivery began, or a restore at the last moment): decide again.
+            org = attempt < 3 ? await orgs.FindAsync(work.OrgId, cancellationToken)
+                : throw new InvalidOperationException($"The org row of {work.OrgId} kept changing while its purge began; retrying.");
+        }
+
+        if (org is not null)
+        {
             foreach (var holder in catalog.Holders.Where(h => h.Fate == OrgDataFate.Purged && h.Remove is not null))
             {
                 await holder.Remove!(work.OrgId, cancellationToken);

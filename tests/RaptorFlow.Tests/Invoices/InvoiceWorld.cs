@@ -50,7 +50,8 @@ public sealed class InvoiceWorld : IAsyncDisposable
 
     /// <param name="realStores">The app's own subscription store (plan changes through the API) and usage store and rollups instead of the stubs.</param>
     /// <param name="storage">A storage connection string other than the shared Azurite's (a fresh one).</param>
-    public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now, bool realStores = false, string? storage = null)
+    /// <param name="more">Settings over the world's own.</param>
+    public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now, bool realStores = false, string? storage = null, IDictionary<string, string?>? more = null)
     {
         var clock = new FakeTimeProvider(now);
         var razorpay = WireMockServer.Start();
@@ -62,6 +63,10 @@ public sealed class InvoiceWorld : IAsyncDisposable
         settings["Invoices:CreditNoteSeries"] = series + "/CN";
         settings["Invoices:SellerGstin"] = "29ABCDE1234F1Z5";
         settings.WithOwnDispatchQueue();
+        foreach (var (key, value) in more ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
 
         var app = await TestApp.StartAsync(settings, clock: clock, hostDrivesTriggers: true, razorpay: razorpay, storage: storage, customize: builder =>
         {
