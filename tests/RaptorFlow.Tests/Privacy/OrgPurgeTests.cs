@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Usage;
@@ -121,7 +122,7 @@ public sealed class OrgPurgeTests
         }
 
         var left = await TracesAsync(app, orgId);
-        Assert.True(left.All(t => Financial.Contains(t.Split(' ')[0])), "Left after the purge:\n" + string.Join("\n", left));
+        Assert.True(left.All(t => Financial.Contains(t.Split(' ')[0])), "Left after the purge:\n" + string.Join("\n", left.Where(t => !Financial.Contains(t.Split(' ')[0]))));
         var entries = new List<OrgPurgeRow>();
         await foreach (var entry in app.Services.GetRequiredService<OrgPurgeSchedule>().OfOrgAsync(orgId, CancellationToken.None))
         {
@@ -255,9 +256,14 @@ public sealed class OrgPurgeTests
         return rows;
     }
 
-    /// <summary>"table partition row" of every row of every table naming the org in a key or a value, and "container blob" of every blob naming it.</summary>
+    /// <summary>
+    /// "table partition row" of every row of every table naming the org in a key or a value, and "container blob" of
+    /// every blob naming it; idempotency records past their expiry are left out, as the hourly PurgeIdempotencyKeys
+    /// deletes them (every one of the org's expired within a day of its deletion).
+    /// </summary>
     private static async Task<List<string>> TracesAsync(TestApp app, string orgId)
     {
+        var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         var traces = new List<string>();
         await foreach (var table in app.Storage.Tables.QueryAsync())
         {
@@ -270,7 +276,8 @@ public sealed class OrgPurgeTests
                     BinaryData data => data.ToString(),
                     _ => "",
                 }));
-                if ((row.PartitionKey + row.RowKey + text).Contains(orgId, StringComparison.Ordinal))
+                var expired = table.Name == IdempotencyRegistration.TableName && row.GetDateTimeOffset("ExpiresAt") < now;
+                if (!expired && (row.PartitionKey + row.RowKey + text).Contains(orgId, StringComparison.Ordinal))
                 {
                     traces.Add($"{(table.Name.StartsWith("RateLimits", StringComparison.Ordinal) ? "RateLimits" : table.Name)} {row.PartitionKey} {row.RowKey}");
                 }
