@@ -42,6 +42,7 @@ var tableNames = [
   'InvoiceNumbers'
   'Invoices'
   'Ledger'
+  'OrgPurges'
   'OrgSlugs'
   'Orgs'
   'Payments'
@@ -61,6 +62,8 @@ var tableNames = [
 ]
 
 var queueNames = [
+  'apply-org-retention'
+  'apply-org-retention-poison'
   'check-ledger'
   'check-ledger-poison'
   'close-org-period'
@@ -71,6 +74,8 @@ var queueNames = [
   'heartbeat-poison'
   'mail-outbox'
   'mail-outbox-poison'
+  'purge-org'
+  'purge-org-poison'
   'razorpay-events'
   'razorpay-events-poison'
   'rollup-org-usage'
