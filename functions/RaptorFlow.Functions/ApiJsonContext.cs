@@ -154,6 +154,8 @@ namespace RaptorFlow.Functions;
 // Privacy
 [JsonSerializable(typeof(ExportResponse))]
 [JsonSerializable(typeof(ExportMessage))]
+[JsonSerializable(typeof(PurgeOrgMessage))]
+[JsonSerializable(typeof(OrgRetentionMessage))]
 [JsonSerializable(typeof(OutgoingMail))]
 [JsonSerializable(typeof(ExportManifest))]
 [JsonSerializable(typeof(ErasureResponse))]

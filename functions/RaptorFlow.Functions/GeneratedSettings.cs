@@ -41,6 +41,7 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<PlanSettings>, IValidateOptions<PlanSettings>,
     IValidateOptions<PlanDefinition>, IValidateOptions<MeterPriceDefinition>,
     ISettingsBinding<RateLimitSettings>, IValidateOptions<RateLimitSettings>,
+    ISettingsBinding<RetentionSettings>, IValidateOptions<RetentionSettings>,
     ISettingsBinding<RazorpaySettings>, IValidateOptions<RazorpaySettings>,
     ISettingsBinding<SecretsSettings>, IValidateOptions<SecretsSettings>,
     ISettingsBinding<StandaloneTriggerSettings>, IValidateOptions<StandaloneTriggerSettings>,
@@ -74,6 +75,8 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     public void Bind(IConfiguration section, SecretsSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, StandaloneTriggerSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, RetentionSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, UsageMeterSettings settings) => section.Bind(settings);
 

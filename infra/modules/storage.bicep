@@ -43,6 +43,7 @@ var tableNames = [
   'InvoiceNumbers'
   'Invoices'
   'Ledger'
+  'OrgPurges'
   'OrgSlugs'
   'Orgs'
   'Payments'
@@ -62,6 +63,8 @@ var tableNames = [
 ]
 
 var queueNames = [
+  'apply-org-retention'
+  'apply-org-retention-poison'
   'check-ledger'
   'check-ledger-poison'
   'close-org-period'
@@ -74,6 +77,8 @@ var queueNames = [
   'heartbeat-poison'
   'mail-outbox'
   'mail-outbox-poison'
+  'purge-org'
+  'purge-org-poison'
   'razorpay-events'
   'razorpay-events-poison'
   'rollup-org-usage'

@@ -18,7 +18,8 @@ public static class EventCatalog
     public static IReadOnlyList<EventTypeDefinition> All { get; } =
     [
         new(EventTypes.OrgUpdated, "The org's name or slug changed. Data: the org.", typeof(OrganizationResponse)),
-        new(EventTypes.OrgDeleted, "The org was deleted; no further events follow. Data: the org as it was.", typeof(OrganizationResponse)),
+        new(EventTypes.OrgDeleted, "The org was deleted; an owner may restore it until its purgeAfter, after which it is purged and no further events follow. Data: the org as it was, with deletedAt and purgeAfter.", typeof(OrganizationResponse)),
+        new(EventTypes.OrgRestored, "A deleted org was restored by an owner within its grace period. Data: the org.", typeof(OrganizationResponse)),
         new(EventTypes.MemberAdded, "A user joined the org. Data: the member.", typeof(MemberResponse)),
         new(EventTypes.MemberRoleChanged, "A member's role changed. Data: the member with the new role.", typeof(MemberResponse)),
         new(EventTypes.MemberRemoved, "A member left or was removed. Data: the member as they were.", typeof(MemberResponse)),

@@ -5,6 +5,7 @@ public static class EventTypes
 {
     public const string OrgUpdated = "org.updated";
     public const string OrgDeleted = "org.deleted";
+    public const string OrgRestored = "org.restored";
     public const string MemberAdded = "member.added";
     public const string MemberRoleChanged = "member.role_changed";
     public const string MemberRemoved = "member.removed";

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Invoices;
@@ -7,12 +8,15 @@ using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Stats;
 
 namespace RaptorFlow.Functions.Organizations;
 
-/// <summary>Orgs as their owners change them: created with a unique slug, renamed, re-slugged, soft-deleted.</summary>
-public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, UserOrgIndex index, BillingIndex billing, OrgCounters counters, StorageAccount storage, IdGenerator ids, TimeProvider time)
+/// <summary>Orgs as their owners change them: created with a unique slug, renamed, re-slugged, deleted and restored within the grace.</summary>
+public sealed class OrgBook(
+    OrgPartition partition, OrgDirectory directory, UserOrgIndex index, BillingIndex billing, OrgCounters counters, OrgPurgeSchedule purges,
+    StorageAccount storage, IdGenerator ids, TimeProvider time, IOptions<RetentionSettings> retention)
 {
     // A slug row whose org never appeared is the leftover of a create that crashed midway; after this long it may be reclaimed.
     private static readonly TimeSpan OrphanSlugAge = TimeSpan.FromMinutes(5);
@@ -106,7 +110,11 @@ public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, User
         return new OrgResult(OrgOutcome.Updated, org, changes);
     }
 
-    /// <summary>Soft-deletes the org: it then reads as gone, and its keys stop working.</summary>
+    /// <summary>
+    /// Deletes the org: it then reads as gone and its keys stop working, until an owner restores it
+    /// or its grace ends and the purge takes it. The purge entry is written first: alone it is
+    /// harmless, as the purge finds the org live (or with another date) and drops it.
+    /// </summary>
     public async Task<OrgOutcome> DeleteAsync(OrgRow? org, ETag? ifMatch)
     {
         if (Refusal(org, ifMatch) is { } refused)
@@ -114,10 +122,70 @@ public sealed class OrgBook(OrgPartition partition, OrgDirectory directory, User
             return refused;
         }
 
-        org!.DeletedAt = time.GetUtcNow();
-        org.UpdatedAt = org.DeletedAt.Value;
-        // The slug stays reserved: links and integrations that name it must not reach a new org.
-        return await TryReplaceAsync(org, EventTypes.OrgDeleted) ? OrgOutcome.Deleted : OrgOutcome.Stale;
+        var now = time.GetUtcNow();
+        // Whole seconds: the date is a key of the purge entry and must survive the round trip through the org row.
+        var purgeAfter = new DateTimeOffset((now + retention.Value.OrgGrace).UtcTicks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        await purges.ScheduleAsync(org!.OrgId, purgeAfter, OrgPurgeStage.Org, CancellationToken.None);
+        org.DeletedAt = now;
+        org.PurgeAfter = purgeAfter;
+        org.UpdatedAt = now;
+        // The slug stays reserved until the purge: links and integrations that name it must not reach a new org.
+        if (await TryReplaceAsync(org, EventTypes.OrgDeleted))
+        {
+            return OrgOutcome.Deleted;
+        }
+
+        await purges.RemoveAsync(org.OrgId, purgeAfter, OrgPurgeStage.Org, CancellationToken.None);
+        return OrgOutcome.Stale;
+    }
+
+    /// <summary>
+    /// Undoes a delete while its grace lasts and the purge has not begun: the org row is written under
+    /// the ETag it was read with (a purge that started meanwhile changed it), and its purge entry goes after.
+    /// </summary>
+    public async Task<OrgResult> RestoreAsync(string orgId, OrgRow? readByAccessCheck)
+    {
+        var org = await FindAsync(orgId, readByAccessCheck, CancellationToken.None);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (org is null)
+            {
+                return new OrgResult(OrgOutcome.NotFound);
+            }
+
+            var now = time.GetUtcNow();
+            var purgeAfter = org.PurgeAfter ?? org.DeletedAt + retention.Value.OrgGrace;
+            if (org.DeletedAt is not { } deletedAt)
+            {
+                return new OrgResult(OrgOutcome.NotDeleted, org);
+            }
+
+            if (org.PurgeStartedAt is not null || now >= purgeAfter)
+            {
+                return new OrgResult(OrgOutcome.GraceEnded, org);
+            }
+
+            org.DeletedAt = null;
+            org.PurgeAfter = null;
+            org.UpdatedAt = now;
+            if (await TryReplaceAsync(org, EventTypes.OrgRestored))
+            {
+                if (purgeAfter is { } scheduled)
+                {
+                    await purges.RemoveAsync(orgId, scheduled, OrgPurgeStage.Org, CancellationToken.None);
+                }
+
+                return new OrgResult(OrgOutcome.Restored, org, new Dictionary<string, AuditChange>
+                {
+                    ["deletedAt"] = new(deletedAt.ToString("O"), null),
+                });
+            }
+
+            // Changed meanwhile (another restore, or the purge starting): decide again on the row as it is now.
+            org = await directory.FindAsync(orgId, CancellationToken.None);
+        }
+
+        return new OrgResult(OrgOutcome.Stale);
     }
 
     /// <summary>

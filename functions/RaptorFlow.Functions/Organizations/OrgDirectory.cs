@@ -51,17 +51,18 @@ public sealed partial class OrgDirectory(StorageAccount storage) : IOrgAccessRes
     }
 
     /// <summary>
-    /// The caller's access in a live org, carrying the org row it read (one point read for a key;
-    /// the org and member rows in parallel for a user) so the org's own endpoints need not read it again.
+    /// The caller's access in a live org (or, with <paramref name="deletedToo"/>, a user's in a deleted
+    /// one), carrying the org row it read (one point read for a key; the org and member rows in
+    /// parallel for a user) so the org's own endpoints need not read it again.
     /// </summary>
-    public async Task<OrgAccess?> ResolveAsync(Caller caller, string orgId, CancellationToken cancellationToken)
+    public async Task<OrgAccess?> ResolveAsync(Caller caller, string orgId, bool deletedToo, CancellationToken cancellationToken)
     {
         if (caller.IsUser)
         {
             var orgTask = FindAsync(orgId, cancellationToken);
             var memberTask = FindMemberAsync(orgId, caller.Id, cancellationToken);
             var (org, member) = (await orgTask, await memberTask);
-            if (org is not { IsDeleted: false } || member is null)
+            if (org is null || (org.IsDeleted && !deletedToo) || member is null)
             {
                 return null;
             }

@@ -11,4 +11,7 @@ public enum OrgOutcome
     Stale,
     SlugTaken,
     NoFreeSlug,
+    Restored,
+    NotDeleted,
+    GraceEnded,
 }

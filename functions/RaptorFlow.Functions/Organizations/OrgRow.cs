@@ -18,6 +18,12 @@ public sealed class OrgRow : ITableEntity, IOrgRecord
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? DeletedAt { get; set; }
 
+    /// <summary>When a deleted org's grace ends and the purge may take it; null while it is live.</summary>
+    public DateTimeOffset? PurgeAfter { get; set; }
+
+    /// <summary>Set by the purge before it deletes anything, under the row's ETag, so a restore racing it loses.</summary>
+    public DateTimeOffset? PurgeStartedAt { get; set; }
+
     /// <summary>Kept beside the members so "at least one owner" is checked atomically with the org row's ETag.</summary>
     public int OwnerCount { get; set; }
 

@@ -29,7 +29,9 @@ public static partial class OrganizationsApi
         api.MapPatch("/{orgId}", UpdateAsync).RequireCapability(Capability.OrgWrite)
             .WithName("UpdateOrg").WithSummary("Renames an org or changes its slug; honours If-Match.").HonoursIfMatch();
         api.MapDelete("/{orgId}", DeleteAsync).RequireCapability(Capability.OrgDelete)
-            .WithName("DeleteOrg").WithSummary("Soft-deletes an org (owners only); it then answers 404 and its keys stop working. Honours If-Match.").HonoursIfMatch();
+            .WithName("DeleteOrg").WithSummary("Deletes an org (owners only); it then answers 404 and its keys stop working until an owner restores it, and is purged once its grace ends. Honours If-Match.").HonoursIfMatch();
+        api.MapPost("/{orgId}/restore", RestoreAsync).RequireCapability(Capability.OrgDelete).WithMetadata(new ReachesDeletedOrg()).WithIdempotency()
+            .WithName("RestoreOrg").WithSummary("Restores a deleted org within its grace period (owners only); 409 org.not_deleted for a live org, org.grace_ended once the purge may take it.");
 
         return routes;
     }
@@ -124,11 +126,25 @@ public static partial class OrganizationsApi
         return TypedResults.NoContent();
     }
 
+    public static async Task<Results<Ok<OrganizationResponse>, ProblemHttpResult>> RestoreAsync(
+        string orgId, HttpContext context, OrgBook book, AuditLog audit)
+    {
+        var result = await book.RestoreAsync(orgId, context.OrgReadByAccessCheck<OrgRow>());
+        if (result is not { Outcome: OrgOutcome.Restored, Org: { } org })
+        {
+            return Problem(result.Outcome, null);
+        }
+
+        await audit.RecordAsync(context, orgId, new AuditEntry("org.restored", "org", orgId, result.Changes));
+        context.SetETag(org.ETag);
+        return TypedResults.Ok(ToResponse(org, context.GetOrgAccess().Role));
+    }
+
     internal static ProblemHttpResult OrgNotFound() =>
         ApiProblem.NotFound("org.not_found", "No organization with this id is visible to the caller.");
 
     internal static OrganizationResponse ToResponse(OrgRow org, Role? role) =>
-        new(org.OrgId, org.Name, org.Slug, org.CreatedAt, org.UpdatedAt, role);
+        new(org.OrgId, org.Name, org.Slug, org.CreatedAt, org.UpdatedAt, role, org.DeletedAt, org.PurgeAfter);
 
     private static ProblemHttpResult Problem(OrgOutcome outcome, string? slug) => outcome switch
     {
@@ -136,6 +152,8 @@ public static partial class OrganizationsApi
         OrgOutcome.Stale => ApiProblem.PreconditionFailed(),
         OrgOutcome.SlugTaken => ApiProblem.Conflict("org.slug_taken", $"The slug '{slug}' is already taken."),
         OrgOutcome.NoFreeSlug => ApiProblem.Conflict("org.slug_taken", "Could not find a free slug for this name; choose one."),
+        OrgOutcome.NotDeleted => ApiProblem.Conflict("org.not_deleted", "The organization is not deleted; there is nothing to restore."),
+        OrgOutcome.GraceEnded => ApiProblem.Conflict("org.grace_ended", "The organization's grace period has ended; it is purged and cannot be restored."),
         _ => throw new UnreachableException($"{outcome} is not a refusal."),
     };
 

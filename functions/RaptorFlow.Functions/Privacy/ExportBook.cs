@@ -82,6 +82,8 @@ public sealed class ExportBook(StorageAccount storage, ExportQueue queue, IdGene
         {
             await Blobs.GetBlobClient(export.BlobName).DeleteIfExistsAsync(cancellationToken: cancellationToken);
             await DeleteIfExistsAsync(export.PartitionKey, export.RowKey, cancellationToken);
+            // Its expiry entry names the owner in its key; left alone it would outlive the owner until it expires.
+            await DeleteIfExistsAsync(ExportKeys.ExpiryPartition, ExportKeys.ExpiryRowKey(export.ExpiresAt, export.PartitionKey, export.ExportId), cancellationToken);
         }
     }
 

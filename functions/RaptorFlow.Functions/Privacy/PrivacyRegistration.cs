@@ -18,6 +18,10 @@ public static class PrivacyRegistration
         services.AddStorageTable(ErasureJobRow.TableName);
         services.AddSingleton<ErasureBook>();
         services.AddSettings<ErasureSettings>();
+        services.AddSettings<RetentionSettings>();
+        services.AddStorageTable(OrgPurgeSchedule.TableName);
+        services.AddSingleton<OrgPurgeSchedule>();
+        services.AddSingleton<OrgDataCatalog>();
 
         // Configurable so each test app can use its own queues; in Azure they are always write-export and erase-user.
         var exportQueue = new ExportQueue(builder.Configuration["Privacy:ExportQueue"] ?? ExportQueue.Default);
@@ -27,6 +31,16 @@ public static class PrivacyRegistration
         services.AddSingleton(erasureQueue);
         services.AddQueueFunction<EraseUser>(EraseUser.FunctionName, erasureQueue.Name);
         services.AddTimerFunction<ExpireExports>(ExpireExports.FunctionName, ExpireExports.Schedule);
+
+        // Configurable so each test app can use its own queues; in Azure they are always purge-org and apply-org-retention.
+        var purgeQueue = new PurgeOrgQueue(builder.Configuration["Privacy:PurgeQueue"] ?? PurgeOrgQueue.Default);
+        services.AddSingleton(purgeQueue);
+        services.AddTimerFunction<PurgeDeletedOrgs>(PurgeDeletedOrgs.FunctionName, PurgeDeletedOrgs.Schedule);
+        services.AddQueueFunction<PurgeOrg>(PurgeOrg.FunctionName, purgeQueue.Name);
+        var retentionQueue = new OrgRetentionQueue(builder.Configuration["Privacy:RetentionQueue"] ?? OrgRetentionQueue.Default);
+        services.AddSingleton(retentionQueue);
+        services.AddTimerFunction<ApplyRetention>(ApplyRetention.FunctionName, ApplyRetention.Schedule);
+        services.AddQueueFunction<ApplyOrgRetention>(ApplyOrgRetention.FunctionName, retentionQueue.Name);
         return builder;
     }
 

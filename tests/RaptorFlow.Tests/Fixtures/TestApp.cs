@@ -10,6 +10,7 @@ using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Operations;
 using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
 using WireMock.Server;
@@ -92,10 +93,14 @@ public sealed class TestApp : IAsyncDisposable
             [$"AzureWebJobs.{SweepEventOutbox.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{SampleOperations.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{CheckLedgers.FunctionName}.Disabled"] = "true",
+            [$"AzureWebJobs.{PurgeDeletedOrgs.FunctionName}.Disabled"] = "true",
+            [$"AzureWebJobs.{ApplyRetention.FunctionName}.Disabled"] = "true",
             // The fan-out queues are the app's own, so another app's listener never takes its work.
             ["Invoices:CloseQueue"] = $"{CloseOrgPeriodQueue.Default}-{Guid.NewGuid():N}",
             ["Usage:RollupQueue"] = $"{RollupOrgUsageQueue.Default}-{Guid.NewGuid():N}",
             ["Ledger:CheckQueue"] = $"{CheckLedgerQueue.Default}-{Guid.NewGuid():N}",
+            ["Privacy:PurgeQueue"] = $"{PurgeOrgQueue.Default}-{Guid.NewGuid():N}",
+            ["Privacy:RetentionQueue"] = $"{OrgRetentionQueue.Default}-{Guid.NewGuid():N}",
             // Every test calls from 127.0.0.1 and many share a user: the user and anonymous budgets are
             // shared by the whole run through Azurite, so they are out of the way unless a test sets them.
             // Each app its own shared buckets, as separate deployments would have; apps of one test share a table by setting it.

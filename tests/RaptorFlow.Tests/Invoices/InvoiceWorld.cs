@@ -52,7 +52,9 @@ public sealed class InvoiceWorld : IAsyncDisposable
     /// <param name="realStores">The app's own subscription store (plan changes through the API) and usage store and rollups instead of the stubs.</param>
     /// <param name="storage">A storage connection string other than the shared Azurite's (a fresh one).</param>
     /// <param name="logs">Captures the app's log lines, the invoice feature's from Information up.</param>
-    public static async Task<InvoiceWorld> StartAsync(DateTimeOffset now, bool realStores = false, string? storage = null, LogCapture? logs = null)
+    /// <param name="more">Settings over the world's own.</param>
+    public static async Task<InvoiceWorld> StartAsync(
+        DateTimeOffset now, bool realStores = false, string? storage = null, LogCapture? logs = null, IDictionary<string, string?>? more = null)
     {
         var clock = new FakeTimeProvider(now);
         var razorpay = WireMockServer.Start();
@@ -67,6 +69,11 @@ public sealed class InvoiceWorld : IAsyncDisposable
         if (logs is not null)
         {
             settings["Logging:LogLevel:RaptorFlow.Functions.Invoices"] = "Information";
+        }
+
+        foreach (var (key, value) in more ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
         }
 
         var app = await TestApp.StartAsync(settings, clock: clock, hostDrivesTriggers: true, razorpay: razorpay, storage: storage, customize: builder =>

@@ -289,7 +289,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Soft-deletes an org (owners only); it then answers 404 and its keys stop working. Honours If-Match.
+         * Deletes an org (owners only); it then answers 404 and its keys stop working until an owner restores it, and is purged once its grace ends. Honours If-Match.
          * @description Requires the `org:delete` capability.
          */
         delete: operations["DeleteOrg"];
@@ -300,6 +300,26 @@ export interface paths {
          * @description Requires the `org:write` capability.
          */
         patch: operations["UpdateOrg"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{orgId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restores a deleted org within its grace period (owners only); 409 org.not_deleted for a live org, org.grace_ended once the purge may take it.
+         * @description Requires the `org:delete` capability.
+         */
+        post: operations["RestoreOrg"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/orgs/{orgId}/members": {
@@ -1884,6 +1904,10 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             role: null | components["schemas"]["Role"];
+            /** Format: date-time */
+            deletedAt?: null | string;
+            /** Format: date-time */
+            purgeAfter?: null | string;
         };
         PaymentLedgerTransaction: {
             key: string;
@@ -3226,6 +3250,94 @@ export interface operations {
             };
             /** @description The request body must be application/json. Codes: `request.unsupported_media_type`. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    RestoreOrg: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with the same key and body within 24 hours replays the first response, marked `Idempotency-Replayed: true`. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationResponse"];
+                };
+            };
+            /** @description The request is not valid. Codes: `idempotency.key_invalid`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized. Codes: `api_key.expired`, `api_key.malformed`, `api_key.org_deleted`, `api_key.revoked`, `api_key.unknown`, `auth.unauthenticated`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden. Codes: `api_key.ip_not_allowed`, `auth.capability_missing`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `org.not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict. Codes: `idempotency.in_flight`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency key reused. Codes: `idempotency.key_reused`. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

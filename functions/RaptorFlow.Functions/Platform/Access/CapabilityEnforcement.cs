@@ -44,7 +44,7 @@ public sealed class CapabilityEnforcement(
         if (context.Request.RouteValues.TryGetValue(CapabilityEndpointExtensions.OrgIdRouteValue, out var raw) && raw is string orgId)
         {
             access = IdGenerator.IsWellFormed(orgId, "org")
-                ? await resolver.ResolveAsync(caller, orgId, context.RequestAborted)
+                ? await resolver.ResolveAsync(caller, orgId, endpoint!.Metadata.GetMetadata<ReachesDeletedOrg>() is not null, context.RequestAborted)
                 : null;
             if (access is null)
             {
