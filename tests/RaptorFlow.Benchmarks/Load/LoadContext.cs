@@ -234,8 +234,7 @@ public static class LoadDriver
     public static string Usage =>
         "usage: RaptorFlow.Benchmarks micro [filter] [BenchmarkDotNet options]\n" +
         "       RaptorFlow.Benchmarks load <" + string.Join('|', Scenarios.Select(s => s.Name)) + "|all> [--duration s] [--warmup s] " +
-        "[--concurrency n] [--starts n] [--events n] [--ledger-base n] [--orgs-base n] [--usage-base n] [--invoice-orgs n,n] [--instances n,n] [--samples n] [--deliveries n] [--webhook-events n] [--export-rows n] [--app publish-folder] [--no-aot] [--no-save]
-" +
+        "[--concurrency n] [--starts n] [--events n] [--ledger-base n] [--orgs-base n] [--usage-base n] [--invoice-orgs n,n] [--instances n,n] [--samples n] [--deliveries n] [--webhook-events n] [--export-rows n] [--app publish-folder] [--no-aot] [--no-save]\n" +
         string.Concat(Scenarios.Select(s => $"  {s.Name,-10} {s.Description}\n"));
 
     public static async Task<int> RunAsync(string[] args)
