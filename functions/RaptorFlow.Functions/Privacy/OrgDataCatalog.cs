@@ -95,6 +95,7 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
         new(IdempotencyRegistration.TableName, StorageResourceKind.Table, OrgDataFate.ExpiresOnItsOwn,
             "replayable responses, keyed by a hash, encrypted, deleted 24 hours after the request by PurgeIdempotencyKeys"),
         new(Heartbeat.TableName, StorageResourceKind.Table, OrgDataFate.NoOrgData, "the platform's own heartbeat"),
+        new(ErasureJobRow.TableName, StorageResourceKind.Table, OrgDataFate.NoOrgData, "erasure jobs, keyed by the erased user's pseudonym; their org lists name orgs, not org data"),
         new(RazorpayPlanRow.TableName, StorageResourceKind.Table, OrgDataFate.NoOrgData, "Razorpay plans of the catalogue's plans"),
         new(BlobKeyRing.Container, StorageResourceKind.BlobContainer, OrgDataFate.NoOrgData, "the Data Protection key ring"),
         new(Hosting.Standalone.TimerScheduler.StatusContainer, StorageResourceKind.BlobContainer, OrgDataFate.NoOrgData, "timer schedules and their leases"),
@@ -240,6 +241,15 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
         foreach (var name in names)
         {
             await RemoveRowAsync(buckets, SharedBucketRow.KeyFor(name), SharedBucketRow.Row, ETag.All, cancellationToken);
+        }
+
+        // Webhook send limits are named by org and endpoint (ids need no hashing): one key range, so
+        // buckets of endpoints an earlier, interrupted purge already removed are found too.
+        var prefix = $"webhook:{orgId}:";
+        await foreach (var bucket in buckets.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix[..^1] + ";"}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            await RemoveRowAsync(buckets, bucket.PartitionKey, bucket.RowKey, ETag.All, cancellationToken);
         }
     }
 
