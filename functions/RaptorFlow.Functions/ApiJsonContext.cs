@@ -155,6 +155,9 @@ namespace RaptorFlow.Functions;
 [JsonSerializable(typeof(ExportResponse))]
 [JsonSerializable(typeof(ExportMessage))]
 [JsonSerializable(typeof(OutgoingMail))]
+[JsonSerializable(typeof(AcsEmailMessage))]
+[JsonSerializable(typeof(AcsEmailSendResult))]
+[JsonSerializable(typeof(AcsErrorResponse))]
 [JsonSerializable(typeof(ExportManifest))]
 [JsonSerializable(typeof(ErasureResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
