@@ -42,6 +42,7 @@ var tableNames = [
   'InvoiceNumbers'
   'Invoices'
   'Ledger'
+  'MailSent'
   'OrgSlugs'
   'Orgs'
   'Payments'

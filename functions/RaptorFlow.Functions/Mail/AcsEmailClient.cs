@@ -43,7 +43,8 @@ public sealed partial class AcsEmailClient(HttpClient http, IOptions<MailSetting
                 },
             UserEngagementTrackingDisabled: true);
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"emails:send?api-version={ApiVersion}")
+        // "./": without it "emails:send" would read as an absolute URI of scheme "emails".
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"./emails:send?api-version={ApiVersion}")
         {
             Content = JsonContent.Create(body, options: Json),
         };

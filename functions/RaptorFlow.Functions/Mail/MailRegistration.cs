@@ -39,7 +39,9 @@ public static class MailRegistration
         services.AddTransient<AcsBearerToken>();
         services.AddHttpClient<AcsEmailClient>((sp, http) =>
             {
-                var endpoint = sp.GetRequiredService<IOptions<AcsEmailSettings>>().Value.Endpoint?.ToString() ?? "https://acs.invalid/";
+                // Validation requires an absolute endpoint whenever ACS is the provider; the client is never used otherwise.
+                var configured = sp.GetRequiredService<IOptions<AcsEmailSettings>>().Value.Endpoint;
+                var endpoint = configured is { IsAbsoluteUri: true } ? configured.ToString() : "https://acs.invalid/";
                 http.BaseAddress = new Uri(endpoint.EndsWith('/') ? endpoint : endpoint + "/");
                 http.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline owns timeouts
             })

@@ -21,7 +21,6 @@ public sealed class MailSettings : ISettingsSection
     public MailProvider Provider { get; set; } = MailProvider.None;
 
     /// <summary>The From address; with Azure Communication Services, an address of a domain linked to the resource.</summary>
-    [EmailAddress]
     public string FromAddress { get; set; } = "";
 
     [Required]

@@ -14,9 +14,9 @@ internal sealed class MailValidation(IConfiguration configuration, IOptions<AcsE
             failures.Add($"Mail:Provider: None while running in Azure ({AccessRegistration.AzureWebsiteSetting} is set) would send no mail; choose Smtp or AzureCommunicationServices.");
         }
 
-        if (options.Provider != MailProvider.None && string.IsNullOrWhiteSpace(options.FromAddress))
+        if (options.Provider != MailProvider.None && !MimeKit.MailboxAddress.TryParse(options.FromAddress, out _))
         {
-            failures.Add($"Mail:FromAddress: required when Mail:Provider is {options.Provider}.");
+            failures.Add($"Mail:FromAddress: an email address is required when Mail:Provider is {options.Provider}.");
         }
 
         if (options.Provider == MailProvider.AzureCommunicationServices && acs.Value.Endpoint is not { IsAbsoluteUri: true })
