@@ -119,7 +119,9 @@ public sealed class SmtpTestServer : IAsyncDisposable
         {
             if (Interlocked.Increment(ref _refused) <= owner.RefuseFirst)
             {
-                return new SmtpResponse((SmtpReplyCode)451, "4.3.0 Try again later");
+                // As real relays do, the refusal quotes the recipients: a logger that passes it on leaks addresses.
+                var recipients = string.Join(", ", transaction.To.Select(m => $"<{m.User}@{m.Host}>"));
+                return new SmtpResponse((SmtpReplyCode)451, $"4.3.0 {recipients}: try again later");
             }
 
             Interlocked.Decrement(ref _refused);
