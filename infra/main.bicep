@@ -107,6 +107,9 @@ param platformAdminUserIds string[] = []
 @description('Refuse Application Insights telemetry not authenticated with Entra ID (the host and the app both send it with the identity).')
 param appInsightsDisableLocalAuth bool = true
 
+@description('Where Azure Communication Services keeps email data at rest (an ACS data location).')
+param emailDataLocation string = 'India'
+
 @description('Address the operations alerts (poison messages, stuck webhooks, failed invoice runs, 5xx, ledger imbalance, suspense) are mailed to; empty for none.')
 param alertEmail string = ''
 
@@ -196,6 +199,19 @@ module keyVault 'modules/keyvault.bicep' = {
   }
 }
 
+module email 'modules/email.bicep' = {
+  name: 'email'
+  scope: resourceGroup
+  dependsOn: [identity]
+  params: {
+    tags: tags
+    communicationName: 'acs-${resourceToken}'
+    emailServiceName: 'ecs-${resourceToken}'
+    dataLocation: emailDataLocation
+    appIdentityName: identityName
+  }
+}
+
 module web 'modules/static-web-app.bicep' = {
   name: 'static-web-app'
   scope: resourceGroup
@@ -239,6 +255,8 @@ module functionApp 'modules/function-app.bicep' = {
     invoiceSellerGstin: invoiceSellerGstin
     invoiceSellerAddress: invoiceSellerAddress
     platformAdminUserIds: platformAdminUserIds
+    mailEndpoint: email.outputs.endpoint
+    mailFromAddress: email.outputs.senderAddress
   }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the scripts need on a fresh machine: Node.js (for Azurite), faketime (the infra
-# tests lint the Bicep with the clock two years ahead) and the pinned npm packages.
+# tests lint the Bicep with the clock two years ahead) and the pinned npm packages (Azurite, MailDev).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Hosting.Standalone;
 using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Functions.Mail;
 using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Access;
@@ -37,6 +38,9 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<ErasureSettings>, IValidateOptions<ErasureSettings>,
     ISettingsBinding<InvoiceSettings>, IValidateOptions<InvoiceSettings>,
     ISettingsBinding<KeyVaultSettings>,
+    ISettingsBinding<MailSettings>, IValidateOptions<MailSettings>,
+    ISettingsBinding<SmtpSettings>, IValidateOptions<SmtpSettings>,
+    ISettingsBinding<AcsEmailSettings>, IValidateOptions<AcsEmailSettings>,
     ISettingsBinding<PaymentsSettings>, IValidateOptions<PaymentsSettings>,
     ISettingsBinding<PlanSettings>, IValidateOptions<PlanSettings>,
     IValidateOptions<PlanDefinition>, IValidateOptions<MeterPriceDefinition>,
@@ -63,6 +67,12 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     public void Bind(IConfiguration section, InvoiceSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, KeyVaultSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, MailSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, SmtpSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, AcsEmailSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, PaymentsSettings settings) => section.Bind(settings);
 

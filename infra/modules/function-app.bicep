@@ -45,6 +45,10 @@ param invoiceSellerGstin string
 param invoiceSellerAddress string
 param platformAdminUserIds string[]
 
+@description('The Communication Services endpoint mail is sent through, and the address it is sent from.')
+param mailEndpoint string
+param mailFromAddress string
+
 // Arrays become indexed settings (Cors__AllowedOrigins__0, …), the form .NET configuration binds.
 var corsSettings = toObject(range(0, length(corsAllowedOrigins)), i => 'Cors__AllowedOrigins__${i}', i => corsAllowedOrigins[i])
 var adminSettings = toObject(
@@ -81,6 +85,10 @@ var settings = {
   ApiDocs__Enabled: string(apiDocsEnabled)
   Invoices__SellerGstin: invoiceSellerGstin
   Invoices__SellerAddress: invoiceSellerAddress
+  // Mail goes through Azure Communication Services with the identity (AZURE_CLIENT_ID above).
+  Mail__Provider: 'AzureCommunicationServices'
+  Mail__Acs__Endpoint: mailEndpoint
+  Mail__FromAddress: mailFromAddress
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {

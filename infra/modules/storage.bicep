@@ -43,6 +43,7 @@ var tableNames = [
   'InvoiceNumbers'
   'Invoices'
   'Ledger'
+  'MailSent'
   'OrgPurges'
   'OrgSlugs'
   'Orgs'

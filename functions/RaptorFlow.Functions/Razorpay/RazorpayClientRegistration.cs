@@ -1,7 +1,7 @@
 using System.Net;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using RaptorFlow.Functions.Platform.Http;
 
 namespace RaptorFlow.Functions.Razorpay;
 
@@ -17,21 +17,7 @@ public static class RazorpayClientRegistration
                 http.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline owns timeouts
             })
             .AddHttpMessageHandler<RazorpayBasicAuth>()
-            .AddResilienceHandler("razorpay", (pipeline, context) =>
-            {
-                var settings = context.ServiceProvider.GetRequiredService<IOptions<RazorpaySettings>>().Value;
-                pipeline.AddTimeout(settings.TotalTimeout);
-                pipeline.AddRetry(new HttpRetryStrategyOptions
-                {
-                    MaxRetryAttempts = Math.Max(settings.MaxRetries, 1),
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    Delay = settings.RetryBaseDelay,
-                    ShouldRetryAfterHeader = true,
-                    ShouldHandle = args => ValueTask.FromResult(settings.MaxRetries > 0 && ShouldRetry(args.Outcome, args.Context)),
-                });
-                pipeline.AddTimeout(settings.AttemptTimeout);
-            });
+            .AddRestResilience<RazorpaySettings>("razorpay", ShouldRetry);
         return services;
     }
 

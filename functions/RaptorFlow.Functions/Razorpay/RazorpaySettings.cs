@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Settings;
 
 namespace RaptorFlow.Functions.Razorpay;
 
-public sealed class RazorpaySettings : ISettingsSection
+public sealed class RazorpaySettings : ISettingsSection, IRestCallSettings
 {
     public static string SectionName => "Razorpay";
 

@@ -21,6 +21,7 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
         public const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
         public const string KeyVaultCryptoServiceEncryptionUser = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
         public const string MonitoringMetricsPublisher = "3913510d-42f4-4e42-8a64-420c390055eb";
+        public const string CommunicationAndEmailServiceOwner = "09976791-48a7-449e-bb21-39d1a415f350";
     }
 
     private ArmTemplate Template => infra.Template;
@@ -194,6 +195,7 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
     [InlineData(Roles.KeyVaultSecretsUser, "Microsoft.KeyVault/vaults")]
     [InlineData(Roles.MonitoringMetricsPublisher, "Microsoft.Insights/components")]
     [InlineData(Roles.KeyVaultCryptoServiceEncryptionUser, "Microsoft.KeyVault/vaults/keys")]
+    [InlineData(Roles.CommunicationAndEmailServiceOwner, "Microsoft.Communication/communicationServices")]
     public void App_identity_is_granted_its_role_on_the_resource(string roleId, string scopeType)
     {
         var grants = AppIdentityRoleAssignments().Where(a => ArmTemplate.RoleIds(a).Contains(roleId)).ToList();
@@ -210,6 +212,7 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
         [
             Roles.StorageBlobDataOwner, Roles.StorageQueueDataContributor, Roles.StorageTableDataContributor,
             Roles.KeyVaultSecretsUser, Roles.MonitoringMetricsPublisher, Roles.KeyVaultCryptoServiceEncryptionUser,
+            Roles.CommunicationAndEmailServiceOwner,
         ];
         Assert.Equal(needed.Order(StringComparer.Ordinal), granted.Order(StringComparer.Ordinal));
     }
@@ -218,7 +221,7 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
     public void Role_assigning_modules_read_the_same_identity_the_function_app_runs_as()
     {
         Assert.Equal("[variables('identityName')]", (string?)Template.ModuleParameter("identity", "name"));
-        foreach (var module in new[] { "storage", "keyvault", "monitoring" })
+        foreach (var module in new[] { "storage", "keyvault", "monitoring", "email" })
         {
             Assert.Equal("[variables('identityName')]", (string?)Template.ModuleParameter(module, "appIdentityName"));
         }
@@ -398,6 +401,8 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
         [
             "FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "Hosting__Url",
             "Razorpay__KeyId", "Razorpay__KeySecret", "Razorpay__WebhookSecret",
+            // Azure sends mail through ACS with the identity: SMTP credentials are for other deployments.
+            "Mail__Smtp__UserName", "Mail__Smtp__Password",
         ];
         var set = AppSettings().Keys.Select(k => IndexSuffix().Replace(k, "__0")).ToHashSet(StringComparer.Ordinal);
         var needed = LocalSettingsSample.Load().Values.Keys

@@ -1,0 +1,180 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using MimeKit;
+using RaptorFlow.Functions.Mail;
+using RaptorFlow.Tests.Fixtures;
+
+namespace RaptorFlow.Tests.Mail;
+
+public sealed class SmtpSendingTests
+{
+    [Fact]
+    public async Task Mail_on_the_outbox_arrives_over_smtp_with_a_text_and_an_html_part()
+    {
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var app = await TestApp.StartAsync(smtp.Settings(), hostDrivesTriggers: true);
+        var mail = MailTestKit.Mail(to: "asha@example.test");
+
+        await app.EnqueueAsync(mail);
+        await app.DrainQueueAsync(SendEmail.FunctionName);
+
+        var received = Assert.Single(smtp.Received);
+        Assert.Equal("You are invited to Acme", received.Subject);
+        Assert.Equal("asha@example.test", Assert.Single(received.To.Mailboxes).Address);
+        Assert.Equal("Asha Rao", received.To.Mailboxes.Single().Name);
+        Assert.Equal("noreply@raptorflow.test", Assert.Single(received.From.Mailboxes).Address);
+        var alternative = Assert.IsType<MultipartAlternative>(received.Body);
+        Assert.Equal(2, alternative.Count);
+        Assert.Equal(mail.Text, received.TextBody?.TrimEnd());
+        Assert.Equal(mail.Html, received.HtmlBody?.TrimEnd());
+        Assert.Equal(MailIdentity.MessageIdHeader(mail.MessageId, "noreply@raptorflow.test"), received.MessageId);
+        Assert.Null(received.Headers["List-Unsubscribe"]);
+        Assert.Null(received.Headers["List-Unsubscribe-Post"]);
+
+        var row = await app.SentRowAsync(mail);
+        Assert.Equal(SentMailState.Sent, row?.State);
+        Assert.Equal("invitation", row?.Kind);
+    }
+
+    [Fact]
+    public async Task Mail_with_an_unsubscribe_url_carries_one_click_list_unsubscribe_headers()
+    {
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var app = await TestApp.StartAsync(smtp.Settings(), hostDrivesTriggers: true);
+        var mail = MailTestKit.Mail(kind: "key-expiring", transactional: false, unsubscribeUrl: "https://api.test/api/v1/mail/unsubscribe?token=abc");
+
+        await app.EnqueueAsync(mail);
+        await app.DrainQueueAsync(SendEmail.FunctionName);
+
+        var received = Assert.Single(smtp.Received);
+        Assert.Equal("<https://api.test/api/v1/mail/unsubscribe?token=abc>", received.Headers["List-Unsubscribe"]);
+        Assert.Equal("List-Unsubscribe=One-Click", received.Headers["List-Unsubscribe-Post"]);
+    }
+
+    [Fact]
+    public async Task A_redelivered_message_is_not_sent_twice()
+    {
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var app = await TestApp.StartAsync(smtp.Settings(), hostDrivesTriggers: true);
+        var mail = MailTestKit.Mail();
+
+        // Enqueued twice (a sender retried) and delivered twice more by the queue after that.
+        await app.EnqueueAsync(mail);
+        await app.EnqueueAsync(mail);
+        Assert.Equal(2, (await app.DrainQueueAsync(SendEmail.FunctionName)).Count);
+        await app.EnqueueAsync(mail);
+        await app.DrainQueueAsync(SendEmail.FunctionName);
+
+        Assert.Single(smtp.Received);
+        var row = await app.SentRowAsync(mail);
+        Assert.Equal(SentMailState.Sent, row?.State);
+        Assert.Equal(1, row?.Attempts);
+    }
+
+    [Fact]
+    public async Task Mail_over_the_orgs_daily_cap_is_not_sent_and_the_next_day_sends_again()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 5, 10, 0, 0, TimeSpan.Zero));
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var app = await TestApp.StartAsync(smtp.Settings(new Dictionary<string, string?> { ["Mail:DailyCapPerOrg"] = "2" }), clock: clock, hostDrivesTriggers: true);
+        var orgId = $"org_{Guid.NewGuid():N}";
+        var otherOrg = MailTestKit.Mail();
+        var first = MailTestKit.Mail(orgId);
+        var second = MailTestKit.Mail(orgId, kind: "invoice-issued");
+        var third = MailTestKit.Mail(orgId, kind: "invoice-paid");
+
+        foreach (var mail in new[] { first, second, third, otherOrg })
+        {
+            await app.EnqueueAsync(mail);
+            await app.DrainQueueAsync(SendEmail.FunctionName);
+        }
+
+        Assert.Equal(3, smtp.Received.Count);
+        Assert.Equal(SentMailState.Capped, (await app.SentRowAsync(third))?.State);
+        Assert.Equal(SentMailState.Sent, (await app.SentRowAsync(otherOrg))?.State);
+        // A capped message stays capped when delivered again.
+        await app.EnqueueAsync(third);
+        await app.DrainQueueAsync(SendEmail.FunctionName);
+        Assert.Equal(3, smtp.Received.Count);
+
+        clock.Advance(TimeSpan.FromDays(1));
+        var tomorrow = MailTestKit.Mail(orgId);
+        await app.EnqueueAsync(tomorrow);
+        await app.DrainQueueAsync(SendEmail.FunctionName);
+        Assert.Equal(4, smtp.Received.Count);
+        Assert.Equal(SentMailState.Sent, (await app.SentRowAsync(tomorrow))?.State);
+    }
+
+    [Fact]
+    public async Task A_message_the_server_refuses_at_first_is_retried_and_arrives_once()
+    {
+        await using var smtp = await SmtpTestServer.StartAsync();
+        smtp.RefuseFirst = 2;
+        await using var app = await TestApp.StartAsync(smtp.Settings(new Dictionary<string, string?> { ["Hosting:Standalone:VisibilityTimeout"] = "00:00:01" }));
+        var mail = MailTestKit.Mail();
+
+        await app.EnqueueAsync(mail);
+
+        var row = await app.WaitForStateAsync(mail, SentMailState.Sent);
+        Assert.Equal(3, row.Attempts);
+        Assert.Equal(2, smtp.Refused);
+        Assert.Single(smtp.Received);
+    }
+
+    [Fact]
+    public async Task A_message_refused_five_times_goes_to_the_poison_queue_marked_failed()
+    {
+        await using var smtp = await SmtpTestServer.StartAsync();
+        smtp.RefuseFirst = int.MaxValue;
+        var settings = smtp.Settings(new Dictionary<string, string?> { ["Hosting:Standalone:VisibilityTimeout"] = "00:00:01" });
+        await using var app = await TestApp.StartAsync(settings);
+        var mail = MailTestKit.Mail();
+
+        await app.EnqueueAsync(mail);
+
+        var row = await app.WaitForStateAsync(mail, SentMailState.Failed);
+        Assert.Equal(5, row.Attempts);
+        var poison = app.Storage.Queue(settings["Mail:Queue"] + "-poison");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await poison.PeekMessagesAsync(1)).Value.Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the message never reached the poison queue");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(5, smtp.Refused);
+        Assert.Empty(smtp.Received);
+    }
+
+    [Fact]
+    public async Task Logs_name_message_ids_and_kinds_but_never_an_address_a_subject_or_a_body()
+    {
+        var capture = new LogCapture();
+        await using var smtp = await SmtpTestServer.StartAsync();
+        smtp.RefuseFirst = 1;
+        await using var app = await TestApp.StartAsync(
+            smtp.Settings(new Dictionary<string, string?>
+            {
+                ["Hosting:Standalone:VisibilityTimeout"] = "00:00:01",
+                ["Logging:LogLevel:Default"] = "Debug",
+                ["Mail:DailyCapPerOrg"] = "1",
+            }),
+            customize: builder => builder.Logging.AddProvider(capture));
+        var orgId = $"org_{Guid.NewGuid():N}";
+        var sent = MailTestKit.Mail(orgId, to: "secret.person@example.test", unsubscribeUrl: "https://api.test/unsub?token=tok123");
+        var capped = MailTestKit.Mail(orgId, to: "capped.person@example.test");
+
+        await app.EnqueueAsync(sent);
+        await app.WaitForStateAsync(sent, SentMailState.Sent);
+        await app.EnqueueAsync(capped);
+        await app.WaitForStateAsync(capped, SentMailState.Capped);
+
+        var logs = capture.AllText;
+        Assert.Contains(sent.MessageId, logs, StringComparison.Ordinal);
+        Assert.Contains(capped.MessageId, logs, StringComparison.Ordinal);
+        foreach (var secret in new[] { "secret.person", "capped.person", "example.test", "Asha", "invited to Acme", "join Acme", "tok123" })
+        {
+            Assert.DoesNotContain(secret, logs, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+}
