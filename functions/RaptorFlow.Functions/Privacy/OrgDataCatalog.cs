@@ -9,6 +9,7 @@ using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invitations;
 using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Functions.Mail;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
@@ -75,6 +76,8 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
             (org, ct) => RemoveAsync(OutboxKeys.TableName, $"PartitionKey eq {OutboxKeys.PendingPartition} and SourcePartition ge {org} and SourcePartition lt {org + "~"}", ct)),
         new(EventFeed.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "the org's event feed", (org, ct) => RemovePartitionAsync(EventFeed.TableName, org, ct)),
         new(AuditLog.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "audit events", (org, ct) => RemovePartitionAsync(AuditLog.TableName, org, ct)),
+        new(SentMail.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "which of the org's mail was sent, and its daily counts",
+            (org, ct) => RemovePartitionAsync(SentMail.TableName, org, ct)),
         new(ExportKeys.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "the org's exports and their expiry entries", exports.DeleteAllOfAsync),
         new(ExportBook.Container, StorageResourceKind.BlobContainer, OrgDataFate.Purged, "export archives, removed with their export rows"),
         new(BillingIndex.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "billing months still to close (all closed within the grace); an unfinished-invoice mark stays with the invoices",
