@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.ApiKeys;
 using RaptorFlow.Functions.Hosting.Standalone;
 using RaptorFlow.Functions.Invoices;
+using RaptorFlow.Functions.Mail;
 using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Access;
@@ -35,6 +36,7 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<CorsSettings>,
     ISettingsBinding<InvoiceSettings>, IValidateOptions<InvoiceSettings>,
     ISettingsBinding<KeyVaultSettings>,
+    ISettingsBinding<MailLinkSettings>, IValidateOptions<MailLinkSettings>,
     ISettingsBinding<PaymentsSettings>, IValidateOptions<PaymentsSettings>,
     ISettingsBinding<PlanSettings>, IValidateOptions<PlanSettings>,
     IValidateOptions<PlanDefinition>, IValidateOptions<MeterPriceDefinition>,
@@ -58,6 +60,8 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     public void Bind(IConfiguration section, InvoiceSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, KeyVaultSettings settings) => section.Bind(settings);
+
+    public void Bind(IConfiguration section, MailLinkSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, PaymentsSettings settings) => section.Bind(settings);
 

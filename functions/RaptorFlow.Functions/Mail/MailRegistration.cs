@@ -14,8 +14,9 @@ public static class MailRegistration
         services.AddSingleton(queue);
         services.AddStorageQueue(queue.Name);
         services.AddSingleton<MailOutbox>();
+        builder.AddMailContent();
         return builder;
     }
 
-    public static WebApplication MapMail(this WebApplication app) => app;
+    public static WebApplication MapMail(this WebApplication app) => app.MapMailContent();
 }
