@@ -1,7 +1,6 @@
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Platform.Settings;
-using RaptorFlow.Functions.Platform.Storage;
 
 namespace RaptorFlow.Functions.Mail;
 
@@ -21,7 +20,6 @@ public static class MailContentRegistration
         // Configurable so each test app can use its own queue; in Azure it is always api-key-expiry.
         var expiryQueue = new KeyExpiryQueue(builder.Configuration["Mail:KeyExpiryQueue"] ?? KeyExpiryQueue.Default);
         services.AddSingleton(expiryQueue);
-        services.AddStorageQueue(expiryQueue.Name);
         services.AddTimerFunction<FindExpiringKeys>(FindExpiringKeys.FunctionName, FindExpiringKeys.Schedule);
         services.AddQueueFunction<NotifyKeyExpiry>(NotifyKeyExpiry.FunctionName, expiryQueue.Name);
         return builder;
