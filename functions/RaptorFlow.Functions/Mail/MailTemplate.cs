@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 
 namespace RaptorFlow.Functions.Mail;
@@ -89,5 +88,11 @@ public static class MailTemplate
     private static string OneLine(string value) =>
         value.Any(char.IsControl) ? new string([.. value.Select(c => char.IsControl(c) ? ' ' : c)]) : value;
 
-    private static string Escape(string value) => WebUtility.HtmlEncode(value);
+    /// <summary>Escapes the five characters that matter in text and quoted attributes; every other character (any script) stays as written.</summary>
+    private static string Escape(string value) => value
+        .Replace("&", "&amp;", StringComparison.Ordinal)
+        .Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal)
+        .Replace("\"", "&quot;", StringComparison.Ordinal)
+        .Replace("'", "&#39;", StringComparison.Ordinal);
 }

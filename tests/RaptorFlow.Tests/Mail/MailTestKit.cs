@@ -31,7 +31,7 @@ public sealed class MailApp : IAsyncLifetime
     {
         var settings = MailQueueReader.WithOwnMailQueue(SignedInUsers.WithDevIssuer(new Dictionary<string, string?>
         {
-            ["Auth:DevIssuer:TokenLifetimeMinutes"] = "100000",
+            ["Auth:DevIssuer:TokenLifetimeMinutes"] = "1440",
             ["Mail:Links:ConsoleUrl"] = ConsoleUrl,
             ["Mail:Links:ApiUrl"] = ApiUrl,
             ["Mail:KeyExpiryQueue"] = $"{KeyExpiryQueue.Default}-{Guid.NewGuid():N}",
