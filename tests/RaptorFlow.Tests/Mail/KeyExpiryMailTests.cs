@@ -26,7 +26,7 @@ public sealed class KeyExpiryMailTests(MailApp fixture)
             Assert.True(revoke.IsSuccessStatusCode, await revoke.Content.ReadAsStringAsync());
         }
 
-        await fixture.RunKeyExpiryAsync();
+        await fixture.RunKeyExpiryAsync(timerRuns: 2);
         await fixture.RunKeyExpiryAsync();
         fixture.Clock.Advance(TimeSpan.FromDays(1));
         await fixture.RunKeyExpiryAsync();

@@ -56,11 +56,12 @@ public sealed class MailApp : IAsyncLifetime
         new("evt_" + Guid.NewGuid().ToString("N"), type, Clock.GetUtcNow(), orgId,
             JsonSerializer.SerializeToElement(data, App.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions));
 
-    /// <summary>Runs the expiry timer, then the notice function on every message it queued, as the host would.</summary>
-    public async Task RunKeyExpiryAsync()
+    /// <summary>Runs the expiry timer (<paramref name="timerRuns"/> times, as overlapping instances might), then the notice function on every message queued, as the host would.</summary>
+    public async Task RunKeyExpiryAsync(int timerRuns = 1)
     {
-        using (var scope = App.Services.CreateScope())
+        for (var run = 0; run < timerRuns; run++)
         {
+            using var scope = App.Services.CreateScope();
             await scope.ServiceProvider.GetRequiredService<FindExpiringKeys>().RunOnceAsync(default);
         }
 
