@@ -244,6 +244,7 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     // The console's own origin is always allowed, beside any the operator lists.
     corsAllowedOrigins: union(corsAllowedOrigins, ['https://${web.outputs.defaultHostName}'])
+    mailConsoleUrl: 'https://${web.outputs.defaultHostName}/'
     azureAdInstance: azureAdInstance
     azureAdTenantId: apiTenantId
     signInAudience: signInAudience

@@ -41,6 +41,7 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     ISettingsBinding<MailSettings>, IValidateOptions<MailSettings>,
     ISettingsBinding<SmtpSettings>, IValidateOptions<SmtpSettings>,
     ISettingsBinding<AcsEmailSettings>, IValidateOptions<AcsEmailSettings>,
+    ISettingsBinding<MailLinkSettings>, IValidateOptions<MailLinkSettings>,
     ISettingsBinding<PaymentsSettings>, IValidateOptions<PaymentsSettings>,
     ISettingsBinding<PlanSettings>, IValidateOptions<PlanSettings>,
     IValidateOptions<PlanDefinition>, IValidateOptions<MeterPriceDefinition>,
@@ -73,6 +74,7 @@ internal sealed partial class GeneratedSettings : IGeneratedSettings,
     public void Bind(IConfiguration section, SmtpSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, AcsEmailSettings settings) => section.Bind(settings);
+    public void Bind(IConfiguration section, MailLinkSettings settings) => section.Bind(settings);
 
     public void Bind(IConfiguration section, PaymentsSettings settings) => section.Bind(settings);
 

@@ -48,6 +48,8 @@ param platformAdminUserIds string[]
 @description('The Communication Services endpoint mail is sent through, and the address it is sent from.')
 param mailEndpoint string
 param mailFromAddress string
+@description('The web console\'s URL: links in mail (invitations, invoices) open its screens.')
+param mailConsoleUrl string
 
 // Arrays become indexed settings (Cors__AllowedOrigins__0, …), the form .NET configuration binds.
 var corsSettings = toObject(range(0, length(corsAllowedOrigins)), i => 'Cors__AllowedOrigins__${i}', i => corsAllowedOrigins[i])
@@ -160,6 +162,9 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
       // Identifies the resource and is no credential: ingestion is authorized by the identity's
       // role (Monitoring Metrics Publisher) once local auth is disabled.
       APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+      // Links in mail: the console's screens, and the API's own host for one-click unsubscribe.
+      Mail__Links__ConsoleUrl: mailConsoleUrl
+      Mail__Links__ApiUrl: 'https://${site.properties.defaultHostName}/'
     },
     corsSettings,
     adminSettings,

@@ -28,6 +28,7 @@ resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-3
 // and blob container the app declares, so a deployment never depends on the app creating them.
 // tests/RaptorFlow.Tests/Infra compares these lists with the app's own.
 var tableNames = [
+  'ApiKeyExpiries'
   'ApiKeyHashes'
   'ApiKeyLastUse'
   'ApiKeys'
@@ -64,6 +65,8 @@ var tableNames = [
 ]
 
 var queueNames = [
+  'api-key-expiry'
+  'api-key-expiry-poison'
   'apply-org-retention'
   'apply-org-retention-poison'
   'check-ledger'

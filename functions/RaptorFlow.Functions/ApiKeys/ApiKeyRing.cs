@@ -18,7 +18,7 @@ namespace RaptorFlow.Functions.ApiKeys;
 /// per change, so what must be written with the change can join it: its event, as an outbox row
 /// in the org's key partition.
 /// </summary>
-public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, EventOutbox outbox, OrgCounters counters, IdGenerator ids, TimeProvider time)
+public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, EventOutbox outbox, OrgCounters counters, KeyExpiryIndex expiries, IdGenerator ids, TimeProvider time)
 {
     private TableClient Keys => storage.Table(ApiKeyRow.TableName);
 
@@ -47,8 +47,13 @@ public sealed class ApiKeyRing(StorageAccount storage, ApiKeyVerifier verifier, 
             SecretHash = hash,
         };
 
-        // The index entry first: alone it names a key row that does not exist, which verification treats as unknown.
+        // The index entries first: alone they name a key row that does not exist, which verification (and the expiry notice) treats as unknown.
         await AddIndexAsync(hash, orgId, keyId);
+        if (row.ExpiresAt is { } expiresAt)
+        {
+            await expiries.AddAsync(orgId, keyId, expiresAt);
+        }
+
         // Retried only when the org's counter row changed meanwhile (another key's change): the new key row itself cannot conflict.
         row.ETag = await OptimisticConcurrency.RunAsync<ETag>(
             ConcurrencyPolicy.Counted,

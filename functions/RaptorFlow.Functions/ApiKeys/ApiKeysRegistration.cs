@@ -19,6 +19,8 @@ public static class ApiKeysRegistration
         services.AddStorageTable(ApiKeyRow.TableName);
         services.AddStorageTable(ApiKeyHashRow.TableName);
         services.AddStorageTable(ApiKeyLastUseRow.TableName);
+        services.AddStorageTable(KeyExpiryRow.TableName);
+        services.AddSingleton<KeyExpiryIndex>();
         services.TryAddSingleton<ClientAddressResolver>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<ApiKeyRing>();

@@ -7,6 +7,7 @@ using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
+using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Webhooks;
 
@@ -29,6 +30,7 @@ public static class EventCatalog
         new(EventTypes.ApiKeyRolled, "An API key was rolled to a new secret. Data: the key (never its secret).", typeof(ApiKeyResponse)),
         new(EventTypes.ApiKeyRevoked, "An API key was revoked. Data: the key.", typeof(ApiKeyResponse)),
         new(EventTypes.PaymentCaptured, "A Razorpay payment was captured and posted to the org's ledger. Data: the ledger transaction.", typeof(LedgerTransaction)),
+        new(EventTypes.PaymentFailed, "Razorpay reported a payment of the org as failed (once per payment; never for a captured one). Data: the payment.", typeof(PaymentResponse)),
         new(EventTypes.RefundProcessed, "A refund was processed and posted to the org's ledger. Data: the ledger transaction.", typeof(LedgerTransaction)),
         new(EventTypes.InvoiceIssued, "An invoice was issued. Data: the invoice.", typeof(InvoiceResponse)),
         new(EventTypes.InvoicePaid, "An invoice was paid in full. Data: the invoice.", typeof(InvoiceResponse)),

@@ -15,6 +15,7 @@ public static class EventTypes
     public const string ApiKeyRolled = "api_key.rolled";
     public const string ApiKeyRevoked = "api_key.revoked";
     public const string PaymentCaptured = "payment.captured";
+    public const string PaymentFailed = "payment.failed";
     public const string RefundProcessed = "refund.processed";
     public const string InvoiceIssued = "invoice.issued";
     public const string InvoicePaid = "invoice.paid";

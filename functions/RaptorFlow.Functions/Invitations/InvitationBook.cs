@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using RaptorFlow.Functions.Events;
+using RaptorFlow.Functions.Mail;
 using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
@@ -12,11 +13,14 @@ namespace RaptorFlow.Functions.Invitations;
 
 /// <summary>An org's invitations: issued with a one-time token, replaced by a re-invite, revoked, accepted.</summary>
 public sealed class InvitationBook(
-    OrgPartition partition, OrgDirectory directory, MemberRoster roster, OrgCounters counters, StorageAccount storage, IdGenerator ids, TimeProvider time)
+    OrgPartition partition, OrgDirectory directory, MemberRoster roster, OrgCounters counters, InvitationMail mail, StorageAccount storage, IdGenerator ids, TimeProvider time)
 {
     private TableClient Tokens => storage.Table(InvitationTokenRow.TableName);
 
-    /// <summary>Invites <paramref name="email"/>; a pending invitation to the same email is replaced in the same transaction.</summary>
+    /// <summary>
+    /// Invites <paramref name="email"/>; a pending invitation to the same email is replaced in the same
+    /// transaction. Once it is committed, the invitation mail (with the token) goes on the mail queue.
+    /// </summary>
     public async Task<IssuedInvitation> CreateAsync(string orgId, string email, Role role, int expiresInDays, Caller inviter)
     {
         var now = time.GetUtcNow();
@@ -48,6 +52,11 @@ public sealed class InvitationBook(
                 return true;
             },
             CancellationToken.None);
+        if (await directory.FindAsync(orgId, CancellationToken.None) is { IsDeleted: false } org)
+        {
+            await mail.SendAsync(org, invitation.InvitationId, invitation.Email, role, invitation.ExpiresAt, token, inviter, CancellationToken.None);
+        }
+
         return new IssuedInvitation(invitation, token, replaced);
     }
 

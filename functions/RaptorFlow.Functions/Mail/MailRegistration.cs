@@ -20,6 +20,7 @@ public static class MailRegistration
         services.AddSingleton(queue);
         services.AddStorageQueue(queue.Name);
         services.AddSingleton<MailOutbox>();
+        builder.AddMailContent();
 
         services.AddSettings<MailSettings>();
         services.AddSettings<SmtpSettings>();
@@ -54,5 +55,5 @@ public static class MailRegistration
         return builder;
     }
 
-    public static WebApplication MapMail(this WebApplication app) => app;
+    public static WebApplication MapMail(this WebApplication app) => app.MapMailContent();
 }

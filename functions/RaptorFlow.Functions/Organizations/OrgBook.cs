@@ -69,9 +69,10 @@ public sealed class OrgBook(
         });
     }
 
-    /// <summary>Renames the org and/or changes its slug; the new slug is claimed first and the old one released after.</summary>
-    public async Task<OrgResult> UpdateAsync(OrgRow? org, ETag? ifMatch, string? name, string? slug)
+    /// <summary>Renames the org, changes its slug, billing email or notification setting; a new slug is claimed first and the old one released after.</summary>
+    public async Task<OrgResult> UpdateAsync(OrgRow? org, ETag? ifMatch, OrgEdit edit)
     {
+        var (name, slug) = (edit.Name, edit.Slug);
         if (Refusal(org, ifMatch) is { } refused)
         {
             return new OrgResult(refused);
@@ -86,6 +87,7 @@ public sealed class OrgBook(
         }
 
         var changes = Apply(org, name, newSlug);
+        ApplySettings(org, edit, changes);
         if (changes.Count == 0)
         {
             return new OrgResult(OrgOutcome.Unchanged, org);
@@ -226,6 +228,45 @@ public sealed class OrgBook(
 
         return changes;
     }
+
+    private static void ApplySettings(OrgRow org, OrgEdit edit, Dictionary<string, AuditChange> changes)
+    {
+        var billingEmail = edit.BillingEmail is "" ? null : edit.BillingEmail ?? org.BillingEmail;
+        if (billingEmail != org.BillingEmail)
+        {
+            changes["billingEmail"] = new(org.BillingEmail, billingEmail);
+            org.BillingEmail = billingEmail;
+        }
+
+        if (edit.EmailNotifications is { } on && on == org.EmailNotificationsOff)
+        {
+            changes["notifications.email"] = new((!on).ToString().ToLowerInvariant(), on.ToString().ToLowerInvariant());
+            org.EmailNotificationsOff = !on;
+        }
+    }
+
+    /// <summary>
+    /// Turns the org's notification email off, whatever its ETag (the one-click unsubscribe): true when
+    /// this call turned it off, false when it was off already; null when there is no live org.
+    /// </summary>
+    public Task<bool?> TurnOffEmailNotificationsAsync(string orgId) =>
+        OptimisticConcurrency.RunAsync<bool?>(ConcurrencyPolicy.Counted, async _ =>
+        {
+            var org = await directory.FindAsync(orgId, CancellationToken.None);
+            if (org is null || org.IsDeleted)
+            {
+                return Attempt.Done<bool?>(null);
+            }
+
+            if (org.EmailNotificationsOff)
+            {
+                return Attempt.Done<bool?>(false);
+            }
+
+            org.EmailNotificationsOff = true;
+            org.UpdatedAt = time.GetUtcNow();
+            return await TryReplaceAsync(org, EventTypes.OrgUpdated) ? Attempt.Done<bool?>(true) : Attempt.LostRace<bool?>();
+        }, CancellationToken.None);
 
     /// <summary>Writes the org row with the ETag it was read with, and its event; false when it changed meanwhile.</summary>
     private async Task<bool> TryReplaceAsync(OrgRow org, string eventType)

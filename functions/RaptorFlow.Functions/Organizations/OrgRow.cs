@@ -24,6 +24,12 @@ public sealed class OrgRow : ITableEntity, IOrgRecord
     /// <summary>Set by the purge before it deletes anything, under the row's ETag, so a restore racing it loses.</summary>
     public DateTimeOffset? PurgeStartedAt { get; set; }
 
+    /// <summary>Where invoice and payment mail goes instead of the owners and admins; null: to them.</summary>
+    public string? BillingEmail { get; set; }
+
+    /// <summary>The org opted out of notification (non-transactional) email; rows from before the setting read as opted in.</summary>
+    public bool EmailNotificationsOff { get; set; }
+
     /// <summary>Kept beside the members so "at least one owner" is checked atomically with the org row's ETag.</summary>
     public int OwnerCount { get; set; }
 

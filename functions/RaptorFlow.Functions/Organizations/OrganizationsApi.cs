@@ -27,7 +27,7 @@ public static partial class OrganizationsApi
         api.MapGet("/{orgId}", GetAsync).RequireCapability(Capability.OrgRead)
             .WithName("GetOrg").WithSummary("One org; carries an ETag.");
         api.MapPatch("/{orgId}", UpdateAsync).RequireCapability(Capability.OrgWrite)
-            .WithName("UpdateOrg").WithSummary("Renames an org or changes its slug; honours If-Match.").HonoursIfMatch();
+            .WithName("UpdateOrg").WithSummary("Renames an org, changes its slug, its billing email or its notification settings; honours If-Match.").HonoursIfMatch();
         api.MapDelete("/{orgId}", DeleteAsync).RequireCapability(Capability.OrgDelete)
             .WithName("DeleteOrg").WithSummary("Deletes an org (owners only); it then answers 404 and its keys stop working until an owner restores it, and is purged once its grace ends. Honours If-Match.").HonoursIfMatch();
         api.MapPost("/{orgId}/restore", RestoreAsync).RequireCapability(Capability.OrgDelete).WithMetadata(new ReachesDeletedOrg()).WithIdempotency()
@@ -89,6 +89,7 @@ public static partial class OrganizationsApi
     {
         var errors = new Dictionary<string, string[]>();
         var (name, slug) = ReadNameAndSlug(request.Name, request.Slug, nameRequired: false, errors);
+        var billingEmail = ReadBillingEmail(request.BillingEmail, errors);
         if (errors.Count > 0)
         {
             return ApiProblem.Validation(errors);
@@ -96,7 +97,7 @@ public static partial class OrganizationsApi
 
         var ifMatch = context.IfMatch();
         var org = await book.FindAsync(orgId, context.OrgReadByAccessCheck<OrgRow>(), CancellationToken.None);
-        var result = await book.UpdateAsync(org, ifMatch, name, slug);
+        var result = await book.UpdateAsync(org, ifMatch, new OrgEdit(name, slug, billingEmail, request.Notifications?.Email));
         if (result is not { Outcome: OrgOutcome.Updated or OrgOutcome.Unchanged, Org: { } updated })
         {
             return Problem(result.Outcome, slug);
@@ -144,7 +145,24 @@ public static partial class OrganizationsApi
         ApiProblem.NotFound("org.not_found", "No organization with this id is visible to the caller.");
 
     internal static OrganizationResponse ToResponse(OrgRow org, Role? role) =>
-        new(org.OrgId, org.Name, org.Slug, org.CreatedAt, org.UpdatedAt, role, org.DeletedAt, org.PurgeAfter);
+        new(org.OrgId, org.Name, org.Slug, org.CreatedAt, org.UpdatedAt, role, org.BillingEmail, new NotificationSettings(!org.EmailNotificationsOff), org.DeletedAt, org.PurgeAfter);
+
+    /// <summary>The billing email to set: absent (null) leaves it, <c>""</c> clears it (as <c>""</c>), else a normalised address.</summary>
+    private static string? ReadBillingEmail(string? raw, Dictionary<string, string[]> errors)
+    {
+        if (raw is null || raw.Trim().Length == 0)
+        {
+            return raw is null ? null : "";
+        }
+
+        var email = Caller.NormalizeEmail(raw);
+        if (email is null)
+        {
+            errors["billingEmail"] = ["An email address of at most 254 characters, or \"\" to clear it."];
+        }
+
+        return email;
+    }
 
     private static ProblemHttpResult Problem(OrgOutcome outcome, string? slug) => outcome switch
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Razorpay;
 
@@ -46,11 +47,18 @@ public sealed partial class PaymentActivity(
         if (payment is { } observed)
         {
             var order = observed.Text("order_id") is { } orderId ? await book.FindOrderAsync(orgId, orderId, cancellationToken) : null;
-            await book.ChangeAsync(orgId, paymentId, null, (row, _) => new PaymentChange<bool>(true, Fold(row, razorpayEvent.Name, observed, order), false), cancellationToken);
+            await book.ChangeAsync(orgId, paymentId, null, (row, _) =>
+            {
+                var failedBefore = row.Failed || row.CapturedMinor > 0;
+                Fold(row, razorpayEvent.Name, observed, order);
+                // Told once: when the payment first reads as failed (a captured one never does).
+                var failedNow = !failedBefore && row.Failed && row.CapturedMinor == 0;
+                return new PaymentChange<bool>(true, true, false, failedNow ? EventTypes.PaymentFailed : null);
+            }, cancellationToken);
         }
     }
 
-    private bool Fold(PaymentRow row, string eventName, JsonElement payment, CheckoutOrderRow? order)
+    private void Fold(PaymentRow row, string eventName, JsonElement payment, CheckoutOrderRow? order)
     {
         var now = time.GetUtcNow();
         if (row.ETag == default)
@@ -77,8 +85,6 @@ public sealed partial class PaymentActivity(
         {
             row.Failed = true;
         }
-
-        return true;
     }
 
     private static long? Max(long? known, long? reported) => reported is null ? known : Math.Max(known ?? 0, reported.Value);

@@ -1,13 +1,17 @@
 using Azure;
 using Azure.Data.Tables;
+using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Platform.Paging;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Razorpay;
 
 namespace RaptorFlow.Functions.Payments;
 
-/// <summary>What a decision on a payment came to: its result, and which of the two rows to write.</summary>
-public sealed record PaymentChange<T>(T Result, bool WritePayment, bool WriteRefund);
+/// <summary>
+/// What a decision on a payment came to: its result, which of the two rows to write, and the event
+/// (one of <see cref="EventTypes"/>, data: the payment) the write emits, if any.
+/// </summary>
+public sealed record PaymentChange<T>(T Result, bool WritePayment, bool WriteRefund, string? PaymentEvent = null);
 
 public static class PaymentChange
 {
@@ -16,7 +20,7 @@ public static class PaymentChange
 }
 
 /// <summary>The <c>Payments</c> table. Rows are new (default ETag) until stored.</summary>
-public sealed class PaymentBook(StorageAccount storage) : ICheckoutOrders
+public sealed class PaymentBook(StorageAccount storage, EventOutbox outbox) : ICheckoutOrders
 {
     private TableClient Table => storage.Table(PaymentKeys.TableName);
 
@@ -104,6 +108,15 @@ public sealed class PaymentBook(StorageAccount storage) : ICheckoutOrders
                 actions.Add(Write(refund));
             }
 
+            // Staged only when the decision emits one; a lost race leaves the staged entry pointing at nothing, which the dispatcher drops.
+            var staged = change.PaymentEvent is { } type && change.WritePayment
+                ? await outbox.StageAsync(orgId, type, PaymentViews.Summary(payment), PaymentKeys.TableName, orgId, cancellationToken)
+                : null;
+            if (staged is not null)
+            {
+                actions.Add(staged.Action);
+            }
+
             if (actions.Count > 0)
             {
                 try
@@ -114,6 +127,11 @@ public sealed class PaymentBook(StorageAccount storage) : ICheckoutOrders
                 {
                     return Attempt.LostRace<T>();
                 }
+            }
+
+            if (staged is not null)
+            {
+                await outbox.PublishAsync(staged, cancellationToken);
             }
 
             return Attempt.Done(change.Result);

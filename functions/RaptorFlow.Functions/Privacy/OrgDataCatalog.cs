@@ -59,6 +59,7 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
         new(InvitationTokenRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "invitation token hashes, found through the invitation rows", RemoveInvitationTokensAsync),
         new(ApiKeyHashRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "key lookup rows, found through the key rows", RemoveKeyHashesAsync),
         new(rateLimits.Value.Table, StorageResourceKind.Table, OrgDataFate.Purged, "the org's and its keys' shared rate-limit buckets", RemoveRateLimitsAsync),
+        new(KeyExpiryRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "keys by the day they expire, found through the key rows", RemoveKeyExpiriesAsync),
         new(ApiKeyRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "API keys and their counters", (org, ct) => RemovePartitionAsync(ApiKeyRow.TableName, org, ct)),
         new(ApiKeyLastUseRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "when each key was last used", (org, ct) => RemovePartitionAsync(ApiKeyLastUseRow.TableName, org, ct)),
         new(UsageEventIdRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "raw usage events as first received", (org, ct) => RemovePartitionAsync(UsageEventIdRow.TableName, org, ct)),
@@ -224,6 +225,19 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
                 {
                     await RemoveRowAsync(hashes, hash, "", ETag.All, cancellationToken);
                 }
+            }
+        }
+    }
+
+    private async Task RemoveKeyExpiriesAsync(string orgId, CancellationToken cancellationToken)
+    {
+        var index = storage.Table(KeyExpiryRow.TableName);
+        await foreach (var key in storage.Table(ApiKeyRow.TableName).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {orgId}"),
+            select: ["PartitionKey", "RowKey", nameof(ApiKeyRow.ExpiresAt)], cancellationToken: cancellationToken))
+        {
+            if (key.GetDateTimeOffset(nameof(ApiKeyRow.ExpiresAt)) is { } expires)
+            {
+                await RemoveRowAsync(index, KeyExpiryIndex.DayOf(expires), KeyExpiryIndex.RowKeyFor(orgId, key.RowKey), ETag.All, cancellationToken);
             }
         }
     }

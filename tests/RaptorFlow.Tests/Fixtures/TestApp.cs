@@ -7,6 +7,7 @@ using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
+using RaptorFlow.Functions.Mail;
 using RaptorFlow.Functions.Operations;
 using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Storage;
@@ -95,6 +96,7 @@ public sealed class TestApp : IAsyncDisposable
             [$"AzureWebJobs.{CheckLedgers.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{PurgeDeletedOrgs.FunctionName}.Disabled"] = "true",
             [$"AzureWebJobs.{ApplyRetention.FunctionName}.Disabled"] = "true",
+            [$"AzureWebJobs.{FindExpiringKeys.FunctionName}.Disabled"] = "true",
             // The fan-out queues are the app's own, so another app's listener never takes its work.
             ["Invoices:CloseQueue"] = $"{CloseOrgPeriodQueue.Default}-{Guid.NewGuid():N}",
             ["Usage:RollupQueue"] = $"{RollupOrgUsageQueue.Default}-{Guid.NewGuid():N}",

@@ -216,6 +216,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{orgId}/mail/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One-click unsubscribe (RFC 8058): turns the org's notification email off. Idempotent; invitation and billing mail is still sent. */
+        post: operations["UnsubscribeOrgNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/healthz": {
         parameters: {
             query?: never;
@@ -296,7 +313,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Renames an org or changes its slug; honours If-Match.
+         * Renames an org, changes its slug, its billing email or its notification settings; honours If-Match.
          * @description Requires the `org:write` capability.
          */
         patch: operations["UpdateOrg"];
@@ -1882,6 +1899,12 @@ export interface components {
             /** Format: int64 */
             overage: number;
         };
+        NotificationSettings: {
+            email: boolean;
+        };
+        NotificationSettingsChange: {
+            email: null | boolean;
+        };
         OrgStatsResponse: {
             orgId: string;
             /** Format: date-time */
@@ -1904,6 +1927,8 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             role: null | components["schemas"]["Role"];
+            billingEmail?: null | string;
+            notifications?: null | components["schemas"]["NotificationSettings"];
             /** Format: date-time */
             deletedAt?: null | string;
             /** Format: date-time */
@@ -2088,6 +2113,8 @@ export interface components {
         UpdateOrganizationRequest: {
             name: null | string;
             slug: null | string;
+            billingEmail?: null | string;
+            notifications?: null | components["schemas"]["NotificationSettingsChange"];
         };
         UpdateWebhookEndpointRequest: {
             url: null | string;
@@ -2829,6 +2856,46 @@ export interface operations {
             };
         };
     };
+    UnsubscribeOrgNotifications: {
+        parameters: {
+            query?: {
+                token?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid. Codes: `validation.failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: a rate limit is used up (see Retry-After and the RateLimit-* headers). Codes: `rate_limit.exceeded`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     Healthz: {
         parameters: {
             query?: never;
@@ -3178,7 +3245,11 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Acme Private Limited",
-                 *       "slug": "acme"
+                 *       "slug": "acme",
+                 *       "billingEmail": "ada@example.com",
+                 *       "notifications": {
+                 *         "email": false
+                 *       }
                  *     }
                  */
                 "application/json": components["schemas"]["UpdateOrganizationRequest"];

@@ -36,6 +36,10 @@ public sealed class RateLimitSettings : ISettingsSection
     [Range(1, 1_000_000)]
     public int InvitationAcceptPerAddress { get; set; } = 30;
 
+    /// <summary>One-click unsubscribes a minute from one client address (mail providers post them on the user's behalf).</summary>
+    [Range(1, 1_000_000)]
+    public int MailUnsubscribePerAddress { get; set; } = 30;
+
     /// <summary>Development tokens a minute from one client address (the development issuer only).</summary>
     [Range(1, 1_000_000)]
     public int DevTokenPerAddress { get; set; } = 600;
