@@ -107,7 +107,8 @@ public sealed class AccessEventsTests(EventsAppFixture fixture)
         await fixture.DrainAsync();
         var deleted = Assert.Single(fixture.Subscriber.Received, e => e.OrgId == orgId && e.Type == EventTypes.OrgDeleted);
         var data = deleted.Data;
-        Assert.Equal(Without(org, ["role", "updatedAt"]).ToJsonString(), Without(data, ["role", "updatedAt"]).ToJsonString());
+        Assert.Equal(Without(org, ["role", "updatedAt"]).ToJsonString(), Without(data, ["role", "updatedAt", "deletedAt", "purgeAfter"]).ToJsonString());
+        Assert.True(data.GetProperty("purgeAfter").GetDateTimeOffset() > data.GetProperty("deletedAt").GetDateTimeOffset());
         Assert.DoesNotContain(fixture.Subscriber.Received, e => e.OrgId == orgId && e.Type != EventTypes.OrgDeleted);
     }
 
