@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using RaptorFlow.Functions.Audit;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.Access;
@@ -9,12 +10,15 @@ namespace RaptorFlow.Functions.Mail;
 
 public static class MailApi
 {
-    public static string UnsubscribePath(string orgId) => $"/api/v1/orgs/{orgId}/mail/unsubscribe";
+    public const string UnsubscribeRoute = "/api/v1/mail/unsubscribe";
+
+    /// <summary>Outside <c>/orgs/{orgId}</c>: no member calls it, so the org's access rules do not apply; the token is the authority.</summary>
+    public static string UnsubscribePath(string orgId) => $"{UnsubscribeRoute}?org={Uri.EscapeDataString(orgId)}";
 
     public static IEndpointRouteBuilder MapMailRoutes(this IEndpointRouteBuilder routes)
     {
         // Mail apps post here on their own (RFC 8058) with the form body "List-Unsubscribe=One-Click", which is not read.
-        routes.MapPost("/api/v1/orgs/{orgId}/mail/unsubscribe", UnsubscribeAsync).WithTags("Mail")
+        routes.MapPost(UnsubscribeRoute, UnsubscribeAsync).WithTags("Mail")
             .IsPublic("The link of a notification email's List-Unsubscribe header: its signed token, bound to the org, is the authority.")
             .LimitPerClientAddress("mail-unsubscribe", s => s.MailUnsubscribePerAddress)
             .WithName("UnsubscribeOrgNotifications")
@@ -23,9 +27,9 @@ public static class MailApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> UnsubscribeAsync(
-        string orgId, string? token, UnsubscribeLinks links, OrgBook book, AuditLog audit, HttpContext context)
+        [FromQuery(Name = "org")] string? orgId, string? token, UnsubscribeLinks links, OrgBook book, AuditLog audit, HttpContext context)
     {
-        if (!links.IsValid(orgId, token))
+        if (string.IsNullOrEmpty(orgId) || !links.IsValid(orgId, token))
         {
             return ApiProblem.NotFound("mail.unsubscribe_invalid", "This unsubscribe link is not valid.");
         }

@@ -15,7 +15,7 @@ public sealed class UnsubscribeLinks(IDataProtectionProvider dataProtection, IOp
     private const string Payload = "notifications.email.off";
 
     public string UrlFor(string orgId) =>
-        links.Value.Api($"{MailApi.UnsubscribePath(orgId)}?token={Uri.EscapeDataString(Protector(orgId).Protect(Payload))}");
+        links.Value.Api($"{MailApi.UnsubscribePath(orgId)}&token={Uri.EscapeDataString(Protector(orgId).Protect(Payload))}");
 
     public bool IsValid(string orgId, string? token)
     {

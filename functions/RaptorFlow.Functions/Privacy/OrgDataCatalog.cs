@@ -72,7 +72,7 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
             (org, ct) => RemovePartitionAsync(SubscriptionRow.TableName, org, ct)),
         new(WebhookMessageRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "webhook messages and delivery attempts ({orgId}_{endpointId} partitions)",
             (org, ct) => RemoveAsync(WebhookMessageRow.TableName, $"PartitionKey ge {org + "_"} and PartitionKey lt {org + "`"}", ct)),
-        new(WebhookEndpointRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "webhook endpoints", (org, ct) => RemovePartitionAsync(WebhookEndpointRow.TableName, org, ct)),
+        new(WebhookEndpointRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "webhook endpoints (and their send-limit buckets in the rate-limit table)", RemoveWebhookEndpointsAsync),
         new(OutboxKeys.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "pending event entries pointing into the org's partitions",
             (org, ct) => RemoveAsync(OutboxKeys.TableName, $"PartitionKey eq {OutboxKeys.PendingPartition} and SourcePartition ge {org} and SourcePartition lt {org + "~"}", ct)),
         new(EventFeed.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "the org's event feed", (org, ct) => RemovePartitionAsync(EventFeed.TableName, org, ct)),
@@ -259,9 +259,16 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
         {
             await RemoveRowAsync(buckets, SharedBucketRow.KeyFor(name), SharedBucketRow.Row, ETag.All, cancellationToken);
         }
+    }
 
-        // Webhook send limits are named by org and endpoint (ids need no hashing): one key range, so
-        // buckets of endpoints an earlier, interrupted purge already removed are found too.
+    /// <summary>
+    /// The endpoints, then their send-limit buckets: named by org and endpoint (ids need no hashing), one
+    /// key range, taken after the endpoints so a delivery racing the purge cannot leave one behind.
+    /// </summary>
+    private async Task RemoveWebhookEndpointsAsync(string orgId, CancellationToken cancellationToken)
+    {
+        await RemovePartitionAsync(WebhookEndpointRow.TableName, orgId, cancellationToken);
+        var buckets = storage.Table(rateLimits.Value.Table);
         var prefix = $"webhook:{orgId}:";
         await foreach (var bucket in buckets.QueryAsync<TableEntity>(
             TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix[..^1] + ";"}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))

@@ -163,6 +163,6 @@ public sealed class EventMailTests(MailApp fixture)
         Assert.False(mail.Transactional);
         Assert.Contains("hooks.customer.test", mail.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cr3t", mail.Html + mail.Text + mail.Subject, StringComparison.Ordinal);
-        Assert.StartsWith($"{MailApp.ApiUrl}api/v1/orgs/{team.OrgId}/mail/unsubscribe?token=", mail.UnsubscribeUrl, StringComparison.Ordinal);
+        Assert.StartsWith($"{MailApp.ApiUrl}api/v1/mail/unsubscribe?org={team.OrgId}&token=", mail.UnsubscribeUrl, StringComparison.Ordinal);
     }
 }

@@ -111,10 +111,10 @@ public sealed class NotificationOptOutTests(MailApp fixture)
 
         string[] refused =
         [
-            $"{MailApp.ApiUrl}api/v1/orgs/{b.OrgId}/mail/unsubscribe?token={tokenOfA}",
-            $"{MailApp.ApiUrl}api/v1/orgs/{a.OrgId}/mail/unsubscribe?token={tokenOfA[..^4]}AAAA",
-            $"{MailApp.ApiUrl}api/v1/orgs/{a.OrgId}/mail/unsubscribe?token=CfDJ8{Guid.NewGuid():N}",
-            $"{MailApp.ApiUrl}api/v1/orgs/{a.OrgId}/mail/unsubscribe",
+            $"{MailApp.ApiUrl}api/v1/mail/unsubscribe?org={b.OrgId}&token={tokenOfA}",
+            $"{MailApp.ApiUrl}api/v1/mail/unsubscribe?org={a.OrgId}&token={tokenOfA[..^4]}AAAA",
+            $"{MailApp.ApiUrl}api/v1/mail/unsubscribe?org={a.OrgId}&token=CfDJ8{Guid.NewGuid():N}",
+            $"{MailApp.ApiUrl}api/v1/mail/unsubscribe?org={a.OrgId}",
         ];
         foreach (var url in refused)
         {

@@ -142,7 +142,9 @@ public sealed class SmtpSendingTests
             await Task.Delay(100);
         }
 
-        Assert.Equal(5, smtp.Refused);
+        // The one-second visibility can lapse while a slow attempt still talks to the server, so a busy
+        // machine may see more attempts than dequeues; never fewer, and none delivered.
+        Assert.True(smtp.Refused >= 5, $"{smtp.Refused} refusals");
         Assert.Empty(smtp.Received);
     }
 

@@ -93,6 +93,7 @@ public sealed class WebhookAddressTests
         var settings = SignedInUsers.WithDevIssuer(WebhookApp.Settings(allowPrivateNetworks: true));
         settings["Auth:DevIssuer:Enabled"] = "false";
         settings["WEBSITE_SITE_NAME"] = "raptorflow-test";
+        (settings["Mail:Provider"], settings["Mail:FromAddress"], settings["Mail:Smtp:Host"]) = ("Smtp", "noreply@raptorflow.test", "127.0.0.1");
         var error = await Assert.ThrowsAnyAsync<Exception>(async () => await (await TestApp.StartAsync(settings, hostDrivesTriggers: true)).DisposeAsync());
         Assert.Contains("Webhooks:AllowPrivateNetworks", error.ToString(), StringComparison.Ordinal);
     }

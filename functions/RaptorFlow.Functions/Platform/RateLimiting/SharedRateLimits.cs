@@ -62,7 +62,7 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
                     await bucket.TopUpAsync(b => LeaseAsync(b, first: true, cancellationToken));
                 }
             }
-            catch (Exception ex) when (StorageUnavailable.Is(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when ((StorageUnavailable.Is(ex) || ex is LeaseContendedException) && !cancellationToken.IsCancellationRequested)
             {
                 // Storage unreachable: a limit that cannot be known decides as the caller chose (see whenUnknown).
                 LogLeaseFailed(logger, ex, bucket.Name);
@@ -179,8 +179,15 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
                 async _ =>
                 {
                     var existing = await table.GetEntityIfExistsAsync<SharedBucketRow>(key, SharedBucketRow.Row, cancellationToken: cancellationToken);
-                    var row = existing.HasValue ? existing.Value! : new SharedBucketRow { PartitionKey = key, Credits = capacity, PerMinute = perMinute };
                     var now = NowMicros();
+                    if (!existing.HasValue && !first)
+                    {
+                        // The row was removed (its org purged): a background sync does not bring it back; a request's
+                        // next lease does, if there is still one.
+                        return ((int, long, long)?)(0, capacity, now);
+                    }
+
+                    var row = existing.HasValue ? existing.Value! : new SharedBucketRow { PartitionKey = key, Credits = capacity, PerMinute = perMinute };
                     var credits = existing.HasValue ? SharedBucket.Refill(row.Credits, row.StampMicros, now, Math.Max(1, row.PerMinute), capacity) : row.Credits;
                     credits = Math.Min(capacity, Math.Min(credits, capacity) + (giveBack * SharedBucket.CreditsPerToken));
                     var leased = (int)Math.Min(want, credits / SharedBucket.CreditsPerToken);
@@ -191,8 +198,10 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
                     {
                         await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
                     }
-                    else
+                    else if (leased > 0)
                     {
+                        // A missing row is a full bucket: one that would be written full (a give-back) is not written,
+                        // so a bucket removed with its org is not brought back by an instance returning its tokens.
                         await table.AddEntityAsync(row, cancellationToken);
                     }
 
@@ -210,10 +219,11 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
                 bucket.Unsettle(giveBack);
                 giveBack = 0;
                 LogLeaseContended(logger, bucket.Name);
-                if (first)
+                if (first && !bucket.Leased)
                 {
-                    // Contended past the policy: decide on nothing leased rather than keep the request waiting.
-                    bucket.Settle(0, 0, NowMicros(), first);
+                    // Contended past the policy: the limit is unknown for now, and decides as an unreachable one
+                    // does, never as an empty bucket (a contended table is no evidence the budget is spent).
+                    throw new LeaseContendedException(bucket.Name);
                 }
             }
         }

@@ -12,7 +12,14 @@ public sealed class StrictTransportSecurityTests
     [InlineData("/api/v1/no-such-route", HttpStatusCode.NotFound)]
     public async Task Every_response_in_azure_carries_strict_transport_security(string path, HttpStatusCode status)
     {
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["WEBSITE_SITE_NAME"] = "raptorflow-test" });
+        // In Azure the app must be given a mail provider that sends.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["WEBSITE_SITE_NAME"] = "raptorflow-test",
+            ["Mail:Provider"] = "Smtp",
+            ["Mail:FromAddress"] = "noreply@raptorflow.test",
+            ["Mail:Smtp:Host"] = "127.0.0.1",
+        });
 
         using var response = await app.Client.GetAsync(new Uri(path, UriKind.Relative));
 
