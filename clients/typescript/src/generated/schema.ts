@@ -216,7 +216,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orgs/{orgId}/mail/unsubscribe": {
+    "/api/v1/mail/unsubscribe": {
         parameters: {
             query?: never;
             header?: never;
@@ -2859,12 +2859,11 @@ export interface operations {
     UnsubscribeOrgNotifications: {
         parameters: {
             query?: {
+                org?: string;
                 token?: string;
             };
             header?: never;
-            path: {
-                orgId: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
