@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using MimeKit;
+using RaptorFlow.Tests.Events;
 using SmtpServer;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
@@ -63,7 +64,10 @@ public sealed class SmtpTestServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Settings that send this app's mail here, on its own queue.</summary>
+    /// <summary>
+    /// Settings that send this app's mail here, on its own mail queue and its own event dispatch queue:
+    /// on the shared dispatch queue this app would also mail about events of other tests' apps.
+    /// </summary>
     public Dictionary<string, string?> Settings(IDictionary<string, string?>? more = null)
     {
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -75,7 +79,7 @@ public sealed class SmtpTestServer : IAsyncDisposable
             ["Mail:Smtp:Host"] = "127.0.0.1",
             ["Mail:Smtp:Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Mail:Smtp:Security"] = "None",
-        };
+        }.WithOwnDispatchQueue();
         foreach (var (key, value) in more ?? new Dictionary<string, string?>())
         {
             settings[key] = value;
