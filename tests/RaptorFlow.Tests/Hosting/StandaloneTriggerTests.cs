@@ -71,6 +71,26 @@ public sealed class StandaloneTriggerTests
         Assert.True(await WaitUntilEmptyAsync(queue));
     }
 
+    [Fact]
+    public async Task Message_running_past_its_visibility_timeout_stays_with_its_run_and_is_deleted_when_it_ends()
+    {
+        var recorder = new InvocationRecorder();
+        var queueName = UniqueQueue();
+        await using var app = await StartWithQueueFunctionAsync(recorder, queueName);
+        var queue = app.Storage.Queue(queueName);
+
+        await queue.SendMessageAsync("hold long");
+        Assert.True(await recorder.WaitForAsync(r => !r.Messages.IsEmpty));
+
+        // Several one-second visibility timeouts pass while the function runs; none hands it to another run.
+        Assert.False(await recorder.WaitForAsync(r => r.Messages.Count > 1, TimeSpan.FromSeconds(4)));
+        recorder.Holds.Release();
+
+        Assert.True(await WaitUntilEmptyAsync(queue));
+        var ran = Assert.Single(recorder.Messages);
+        Assert.Equal(1, ran.DequeueCount);
+    }
+
     [Theory]
     [InlineData("AzureWebJobs.{0}.Disabled")]
     [InlineData("AzureWebJobs:{0}:Disabled")]

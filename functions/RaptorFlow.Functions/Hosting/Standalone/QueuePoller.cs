@@ -9,8 +9,9 @@ namespace RaptorFlow.Functions.Hosting.Standalone;
 /// <summary>
 /// Standalone stand-in for the Functions queue trigger: receives with a visibility timeout,
 /// deletes on success, makes a failed message visible again after the timeout, and moves it
-/// to <c>&lt;queue&gt;-poison</c> once it has been dequeued <c>MaxDequeueCount</c> times —
-/// the host's own rules, so behaviour does not change between the two ways of running.
+/// to <c>&lt;queue&gt;-poison</c> once it has been dequeued <c>MaxDequeueCount</c> times, and
+/// keeps a running message invisible by renewing it halfway to expiry — the host's own rules, so
+/// behaviour does not change between the two ways of running.
 /// </summary>
 public sealed partial class QueuePoller(
     FunctionDeclaration function,
@@ -104,11 +105,25 @@ public sealed partial class QueuePoller(
             message.MessageId,
             message.InsertedOn,
             Guid.NewGuid().ToString());
+        bool succeeded;
+        var visibility = new MessageVisibility(queue, message, _settings.VisibilityTimeout);
+        var renewing = RenewWhileRunningAsync(visibility, stoppingToken);
         try
         {
             await invoker.InvokeQueueAsync(function, trigger, stoppingToken);
+            succeeded = true;
         }
         catch (Exception) when (!stoppingToken.IsCancellationRequested)
+        {
+            succeeded = false;
+        }
+        finally
+        {
+            await visibility.StopAsync(renewing);
+        }
+
+        message = message.Update(visibility.Receipt);
+        if (!succeeded)
         {
             if (message.DequeueCount >= _settings.MaxDequeueCount)
             {
@@ -130,6 +145,40 @@ public sealed partial class QueuePoller(
         {
             // The visibility timeout ran out and another receiver owns it now; it will run again.
             LogLostOwnership(logger, queue.Name, message.MessageId);
+        }
+    }
+
+    /// <summary>
+    /// As the host does: a message still running halfway to its visibility timeout is made invisible
+    /// for another timeout, so a long export or purge is not handed to a second receiver mid-run.
+    /// </summary>
+    private async Task RenewWhileRunningAsync(MessageVisibility visibility, CancellationToken stoppingToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, visibility.Done);
+        var interval = visibility.Timeout / 2;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(interval, linked.Token);
+                var receipt = await visibility.Queue.UpdateMessageAsync(
+                    visibility.MessageId, visibility.Receipt.PopReceipt, visibilityTimeout: visibility.Timeout, cancellationToken: linked.Token);
+                visibility.Receipt = receipt.Value;
+            }
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            // The function ended, or the process is stopping.
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            LogLostOwnership(logger, visibility.Queue.Name, visibility.MessageId);
+        }
+        catch (Exception ex)
+        {
+            // Storage unreachable: the message may come back to another receiver; the function's
+            // own idempotency covers a second run.
+            LogRenewFailed(logger, ex, visibility.Queue.Name, visibility.MessageId);
         }
     }
 
@@ -161,6 +210,9 @@ public sealed partial class QueuePoller(
         LogPoisoned(logger, queue.Name, message.MessageId, message.DequeueCount);
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewing the visibility of message {MessageId} on {Queue} failed; it may run again elsewhere")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception, string queue, string messageId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving from queue {Queue} failed")]
     private static partial void LogReceiveFailed(ILogger logger, Exception exception, string queue);
 
@@ -172,4 +224,23 @@ public sealed partial class QueuePoller(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId} on {Queue} became visible again before it was settled")]
     private static partial void LogLostOwnership(ILogger logger, string queue, string messageId);
+
+    /// <summary>A running message's latest pop receipt, renewed until the function ends.</summary>
+    private sealed class MessageVisibility(QueueClient queue, QueueMessage message, TimeSpan timeout)
+    {
+        private readonly CancellationTokenSource _done = new();
+
+        public QueueClient Queue { get; } = queue;
+        public string MessageId { get; } = message.MessageId;
+        public TimeSpan Timeout { get; } = timeout;
+        public CancellationToken Done => _done.Token;
+        public UpdateReceipt Receipt { get; set; } = QueuesModelFactory.UpdateReceipt(message.PopReceipt, message.NextVisibleOn ?? DateTimeOffset.UtcNow);
+
+        public async Task StopAsync(Task renewing)
+        {
+            await _done.CancelAsync();
+            await renewing;
+            _done.Dispose();
+        }
+    }
 }
