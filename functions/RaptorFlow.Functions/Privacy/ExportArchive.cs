@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -39,7 +40,12 @@ public static class ExportArchive
             {
                 var entry = zip.CreateEntry(section.File, CompressionLevel.Optimal);
                 await using var stream = new DigestStream(await entry.OpenAsync(cancellationToken));
-                await using var writer = new Utf8JsonWriter(stream);
+
+                // Rows are serialized into a buffer and handed on in large writes, never flushed one by
+                // one: a flush reaches the blob's write stream, which uploads a block per flush, and a
+                // blob holds at most 50,000 blocks.
+                var pending = new ArrayBufferWriter<byte>(PendingBytes);
+                await using var writer = new Utf8JsonWriter(pending);
                 var count = 0L;
                 await foreach (var row in section.Rows(storage, cancellationToken))
                 {
@@ -50,9 +56,15 @@ public static class ExportArchive
                     }
 
                     WriteRow(writer, row, section.PartitionAs);
-                    await writer.FlushAsync(cancellationToken);
+                    writer.Flush();
                     writer.Reset();
-                    stream.WriteByte((byte)'\n');
+                    pending.Write("\n"u8);
+                    if (pending.WrittenCount >= PendingBytes)
+                    {
+                        await stream.WriteAsync(pending.WrittenMemory, cancellationToken);
+                        pending.ResetWrittenCount();
+                    }
+
                     count++;
                     if (++total % ProgressEvery == 0)
                     {
@@ -60,6 +72,7 @@ public static class ExportArchive
                     }
                 }
 
+                await stream.WriteAsync(pending.WrittenMemory, cancellationToken);
                 files.Add(new ExportManifestFile(section.File, count, stream.Length, stream.Sha256()));
             }
 
@@ -76,6 +89,8 @@ public static class ExportArchive
     }
 
     public const int ProgressEvery = 1000;
+
+    private const int PendingBytes = 64 * 1024;
 
     /// <summary>Whether a column is left out of every export (credentials and storage mechanics).</summary>
     public static bool IsWithheld(string column) => TableMechanics.Contains(column, StringComparer.Ordinal) || IsCredential(column);
