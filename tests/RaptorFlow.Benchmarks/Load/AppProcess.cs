@@ -15,9 +15,14 @@ public sealed class AppProcess : IAsyncDisposable
         _process = process;
         Port = port;
         BaseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
-        process.OutputDataReceived += (_, _) => { };
+        // LOAD_APP_LOG names a file that receives everything the app prints, at Information level.
+        var log = Environment.GetEnvironmentVariable("LOAD_APP_LOG") is { Length: > 0 } path
+            ? TextWriter.Synchronized(new StreamWriter(path, append: true) { AutoFlush = true })
+            : null;
+        process.OutputDataReceived += (_, e) => log?.WriteLine(e.Data);
         process.ErrorDataReceived += (_, e) =>
         {
+            log?.WriteLine(e.Data);
             lock (_errors)
             {
                 if (e.Data is not null)
@@ -61,7 +66,7 @@ public sealed class AppProcess : IAsyncDisposable
             start.Environment["Hosting__Url"] = $"http://127.0.0.1:{portText}";
         }
 
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Default"] = Environment.GetEnvironmentVariable("LOAD_APP_LOG") is { Length: > 0 } ? "Information" : "Warning";
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;
