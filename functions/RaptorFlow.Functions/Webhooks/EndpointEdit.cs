@@ -3,6 +3,9 @@ namespace RaptorFlow.Functions.Webhooks;
 public enum EndpointEditOutcome
 {
     Saved,
+
+    /// <summary>The change left every field as it was: nothing was written.</summary>
+    Unchanged,
     NotFound,
     Stale,
     Rejected,

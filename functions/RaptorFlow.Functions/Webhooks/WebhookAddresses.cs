@@ -44,6 +44,12 @@ public sealed class WebhookAddresses(IOptions<WebhookSettings> settings)
             return $"Must be an absolute https URL of at most {MaxUrlLength} characters.";
         }
 
+        // Uri accepts (and escapes) these, but the URL is stored and shown as given: they are typing errors or disguise.
+        if (url.Trim().Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+        {
+            return "Must not contain spaces or control characters.";
+        }
+
         if (uri.UserInfo.Length > 0)
         {
             return "Must not carry a user name or password.";

@@ -33,7 +33,8 @@ public sealed class WebhookEndpointBook(StorageAccount storage, WebhookDeliverie
     /// <paramref name="change"/> answers a rejection to leave the endpoint as it was.
     /// </summary>
     public async Task<EndpointEdit<TRejection>> EditAsync<TRejection>(
-        string orgId, string endpointId, ETag? ifMatch, Func<WebhookEndpointRow, TRejection?> change, CancellationToken cancellationToken)
+        string orgId, string endpointId, ETag? ifMatch, Func<WebhookEndpointRow, TRejection?> change, CancellationToken cancellationToken,
+        Func<WebhookEndpointRow, bool>? changed = null)
         where TRejection : class =>
         await OptimisticConcurrency.RunAsync<EndpointEdit<TRejection>>(
             ConcurrencyPolicy.Edit,
@@ -52,6 +53,11 @@ public sealed class WebhookEndpointBook(StorageAccount storage, WebhookDeliverie
                 if (change(row) is { } rejection)
                 {
                     return new EndpointEdit<TRejection>(EndpointEditOutcome.Rejected, Rejection: rejection);
+                }
+
+                if (changed is not null && !changed(row))
+                {
+                    return new EndpointEdit<TRejection>(EndpointEditOutcome.Unchanged, row);
                 }
 
                 try

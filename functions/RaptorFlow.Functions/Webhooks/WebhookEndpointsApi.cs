@@ -114,19 +114,36 @@ public static class WebhookEndpointsApi
         string orgId, string endpointId, UpdateWebhookEndpointRequest request, HttpContext context, [AsParameters] WebhookEndpointServices services)
     {
         Dictionary<string, string?>? before = null;
+        var unchanged = false;
         var edit = await services.Book.EditAsync(orgId, endpointId, context.IfMatch(), row =>
         {
-            before = Snapshot(row);
+            var was = Snapshot(row);
+            before = was;
             var now = services.Time.GetUtcNow();
-            row.UpdatedAt = now;
-            return Apply(row, request.Url, request.EventTypes, request.Description, request.Enabled, request.Ordered, request.RateLimitPerSecond, services.Addresses, now, required: false);
-        }, CancellationToken.None);
+            if (Apply(row, request.Url, request.EventTypes, request.Description, request.Enabled, request.Ordered, request.RateLimitPerSecond, services.Addresses, now, required: false) is { } problem)
+            {
+                return problem;
+            }
+
+            // A patch that restates what is there writes nothing: no new ETag, updatedAt or audit event.
+            unchanged = Snapshot(row).All(field => was[field.Key] == field.Value);
+            if (!unchanged)
+            {
+                row.UpdatedAt = now;
+            }
+
+            return null;
+        }, CancellationToken.None, changed: _ => !unchanged);
         if (Failed(edit) is { } failed)
         {
             return failed;
         }
 
-        await services.Audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.updated", "webhook_endpoint", endpointId, Changes(before, edit.Row)));
+        if (edit.Outcome == EndpointEditOutcome.Saved)
+        {
+            await services.Audit.RecordAsync(context, orgId, new AuditEntry("webhook_endpoint.updated", "webhook_endpoint", endpointId, Changes(before, edit.Row)));
+        }
+
         context.SetETag(edit.Row!.ETag);
         return TypedResults.Ok(ToResponse(edit.Row, services.Settings.Value, services.Time.GetUtcNow()));
     }

@@ -91,6 +91,20 @@ public sealed class InvitationsTests : IAsyncLifetime
         Assert.Equal(1, await MemberCountAsync(owner, orgId));
     }
 
+    [Theory]
+    [InlineData("invitee\u0000@example.test")]
+    [InlineData("in\u0007vitee@example.test")]
+    [InlineData("invitee@example.test\u007F")]
+    public async Task An_address_with_a_control_character_is_a_400_and_invites_nobody(string email)
+    {
+        var (owner, orgId) = await _app.NewOrgAsync();
+        using var response = await owner.Client.PostAsJsonAsync(Url($"/api/v1/orgs/{orgId}/invitations"), new { email, role = "member" });
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("email", out _));
+        var pending = await owner.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/orgs/{orgId}/invitations"));
+        Assert.Equal(0, pending.GetProperty("data").GetArrayLength());
+    }
+
     [Fact]
     public async Task A_sign_in_without_an_email_cannot_accept_and_the_invitation_stays_pending()
     {

@@ -84,6 +84,10 @@ public sealed class OrganizationsTests(SignedInAppFixture fixture) : IClassFixtu
     [InlineData("{\"name\":\"ok\",\"slug\":\"-dash-start\"}", "slug")]
     [InlineData("{\"name\":\"ok\",\"slug\":\"a-very-long-slug-that-is-over-forty-chars-long\"}", "slug")]
     [InlineData("{\"name\":\"tab\\tinside\"}", "name")]
+    [InlineData("{\"name\":\"Invoices\\u202Efdp.exe\"}", "name")]
+    [InlineData("{\"name\":\"Acme \\u2066hidden\\u2069\"}", "name")]
+    [InlineData("{\"name\":\"\\u200B\\u200B\"}", "name")]
+    [InlineData("{\"name\":\" \\uFEFF \"}", "name")]
     public async Task Invalid_org_fields_are_listed(string body, string field)
     {
         var user = await App.SignInAsync();
@@ -101,6 +105,19 @@ public sealed class OrganizationsTests(SignedInAppFixture fixture) : IClassFixtu
         var user = await App.SignInAsync();
         using var response = await user.Client.PostAsync(Url("/api/v1/orgs"), Json(body));
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.malformed_json");
+    }
+
+    [Fact]
+    public async Task A_billing_email_with_a_control_character_is_a_400_and_changes_nothing()
+    {
+        var user = await App.SignInAsync();
+        var id = await user.CreateOrgAsync("Billed");
+        using var response = await user.Client.PatchAsJsonAsync(Url($"/api/v1/orgs/{id}"), new { billingEmail = "accounts\u0001@example.test", name = "Renamed" });
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation.failed");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("billingEmail", out _));
+        var org = await user.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/orgs/{id}"));
+        Assert.Equal("Billed", org.GetProperty("name").GetString());
+        Assert.False(org.TryGetProperty("billingEmail", out _));
     }
 
     [Fact]

@@ -126,6 +126,9 @@ public sealed class WebhookEndpointsApiTests(WebhookApp fixture) : IClassFixture
     [InlineData("https://[fe80::1]/x")]
     [InlineData("https://224.0.0.1/x")]
     [InlineData("https://0.0.0.0/x")]
+    [InlineData("https://hooks.example.com/x\u0000y")]
+    [InlineData("https://hooks.example.com/x\ny")]
+    [InlineData("https://hooks.example.com/x y")]
     public async Task An_unacceptable_url_is_refused_with_webhook_invalid_url_and_nothing_is_created(string url)
     {
         var (owner, orgId) = await App.NewOrgAsync();
@@ -180,6 +183,29 @@ public sealed class WebhookEndpointsApiTests(WebhookApp fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         using var gone = await owner.Client.GetAsync(path);
         await gone.ShouldBeProblemAsync(HttpStatusCode.NotFound, "webhook.endpoint_not_found");
+    }
+
+    [Fact]
+    public async Task A_patch_that_changes_nothing_keeps_the_etag_and_writes_no_audit_event()
+    {
+        var (owner, orgId) = await App.NewOrgAsync();
+        var endpoint = await owner.CreateEndpointAsync(orgId, Hook, new { description = "Orders" });
+        var path = Url($"/api/v1/orgs/{orgId}/webhook-endpoints/{endpoint.Id}");
+        using var before = await owner.Client.GetAsync(path);
+        var updatedAt = (await before.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("updatedAt").GetString();
+
+        foreach (var body in new object[] { new { }, new { url = Hook.ToString(), description = "Orders", enabled = true } })
+        {
+            using var patched = await owner.Client.PatchAsJsonAsync(path, body);
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+            Assert.Equal(before.Headers.ETag, patched.Headers.ETag);
+            Assert.Equal(updatedAt, (await patched.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("updatedAt").GetString());
+        }
+
+        using var after = await owner.Client.GetAsync(path);
+        Assert.Equal(before.Headers.ETag, after.Headers.ETag);
+        var audit = await owner.Client.GetFromJsonAsync<JsonElement>(Url($"/api/v1/orgs/{orgId}/audit-events?action=webhook_endpoint.updated"));
+        Assert.Equal(0, audit.GetProperty("data").GetArrayLength());
     }
 
     [Fact]

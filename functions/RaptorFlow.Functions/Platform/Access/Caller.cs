@@ -75,7 +75,8 @@ public sealed record Caller(
         }
 
         var at = trimmed.IndexOf('@', StringComparison.Ordinal);
-        return at > 0 && at == trimmed.LastIndexOf('@') && at < trimmed.Length - 1 && !trimmed.Any(char.IsWhiteSpace)
+        // Control characters (NUL, DEL, …) are never part of an address, and would reach mail headers and logs.
+        return at > 0 && at == trimmed.LastIndexOf('@') && at < trimmed.Length - 1 && !trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
             ? trimmed.ToLowerInvariant()
             : null;
     }

@@ -194,15 +194,24 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
                     row.Credits = credits - (leased * SharedBucket.CreditsPerToken);
                     row.StampMicros = now;
                     row.PerMinute = perMinute;
-                    if (existing.HasValue)
+                    try
                     {
-                        await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                        if (existing.HasValue)
+                        {
+                            await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                        }
+                        else if (leased > 0)
+                        {
+                            // A missing row is a full bucket: one that would be written full (a give-back) is not written,
+                            // so a bucket removed with its org is not brought back by an instance returning its tokens.
+                            await table.AddEntityAsync(row, cancellationToken);
+                        }
                     }
-                    else if (leased > 0)
+                    catch (RequestFailedException ex) when (OptimisticConcurrency.IsLostRace(ex))
                     {
-                        // A missing row is a full bucket: one that would be written full (a give-back) is not written,
-                        // so a bucket removed with its org is not brought back by an instance returning its tokens.
-                        await table.AddEntityAsync(row, cancellationToken);
+                        // Returned, not thrown: a thrown lost race escapes the policy once it is used up, and would
+                        // fail the request instead of reaching the contended outcome below.
+                        return Attempt.LostRace<(int, long, long)?>();
                     }
 
                     return ((int, long, long)?)(leased, row.Credits, now);
