@@ -171,6 +171,13 @@ public sealed class SmtpSendingTests
         await app.EnqueueAsync(capped);
         await app.WaitForStateAsync(capped, SentMailState.Capped);
 
+        // The capped row is written before its log line, by the same run.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!capture.AllText.Contains(capped.MessageId, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
         var logs = capture.AllText;
         Assert.Contains(sent.MessageId, logs, StringComparison.Ordinal);
         Assert.Contains(capped.MessageId, logs, StringComparison.Ordinal);
