@@ -151,7 +151,7 @@ public sealed class OrgPurgeTests
         using (var hook = await owner.PostAsync($"/api/v1/orgs/{orgId}/webhook-endpoints", body: new { url = "https://hooks.example.com/raptorflow" }))
         {
             Assert.True(hook.StatusCode == HttpStatusCode.Created, await hook.Content.ReadAsStringAsync());
-            endpointId = (await hook.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            endpointId = (await hook.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("endpoint").GetProperty("id").GetString()!;
         }
 
         // Read before the purge: the endpoint (by a delivery), and a mail of an earlier event.
