@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Privacy;
 
 namespace RaptorFlow.Functions.Mail;
 
@@ -13,7 +14,7 @@ namespace RaptorFlow.Functions.Mail;
 /// kinds, never an address, a subject or a body.
 /// </summary>
 public sealed partial class SendEmail(
-    SentMail sent, IOptions<MailSettings> settings, IServiceProvider services, ILogger<SendEmail> logger) : IQueueFunction
+    SentMail sent, OrgPurgeSchedule purges, IOptions<MailSettings> settings, IServiceProvider services, ILogger<SendEmail> logger) : IQueueFunction
 {
     public const string FunctionName = "SendEmail";
 
@@ -27,6 +28,13 @@ public sealed partial class SendEmail(
         {
             // Not ours, or not sendable: retrying cannot make it so.
             LogUnreadable(logger, message.MessageId);
+            return;
+        }
+
+        if (mail.OrgId is { Length: > 0 } orgId && await purges.IsPurgedAsync(orgId, cancellationToken))
+        {
+            // Queued before its org's purge began: nothing is sent for a purged org, nor written under it.
+            LogOrgPurged(logger, mail.MessageId, mail.Kind);
             return;
         }
 
@@ -100,6 +108,9 @@ public sealed partial class SendEmail(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mail {MessageId} ({Kind}) not sent: Mail:Provider is None")]
     private static partial void LogSkipped(ILogger logger, string messageId, string kind);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mail {MessageId} ({Kind}) not sent: its org is purged")]
+    private static partial void LogOrgPurged(ILogger logger, string messageId, string kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mail {MessageId} delivered again; it is {State} already")]
     private static partial void LogAlreadySettled(ILogger logger, string messageId, string state);

@@ -9,8 +9,10 @@ namespace RaptorFlow.Functions.Privacy;
 
 /// <summary>
 /// The <c>Erasures</c> table: one partition per erased user, keyed by their pseudonym (never their id,
-/// which the erasure removes), row = job id. The job keeps only org ids and counts; the user's id,
-/// address and name travel in the queue message alone.
+/// which the erasure removes), row = job id. The user's id, address and name, which the job needs to
+/// find and replace them, are held here while the job is queued or running, and nowhere else (its queue
+/// message names only the job): they are cleared when it finishes and when its last attempt begins, so
+/// a job that fails for good, or ends in the poison queue, leaves no trace of whom it was erasing.
 /// </summary>
 public sealed class ErasureJobRow : ITableEntity
 {
@@ -32,6 +34,24 @@ public sealed class ErasureJobRow : ITableEntity
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
     public string? Error { get; set; }
+
+    /// <summary>The user erased, while the job may still run; null once it finished or its last attempt began.</summary>
+    public string? UserId { get; set; }
+
+    public string? Email { get; set; }
+
+    public string? Name { get; set; }
+
+    [IgnoreDataMember]
+    public ErasureSubject? Subject => UserId is { Length: > 0 } userId ? new ErasureSubject(userId, Email, Name) : null;
+
+    /// <summary>Forgets whom the job erases; returns false when it held no one.</summary>
+    public bool ForgetSubject()
+    {
+        var held = UserId is not null || Email is not null || Name is not null;
+        UserId = Email = Name = null;
+        return held;
+    }
 
     [IgnoreDataMember]
     public string JobId => RowKey;
@@ -57,8 +77,8 @@ public sealed record ErasureQueue(string Name)
     public const string Default = "erase-user";
 }
 
-/// <summary>One erasure job to run, with the identity it erases (stored nowhere else).</summary>
-public sealed record ErasureMessage(string Partition, string JobId, string UserId, string? Email = null, string? Name = null);
+/// <summary>One erasure job to run: its row, which holds whom it erases (so the message, which may end in the poison queue, holds no one).</summary>
+public sealed record ErasureMessage(string Partition, string JobId);
 
 /// <summary>Erasure jobs as they are requested, advanced and read.</summary>
 public sealed class ErasureBook(StorageAccount storage, ErasureQueue queue, IdGenerator ids, TimeProvider time)
@@ -74,10 +94,13 @@ public sealed class ErasureBook(StorageAccount storage, ErasureQueue queue, IdGe
             RowKey = ids.New("era"),
             Orgs = string.Join(' ', orgs),
             CreatedAt = time.GetUtcNow(),
+            UserId = user.UserId,
+            Email = user.Email,
+            Name = user.Name,
         };
         var response = await Table.AddEntityAsync(job, CancellationToken.None);
         job.ETag = response.Headers.ETag ?? default;
-        var message = new ErasureMessage(job.PartitionKey, job.JobId, user.UserId, user.Email, user.Name);
+        var message = new ErasureMessage(job.PartitionKey, job.JobId);
         await storage.Queue(queue.Name).SendMessageAsync(JsonSerializer.Serialize(message, PrivacyJson.Options), CancellationToken.None);
         return job;
     }

@@ -94,7 +94,7 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
         new(PaymentKeys.TableName, StorageResourceKind.Table, OrgDataFate.KeptForTax, "payments and refunds behind the invoices", (org, ct) => RemovePartitionAsync(PaymentKeys.TableName, org, ct)),
         new(InvoiceNumbering.TableName, StorageResourceKind.Table, OrgDataFate.KeptForTax,
             "the gap-free number series of each financial year: a number names its invoice and org, and the series is audited whole"),
-        new(OrgPurgeSchedule.TableName, StorageResourceKind.Table, OrgDataFate.KeptForTax, "when the org's records are purged; its last entry goes with them"),
+        new(OrgPurgeSchedule.TableName, StorageResourceKind.Table, OrgDataFate.KeptForTax, "when the org's purge stages are due, and that its purge began (late writers check it); its last entries go with the records"),
 
         new(IdempotencyRegistration.TableName, StorageResourceKind.Table, OrgDataFate.ExpiresOnItsOwn,
             "replayable responses, keyed by a hash, encrypted, deleted 24 hours after the request by PurgeIdempotencyKeys"),

@@ -10,12 +10,16 @@ namespace RaptorFlow.Functions.Privacy;
 /// <c>OrgPurges</c>, partition <c>due</c>, row key <c>{due time, 19-digit UTC ticks}|{orgId}|{stage}</c>.
 /// A delete enters the org's <see cref="OrgPurgeStage.Org"/> row (written before the org row, so a
 /// crash leaves only an entry the purge finds stale); a restore removes it; the org stage enters the
-/// <see cref="OrgPurgeStage.Records"/> row at the end of the legal retention of its financial records.
+/// <see cref="OrgPurgeStage.Sweep"/> row half a day on and the <see cref="OrgPurgeStage.Records"/> row at
+/// the end of the legal retention of its financial records. Partition <c>purged</c> holds one row per org
+/// whose purge has begun (row key: the org id), until its records are purged: work still in flight for
+/// the org reads it and writes nothing more.
 /// </summary>
 public sealed class OrgPurgeSchedule(StorageAccount storage, TimeProvider time)
 {
     public const string TableName = "OrgPurges";
     private const string DuePartition = "due";
+    private const string PurgedPartition = "purged";
 
     private TableClient Table => storage.Table(TableName);
 
@@ -30,6 +34,30 @@ public sealed class OrgPurgeSchedule(StorageAccount storage, TimeProvider time)
         try
         {
             await Table.DeleteEntityAsync(DuePartition, RowKey(orgId, dueAt, stage), ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+    }
+
+    /// <summary>Records that the org's purge has begun: from now on nothing may write under it (<see cref="IsPurgedAsync"/>).</summary>
+    public Task MarkPurgedAsync(string orgId, CancellationToken cancellationToken) =>
+        Table.UpsertEntityAsync(new TableEntity(PurgedPartition, orgId) { ["PurgedAt"] = time.GetUtcNow() }, TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>
+    /// True once the org's purge has begun, until its financial records are purged: what a writer of the
+    /// org's data that may run late (a queued mail, a webhook send) checks first, one point read. The org
+    /// row cannot tell: the purge removes it.
+    /// </summary>
+    public async Task<bool> IsPurgedAsync(string orgId, CancellationToken cancellationToken) =>
+        (await Table.GetEntityIfExistsAsync<TableEntity>(PurgedPartition, orgId, select: ["PartitionKey"], cancellationToken: cancellationToken)).HasValue;
+
+    /// <summary>Drops the mark, with the org's last records.</summary>
+    public async Task ForgetPurgedAsync(string orgId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Table.DeleteEntityAsync(PurgedPartition, orgId, ETag.All, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -56,6 +84,12 @@ public enum OrgPurgeStage
 {
     Org,
     Records,
+
+    /// <summary>
+    /// The org stage again, half a day after it: removes what work in flight while it ran wrote behind it
+    /// (a mail's sent marker, a send-limit bucket). Only after it is the org's data gone for good.
+    /// </summary>
+    Sweep,
 }
 
 public sealed class OrgPurgeRow : ITableEntity

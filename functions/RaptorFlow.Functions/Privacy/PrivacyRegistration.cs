@@ -21,6 +21,7 @@ public static class PrivacyRegistration
         services.AddSettings<RetentionSettings>();
         services.AddStorageTable(OrgPurgeSchedule.TableName);
         services.AddSingleton<OrgPurgeSchedule>();
+        services.AddSingleton<PreGraceDeletions>();
         services.AddSingleton<OrgDataCatalog>();
 
         // Configurable so each test app can use its own queues; in Azure they are always write-export and erase-user.

@@ -18,17 +18,19 @@ public sealed record PurgeOrgMessage(string OrgId, OrgPurgeStage Stage, DateTime
 
 /// <summary>
 /// Timer <c>PurgeDeletedOrgs</c>, daily at 02:40 UTC: enqueues one <see cref="PurgeOrg"/> message per
-/// purge entry due, read from the schedule's due key range (never every org). Enqueuing twice is
+/// purge entry due, read from the schedule's due key range (never every org), after scheduling, once,
+/// the orgs deleted before the grace existed (<see cref="PreGraceDeletions"/>). Enqueuing twice is
 /// harmless: the queue function purges what is left and finds nothing the second time.
 /// </summary>
 public sealed partial class PurgeDeletedOrgs(
-    OrgPurgeSchedule schedule, StorageAccount storage, PurgeOrgQueue queue, IOptions<RetentionSettings> settings, ILogger<PurgeDeletedOrgs> logger) : ITimerFunction
+    OrgPurgeSchedule schedule, PreGraceDeletions preGrace, StorageAccount storage, PurgeOrgQueue queue, IOptions<RetentionSettings> settings, ILogger<PurgeDeletedOrgs> logger) : ITimerFunction
 {
     public const string FunctionName = "PurgeDeletedOrgs";
     public const string Schedule = "0 40 2 * * *";
 
     public async Task RunAsync(TimerTriggerInfo timer, CancellationToken cancellationToken)
     {
+        await preGrace.ScheduleOnceAsync(cancellationToken);
         var due = new List<PurgeOrgMessage>();
         await foreach (var entry in schedule.DueAsync(cancellationToken))
         {

@@ -12,16 +12,22 @@ namespace RaptorFlow.Functions.Privacy;
 /// <summary>
 /// Queue function on <c>purge-org</c>. The <see cref="OrgPurgeStage.Org"/> stage checks the org is
 /// still deleted with the same purge date and its grace has ended, marks the purge as begun (under the
-/// org row's ETag, so a racing restore loses), removes every holder <see cref="OrgDataCatalog"/> lists
-/// as purged, org row last, then schedules the records stage and drops its entry. The
-/// <see cref="OrgPurgeStage.Records"/> stage removes the kept financial records. Every step deletes
-/// what is there and skips what is not, so duplicate and concurrent deliveries are harmless.
+/// org row's ETag, so a racing restore loses) and marks the org purged in the schedule (late writers
+/// check it), removes every holder <see cref="OrgDataCatalog"/> lists as purged, org row last, then
+/// schedules the sweep and records stages and drops its entry. The <see cref="OrgPurgeStage.Sweep"/>
+/// stage, at least <see cref="SweepDelay"/> later, removes the same holders again: work that read the
+/// org before the purge began may write behind it, and none runs that long. The
+/// <see cref="OrgPurgeStage.Records"/> stage removes the kept financial records and the purged mark.
+/// Every step deletes what is there and skips what is not, so duplicate and concurrent deliveries are harmless.
 /// </summary>
 public sealed partial class PurgeOrg(
     OrgDataCatalog catalog, OrgPurgeSchedule schedule, OrgDirectory orgs, BillingIndex billing, StorageAccount storage, TimeProvider time,
     ILogger<PurgeOrg> logger) : IQueueFunction
 {
     public const string FunctionName = "PurgeOrg";
+
+    /// <summary>How long after the org stage its sweep is due (then taken by the next daily run).</summary>
+    public static readonly TimeSpan SweepDelay = TimeSpan.FromHours(12);
 
     public async Task RunAsync(QueueTriggerMessage message, CancellationToken cancellationToken)
     {
@@ -36,9 +42,12 @@ public sealed partial class PurgeOrg(
         using var activity = Telemetry.Source.StartActivity("purge org", ActivityKind.Internal);
         activity?.SetTag("raptorflow.org_id", work.OrgId);
         activity?.SetTag("raptorflow.purge_stage", work.Stage.ToString());
-        var outcome = work.Stage == OrgPurgeStage.Org
-            ? await PurgeOrgDataAsync(work, cancellationToken)
-            : await PurgeRecordsAsync(work, cancellationToken);
+        var outcome = work.Stage switch
+        {
+            OrgPurgeStage.Org => await PurgeOrgDataAsync(work, cancellationToken),
+            OrgPurgeStage.Sweep => await SweepAsync(work, cancellationToken),
+            _ => await PurgeRecordsAsync(work, cancellationToken),
+        };
         LogPurged(logger, work.OrgId, work.Stage, outcome, message.DequeueCount);
     }
 
@@ -71,16 +80,37 @@ public sealed partial class PurgeOrg(
 
         if (org is not null)
         {
-            foreach (var holder in catalog.Holders.Where(h => h.Fate == OrgDataFate.Purged && h.Remove is not null))
-            {
-                await holder.Remove!(work.OrgId, cancellationToken);
-            }
+            await schedule.MarkPurgedAsync(work.OrgId, cancellationToken);
+            await RemovePurgedHoldersAsync(work.OrgId, cancellationToken);
         }
 
-        // No org row: a delivery before this one got as far as removing it; what follows is idempotent.
+        // No org row: a delivery before this one got as far as removing it; what follows is idempotent
+        // (the sweep's time is rounded to the hour, so duplicates close together enter one sweep).
+        var now = time.GetUtcNow();
+        var sweepAt = new DateTimeOffset((now + SweepDelay).UtcTicks / TimeSpan.TicksPerHour * TimeSpan.TicksPerHour, TimeSpan.Zero).AddHours(1);
         await schedule.ScheduleAsync(work.OrgId, LegalRetention.EndsAfter(work.DueAt), OrgPurgeStage.Records, cancellationToken);
+        await schedule.ScheduleAsync(work.OrgId, sweepAt, OrgPurgeStage.Sweep, cancellationToken);
         await schedule.RemoveAsync(work.OrgId, work.DueAt, work.Stage, cancellationToken);
         return org is null ? "already purged" : "purged";
+    }
+
+    /// <summary>The org's data again, once work in flight while the org stage ran has finished: what it wrote behind the purge.</summary>
+    public async Task<string> SweepAsync(PurgeOrgMessage work, CancellationToken cancellationToken)
+    {
+        if (time.GetUtcNow() < work.DueAt)
+        {
+            return "not due";
+        }
+
+        if (await orgs.FindAsync(work.OrgId, cancellationToken) is not null)
+        {
+            // The org stage schedules this one only after removing the org row: never here in order.
+            return "org not purged";
+        }
+
+        await RemovePurgedHoldersAsync(work.OrgId, cancellationToken);
+        await schedule.RemoveAsync(work.OrgId, work.DueAt, work.Stage, cancellationToken);
+        return "swept";
     }
 
     /// <summary>The kept financial records, once their legal retention ended.</summary>
@@ -103,8 +133,17 @@ public sealed partial class PurgeOrg(
         }
 
         await billing.ClearPendingIfFinishedAsync(work.OrgId, () => Task.FromResult(false), cancellationToken);
+        await schedule.ForgetPurgedAsync(work.OrgId, cancellationToken);
         await schedule.RemoveAsync(work.OrgId, work.DueAt, work.Stage, cancellationToken);
         return "records purged";
+    }
+
+    private async Task RemovePurgedHoldersAsync(string orgId, CancellationToken cancellationToken)
+    {
+        foreach (var holder in catalog.Holders.Where(h => h.Fate == OrgDataFate.Purged && h.Remove is not null))
+        {
+            await holder.Remove!(orgId, cancellationToken);
+        }
     }
 
     private async Task<bool> TryMarkStartedAsync(OrgRow org, CancellationToken cancellationToken)

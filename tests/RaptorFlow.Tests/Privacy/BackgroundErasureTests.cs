@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using RaptorFlow.Functions.Hosting;
+using RaptorFlow.Functions.Mail;
 using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Tests.Fixtures;
 using static RaptorFlow.Tests.Privacy.ExportTestKit;
@@ -121,6 +122,46 @@ public sealed class BackgroundErasureTests : IAsyncLifetime
         await malformed.ShouldBeProblemAsync(HttpStatusCode.NotFound, "erasure.not_found");
     }
 
+    [Fact]
+    public async Task An_erasure_job_that_fails_for_good_leaves_no_email_or_name_of_the_user_in_storage_its_poison_message_included()
+    {
+        var large = await LargeUserAsync();
+        var jobId = (await EraseAsync(large.User)).GetProperty("id").GetString()!;
+        var book = _app.Services.GetRequiredService<ErasureBook>();
+        var job = (await book.FindAsync(UserErasure.PseudonymOf(large.User.Id), jobId, CancellationToken.None))!;
+        // After the user's orgs, one whose audit log cannot be written (a key Table Storage refuses): every attempt fails there.
+        await book.UpdateAsync(job, j => Unwritable(j), CancellationToken.None);
+        var queue = ErasureQueue();
+        var message = Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
+        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        var text = message.Body.ToString();
+
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            using var failed = await _app.InvokeAsync(EraseUser.FunctionName, HostInvocations.QueueTextEnvelope(text, attempt));
+            Assert.False(failed.IsSuccessStatusCode);
+        }
+
+        // The host then moves the message, as it is, to the poison queue.
+        var poison = _app.Storage.Queue(queue.Name + "-poison");
+        await poison.CreateIfNotExistsAsync();
+        await poison.SendMessageAsync(text);
+
+        var status = await large.User.GetJsonAsync($"/api/v1/me/erasures/{jobId}");
+        Assert.Equal(("failed", large.Orgs.Count), (status.GetProperty("status").GetString(), status.GetProperty("orgsDone").GetInt32()));
+        await _app.DrainQueueAsync(SendEmail.FunctionName);
+        var stored = await _app.StoredTextAsync();
+        Assert.Contains(text, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(large.User.Email!, stored, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(large.Name, stored, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static bool Unwritable(ErasureJobRow job)
+    {
+        job.Orgs += " org/unwritable";
+        return true;
+    }
+
     private static bool Running(ErasureJobRow job, int orgsDone)
     {
         job.Status = ErasureStatus.Running;
@@ -166,6 +207,8 @@ public sealed class BackgroundErasureTests : IAsyncLifetime
 
     private async Task AssertErasedAsync(LargeUser large)
     {
+        // Mail queued before the erasure (the invitation to them) is sent, as the host would.
+        await _app.DrainQueueAsync(SendEmail.FunctionName);
         var stored = await _app.StoredTextAsync();
         Assert.DoesNotContain(large.User.Email!, stored, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(large.Name, stored, StringComparison.OrdinalIgnoreCase);

@@ -20,6 +20,7 @@ public static class ExportTestKit
         settings["Privacy:ExportQueue"] = $"{ExportQueue.Default}-{Guid.NewGuid():N}";
         settings["Privacy:ErasureQueue"] = $"{ErasureQueue.Default}-{Guid.NewGuid():N}";
         settings["Webhooks:AllowPrivateNetworks"] = "true";
+        MailQueueReader.WithOwnMailQueue(settings);
         return settings;
     }
 
@@ -71,10 +72,21 @@ public static class ExportTestKit
         .Where(p => p.Value.ValueKind != JsonValueKind.String || !p.Value.TryGetDateTimeOffset(out _))
         .Select(p => p.ToString()));
 
-    /// <summary>Every text and byte value of every row of every table, and every blob (zip entries opened), of the test's storage.</summary>
+    /// <summary>
+    /// Every text and byte value of every row of every table, every blob (zip entries opened), and the
+    /// messages of every queue (the first 32 of each, poison queues included: a peek takes no more) of the test's storage.
+    /// </summary>
     public static async Task<string> StoredTextAsync(this TestApp app)
     {
         var text = new StringBuilder();
+        await foreach (var queue in app.Storage.Queues.GetQueuesAsync())
+        {
+            foreach (var message in (await app.Storage.Queue(queue.Name).PeekMessagesAsync(32)).Value)
+            {
+                text.Append(message.Body.ToString()).Append('\n');
+            }
+        }
+
         await foreach (var table in app.Storage.Tables.QueryAsync())
         {
             await foreach (var row in app.Storage.Table(table.Name).QueryAsync<TableEntity>())

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Storage;
+using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Webhooks;
 using RaptorFlow.Tests.Fixtures;
 
@@ -61,8 +62,9 @@ public sealed class WebhookRateLimitTests
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { [StorageAccount.SettingName] = UnreachableStorage.ConnectionString() })
             .Build();
-        var shared = new SharedRateLimits(new StorageAccount(configuration), TimeProvider.System, Options.Create(new RateLimitSettings()), NullLogger<SharedRateLimits>.Instance);
-        var sends = new WebhookRateLimits(shared, Options.Create(new WebhookSettings()));
+        var storage = new StorageAccount(configuration);
+        var shared = new SharedRateLimits(storage, TimeProvider.System, Options.Create(new RateLimitSettings()), NullLogger<SharedRateLimits>.Instance);
+        var sends = new WebhookRateLimits(shared, new OrgPurgeSchedule(storage, TimeProvider.System), Options.Create(new WebhookSettings()));
         var endpoint = new WebhookEndpointRow { PartitionKey = "org_unreachable", RowKey = "we_" + Guid.NewGuid().ToString("N"), RateLimitPerSecond = 5 };
 
         Assert.False(await sends.TryAcquireAsync(endpoint, CancellationToken.None));
