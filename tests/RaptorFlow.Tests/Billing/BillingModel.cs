@@ -1,8 +1,33 @@
 namespace RaptorFlow.Tests.Billing;
 
-/// <summary>A payment of a history once its amounts are known (they depend on the invoice's total).</summary>
-public sealed class ModelPayment(int org, PaymentStory story, string id, long amount, bool namesInvoice)
+/// <summary>A refund of a top-up the API accepted: its key (our id), Razorpay's id, its amount, how it ends, and whether that end was delivered yet.</summary>
+public sealed class ApiRefund(string key, string razorpayId, long amount, RefundEnd end)
 {
+    public string Key { get; } = key;
+    public string RazorpayId { get; } = razorpayId;
+    public long Amount { get; } = amount;
+    public RefundEnd End { get; } = end;
+    public bool Settled { get; set; }
+
+    /// <summary>Credit set aside for it: asked for, and neither processed nor failed yet.</summary>
+    public bool Held => End == RefundEnd.Pending || !Settled;
+
+    /// <summary>Returns (or will return) money: counts against the top-up and the credit.</summary>
+    public bool Live => End != RefundEnd.Failed || !Settled;
+}
+
+/// <summary>A payment of a history once its amounts are known (they depend on the invoice's total).</summary>
+public sealed class ModelPayment(int org, PaymentStory story, string id, long amount, bool namesInvoice, bool topUp = false)
+{
+    /// <summary>A prepaid-credit top-up: names the org and no invoice, and the org may ask to refund it.</summary>
+    public bool TopUp { get; } = topUp;
+
+    /// <summary>Refunds of a top-up the API accepted.</summary>
+    public List<ApiRefund> ApiRefunds { get; } = [];
+
+    /// <summary>What the top-up can still refund: its amount less refunds that return money.</summary>
+    public long Refundable => Amount - ApiRefunds.Where(r => r.Live).Sum(r => r.Amount);
+
     public int Org { get; } = org;
     public PaymentStory Story { get; } = story;
     public string Id { get; } = id;
@@ -32,7 +57,10 @@ public sealed class ModelInvoice(long total)
 /// What the ledgers must hold, computed from the history alone: a payment belongs to the org its
 /// notes name (whichever entity carries them), else to suspense; it pays its invoice (at most the
 /// amount still due, only while the invoice is issued) when the first event naming the org is
-/// processed; the rest is the org's credit. Refunds and fees follow their payment. A void succeeds
+/// processed; the rest is the org's credit. Refunds and fees follow their payment. A top-up is
+/// credit; a refund of it the API accepted moves its amount from customer_credit to credit_held at
+/// once, leaves credit_held for clearing when processed, and goes back to customer_credit when it
+/// fails, so every paisa bought is unspent, held, spent on invoices or refunded, and only one of them. A void succeeds
 /// only on an issued invoice with nothing paid.
 /// </summary>
 public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
@@ -70,11 +98,16 @@ public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
         var received = owned.Sum(p => p.Amount);
         var fees = owned.Sum(p => p.Fee);
         var refunds = owned.Sum(p => p.Refunds.Sum(r => r.Amount));
+        var apiRefunds = owned.SelectMany(p => p.ApiRefunds).ToList();
+        var topUpRefunded = apiRefunds.Where(r => r.Live).Sum(r => r.Amount);
+        var held = apiRefunds.Where(r => r.Held).Sum(r => r.Amount);
+        var topUpProcessed = apiRefunds.Where(r => r.End == RefundEnd.Processed).Sum(r => r.Amount);
         var invoiced = invoice.Void ? 0 : invoice.Total;
         return new OrgLedger(
             Receivable: invoiced + laterInvoices - invoice.Paid - credit.LaterApplied,
-            CustomerCredit: received - invoice.Paid + credit.NotesTotal - (refunds - credit.RefundsExpensed) - credit.LaterApplied,
-            Clearing: received - fees - refunds,
+            CustomerCredit: received - invoice.Paid + credit.NotesTotal - (refunds - credit.RefundsExpensed) - credit.LaterApplied - topUpRefunded,
+            CreditHeld: held,
+            Clearing: received - fees - refunds - topUpProcessed,
             Fees: fees,
             Refunds: Math.Clamp(credit.RefundsExpensed, 0, refunds),
             Revenue: (invoice.Void ? 0 : issued.Subtotal) + issued.LaterSubtotal - credit.NotesNet,
@@ -87,4 +120,4 @@ public sealed record InvoiceAmounts(long Subtotal, long Tax, long LaterSubtotal,
 /// <summary>Credit notes' sums, prepaid credit the next invoice took, and refunds posted as an expense.</summary>
 public sealed record CreditEffects(long NotesNet, long NotesTax, long NotesTotal, long LaterApplied, long RefundsExpensed);
 
-public sealed record OrgLedger(long Receivable, long CustomerCredit, long Clearing, long Fees, long Refunds, long Revenue, long Gst);
+public sealed record OrgLedger(long Receivable, long CustomerCredit, long CreditHeld, long Clearing, long Fees, long Refunds, long Revenue, long Gst);
