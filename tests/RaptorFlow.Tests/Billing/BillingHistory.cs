@@ -75,11 +75,17 @@ public sealed record TopUpStory(long Amount, long Fee, IReadOnlyList<RefundAsk> 
         $"top-up {Amount}, fee {Fee}, each event ×1–{Deliveries}" + string.Concat(Refunds.Select(r => $"; {r}"));
 }
 
+/// <summary>A Razorpay subscription's charge: <c>payment.captured</c> (its notes the subscription's, or none) and <c>subscription.charged</c>.</summary>
+public sealed record ChargeStory(bool PaymentNamesOrg, int Deliveries)
+{
+    public override string ToString() => $"subscription charge, payment notes {(PaymentNamesOrg ? "the subscription's" : "empty")}, each event ×1–{Deliveries}";
+}
+
 /// <summary>
 /// One org through one billing period: its plan at the start, a change on the period's last day
 /// and one between period close and the invoice run, usage in the period and late usage after the
 /// invoice, payments, prepaid-credit top-ups and refunds of them asked for through the API, payment
-/// attempts that fail (<c>payment.failed</c>), a void after step <see cref="VoidAt"/> (-1: none; <see cref="VoidRacesCapture"/>:
+/// attempts that fail (<c>payment.failed</c>), a Razorpay subscription's charge, a void after step <see cref="VoidAt"/> (-1: none; <see cref="VoidRacesCapture"/>:
 /// at the same time as that step), and whether two captures of its invoice are processed at once.
 /// </summary>
 public sealed record OrgStory(
@@ -93,7 +99,8 @@ public sealed record OrgStory(
     bool VoidRacesCapture,
     bool ConcurrentCaptures,
     IReadOnlyList<TopUpStory> TopUps,
-    int FailedAttempts)
+    int FailedAttempts,
+    ChargeStory? Charge)
 {
     public override string ToString()
     {
@@ -134,6 +141,11 @@ public sealed record OrgStory(
             text.Append("\n    ").Append(topUp);
         }
 
+        if (Charge is not null)
+        {
+            text.Append("\n    ").Append(Charge);
+        }
+
         return text.ToString();
     }
 }
@@ -167,9 +179,11 @@ public sealed record BillingHistory(IReadOnlyList<OrgStory> Orgs, long Settlemen
     private static readonly Gen<OrgStory> OrgGen =
         Gen.Select(PlanGen, PlanGen.Null(), PlanGen.Null(), Gen.Int[0, 40], Gen.Frequency((1, Gen.Const(0)), (1, Gen.Int[1, 30])),
                 PaymentGen.List[0, 3], Gen.Frequency((2, Gen.Const(-1)), (1, Gen.Int[0, 30])), Gen.Bool,
-                (plan, before, after, usage, late, payments, voidAt, racing) => (Func<bool, IReadOnlyList<TopUpStory>, int, OrgStory>)((concurrent, topUps, failed) =>
-                    new OrgStory(plan, before, after, usage, late, payments, voidAt, racing, concurrent, topUps, failed)))
-            .SelectMany(story => Gen.Select(Gen.Bool, TopUpGen.List[0, 2], Gen.Frequency((2, Gen.Const(0)), (1, Gen.Int[1, 2])), (c, t, f) => story(c, t, f)));
+                (plan, before, after, usage, late, payments, voidAt, racing) => (Func<bool, IReadOnlyList<TopUpStory>, int, ChargeStory?, OrgStory>)((concurrent, topUps, failed, charge) =>
+                    new OrgStory(plan, before, after, usage, late, payments, voidAt, racing, concurrent, topUps, failed, charge)))
+            .SelectMany(story => Gen.Select(Gen.Bool, TopUpGen.List[0, 2], Gen.Frequency((2, Gen.Const(0)), (1, Gen.Int[1, 2])),
+                Gen.Frequency((2, Gen.Const((ChargeStory?)null)), (1, Gen.Select(Gen.Bool, Gen.Int[1, 5], (names, deliveries) => (ChargeStory?)new ChargeStory(names, deliveries)))),
+                (c, t, f, s) => story(c, t, f, s)));
 
     public static readonly Gen<BillingHistory> Generator =
         Gen.Select(OrgGen.List[1, 2], Gen.Frequency((2, Gen.Const(0L)), (1, Gen.Long[1, 1_000_000])), Gen.Int,

@@ -17,8 +17,11 @@ public sealed class ApiRefund(string key, string razorpayId, long amount, Refund
 }
 
 /// <summary>A payment of a history once its amounts are known (they depend on the invoice's total).</summary>
-public sealed class ModelPayment(int org, PaymentStory story, string id, long amount, bool namesInvoice, bool topUp = false)
+public sealed class ModelPayment(int org, PaymentStory story, string id, long amount, bool namesInvoice, bool topUp = false, bool subscriptionCharge = false)
 {
+    /// <summary>A Razorpay subscription's charge: its subscription names the org, and it is plan revenue and GST, never credit.</summary>
+    public bool SubscriptionCharge { get; } = subscriptionCharge;
+
     /// <summary>A prepaid-credit top-up: names the org and no invoice, and the org may ask to refund it.</summary>
     public bool TopUp { get; } = topUp;
 
@@ -39,7 +42,7 @@ public sealed class ModelPayment(int org, PaymentStory story, string id, long am
     public List<string> ReversedRefunds { get; } = [];
 
     /// <summary>Some delivery names the org, so the payment is the org's; otherwise it stays in suspense.</summary>
-    public bool Owned => Story.NotesOn != NotesOn.None;
+    public bool Owned => SubscriptionCharge || Story.NotesOn != NotesOn.None;
 
     public long Fee => Math.Min(Story.Fee, Amount);
 }
@@ -95,7 +98,9 @@ public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
     public static OrgLedger Expected(int org, IEnumerable<ModelPayment> payments, ModelInvoice invoice, long laterInvoices, InvoiceAmounts issued, CreditEffects credit)
     {
         var owned = payments.Where(p => p.Org == org && p.Owned).ToList();
-        var received = owned.Sum(p => p.Amount);
+        var charged = owned.Where(p => p.SubscriptionCharge).Sum(p => p.Amount);
+        var chargedFee = owned.Where(p => p.SubscriptionCharge).Sum(p => RaptorFlow.Functions.Plans.SubscriptionChargeRecognition.FeeOf(p.Amount));
+        var received = owned.Sum(p => p.Amount) - charged;
         var fees = owned.Sum(p => p.Fee);
         var refunds = owned.Sum(p => p.Refunds.Sum(r => r.Amount));
         var apiRefunds = owned.SelectMany(p => p.ApiRefunds).ToList();
@@ -107,11 +112,11 @@ public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
             Receivable: invoiced + laterInvoices - invoice.Paid - credit.LaterApplied,
             CustomerCredit: received - invoice.Paid + credit.NotesTotal - (refunds - credit.RefundsExpensed) - credit.LaterApplied - topUpRefunded,
             CreditHeld: held,
-            Clearing: received - fees - refunds - topUpProcessed,
+            Clearing: received + charged - fees - refunds - topUpProcessed,
             Fees: fees,
             Refunds: Math.Clamp(credit.RefundsExpensed, 0, refunds),
-            Revenue: (invoice.Void ? 0 : issued.Subtotal) + issued.LaterSubtotal - credit.NotesNet,
-            Gst: (invoice.Void ? 0 : issued.Tax) + issued.LaterTax - credit.NotesTax);
+            Revenue: (invoice.Void ? 0 : issued.Subtotal) + issued.LaterSubtotal - credit.NotesNet + chargedFee,
+            Gst: (invoice.Void ? 0 : issued.Tax) + issued.LaterTax - credit.NotesTax + (charged - chargedFee));
     }
 }
 

@@ -45,7 +45,10 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
 
     private sealed record VoidInvoice(int Org, Delivery? Racing) : Step;
 
-    private sealed record RequestRefund(int Org, ModelPayment TopUp, RefundAsk Ask) : Step;
+    private sealed record RequestRefund(int Org, ModelPayment TopUp, RefundAsk Ask) : Step
+    {
+        public override string ToString() => $"org {Org} asks for a {Ask} of top-up {TopUp.Id} ({TopUp.Amount})";
+    }
 
     /// <summary>The events processed so far, per payment id.</summary>
     private readonly Dictionary<string, HashSet<string>> _processed = [];
@@ -137,6 +140,18 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
                 {
                     var delivery = new Delivery(RazorpayTestKit.NewId("evt"), body, topUp, namesOrg);
                     deliveries.AddRange(Enumerable.Repeat(delivery, random.Next(1, story.Deliveries + 1)));
+                }
+            }
+
+            if (history.Orgs[i].Charge is { } charge)
+            {
+                var payment = new ModelPayment(i, new PaymentStory(Pays.Unrelated, SubscriptionCharge, charge.PaymentNamesOrg ? NotesOn.Payment : NotesOn.None, false, 0, false, 0, 0, charge.Deliveries),
+                    RazorpayTestKit.NewId("pay"), SubscriptionCharge, namesInvoice: false, subscriptionCharge: true);
+                payments.Add(payment);
+                foreach (var body in ChargeEvents(payment, orgs[i].Id))
+                {
+                    var delivery = new Delivery(RazorpayTestKit.NewId("evt"), body, payment, false);
+                    deliveries.AddRange(Enumerable.Repeat(delivery, random.Next(1, charge.Deliveries + 1)));
                 }
             }
 
@@ -401,6 +416,43 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
                 yield return (RazorpayTestKit.Event("refund.reversed", ("refund", refund), ("payment", Payment("captured", false))), false);
             }
         }
+    }
+
+    /// <summary>A subscription's fee plus GST, as Razorpay charges it.</summary>
+    private const long SubscriptionCharge = 295_000;
+
+    /// <summary>
+    /// A subscription's charge: its payment's capture (notes the subscription's, or none) and
+    /// subscription.charged. The subscription's plan is not in the catalogue (its events change no
+    /// org's plan, so the invoices stay the model's); the charge is recognised all the same.
+    /// </summary>
+    private static IEnumerable<string> ChargeEvents(ModelPayment payment, string orgId)
+    {
+        var notes = new JsonObject { ["org_id"] = orgId, ["plan_id"] = "razorpay-only" };
+        JsonObject Payment()
+        {
+            var entity = RazorpayTestKit.Payment(payment.Id, payment.Amount, orgId);
+            entity["notes"] = payment.Story.NotesOn == NotesOn.Payment ? notes.DeepClone() : new JsonArray();
+            return entity;
+        }
+
+        var subscriptionId = "sub_" + payment.Id[4..];
+        var subscription = new JsonObject
+        {
+            ["id"] = subscriptionId,
+            ["entity"] = "subscription",
+            ["plan_id"] = "plan_" + payment.Id[4..],
+            ["status"] = "active",
+            ["current_start"] = 1_800_000_000,
+            ["current_end"] = 1_802_592_000,
+            ["quantity"] = 1,
+            ["notes"] = notes.DeepClone(),
+            ["total_count"] = 24,
+            ["paid_count"] = 1,
+            ["created_at"] = 1_799_999_000,
+        };
+        yield return RazorpayTestKit.Event("payment.captured", ("payment", Payment()));
+        yield return RazorpayTestKit.Event("subscription.charged", ("subscription", subscription), ("payment", Payment()));
     }
 
     /// <summary>The shuffled deliveries, with two captures of an invoice paired up and each void placed.</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using CsCheck;
 using RaptorFlow.Functions.Plans;
 using RaptorFlow.Tests.Fixtures;
 using RaptorFlow.Tests.Razorpay;
@@ -11,7 +10,8 @@ namespace RaptorFlow.Tests.Billing;
 /// A Razorpay subscription's charge and an org's invoice run, in any order: the charge's
 /// <c>payment.captured</c>, its <c>subscription.charged</c> (each delivered 1–3 times) and the close of
 /// the org's invoiced month. The charge is plan revenue and GST whatever the order, so the invoice
-/// run never pays the invoice with it and customer_credit never goes below zero.
+/// run never pays the invoice with it and customer_credit never goes below zero. The space is
+/// small, so every order is checked, with and without the org in the payment's notes.
 /// </summary>
 public sealed class SubscriptionChargeProperties(BillingModelWorld world) : IClassFixture<BillingModelWorld>
 {
@@ -33,14 +33,26 @@ public sealed class SubscriptionChargeProperties(BillingModelWorld world) : ICla
         [Step.Charged, Step.Captured, Step.Close], [Step.Close, Step.Captured, Step.Charged], [Step.Close, Step.Charged, Step.Captured],
     ];
 
-    private static readonly Gen<Story> StoryGen =
-        Gen.Select(Gen.Int[0, Orders.Length - 1], Gen.Bool, Gen.Int[1, 3], (order, names, deliveries) => new Story(Orders[order], names, deliveries));
+    private static IEnumerable<Story> Stories =>
+        Orders.SelectMany((order, i) => new[] { new Story(order, true, 1 + (i % 3)), new Story(order, false, 3 - (i % 3)) });
 
     private static long Charge => BillingModelWorld.Fees[BillingModelWorld.Pro] * 118 / 100;
 
     [Fact]
-    public async Task A_subscription_charge_is_never_credit_an_invoice_run_can_draw_whatever_the_order_of_its_events_and_the_run() =>
-        await StoryGen.SampleAsync(CheckAsync, iter: 8, threads: 1, print: s => s.ToString());
+    public async Task A_subscription_charge_is_never_credit_an_invoice_run_can_draw_whatever_the_order_of_its_events_and_the_run()
+    {
+        foreach (var story in Stories)
+        {
+            try
+            {
+                await CheckAsync(story);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new InvalidOperationException($"{story}: {ex.Message}", ex);
+            }
+        }
+    }
 
     private async Task CheckAsync(Story story)
     {
