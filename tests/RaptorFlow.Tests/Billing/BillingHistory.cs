@@ -26,9 +26,10 @@ public enum Pays
 /// One Razorpay payment: its amount, where its notes sit, its fee (on the first capture event or
 /// only on later ones), up to two refunds (percent of the amount, second one of what is left),
 /// and how many times Razorpay delivers each of its events (1 to <see cref="Deliveries"/>). With
-/// <see cref="Refund2Fails"/> the second refund is reported processed and then reversed.
+/// <see cref="Refund2Fails"/> the second refund is reported processed and then reversed. A payment
+/// whose events name no org is assigned to its org by ops before step <see cref="AssignAt"/> (-1: never).
 /// </summary>
-public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool ViaLink, long Fee, bool FeeLate, int Refund1, int Refund2, int Deliveries, bool Refund2Fails = false)
+public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool ViaLink, long Fee, bool FeeLate, int Refund1, int Refund2, int Deliveries, bool Refund2Fails = false, int AssignAt = -1)
 {
     public bool LinkFlow => ViaLink || NotesOn == NotesOn.Link;
 
@@ -44,6 +45,11 @@ public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool V
         if (Refund1 > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $", refund {Refund1}%{(Refund2 > 0 ? $" then {Refund2}% of the rest{(Refund2Fails ? ", reversed" : "")}" : "")}");
+        }
+
+        if (AssignAt >= 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", assigned by ops at step {AssignAt}");
         }
 
         return text.Append(CultureInfo.InvariantCulture, $", each event ×1–{Deliveries}").ToString();
@@ -163,9 +169,10 @@ public sealed record BillingHistory(IReadOnlyList<OrgStory> Orgs, long Settlemen
     private static readonly Gen<PaymentStory> PaymentGen =
         Gen.Select(Gen.Enum<Pays>(), Gen.Long[1, 50_000], Gen.Enum<NotesOn>(), Gen.Bool, Gen.Long[0, 3_000], Gen.Bool,
                 Gen.Frequency((2, Gen.Const(0)), (1, Gen.Int[1, 100])), Gen.Int[0, 100],
-                (pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund2) => (Func<int, bool, PaymentStory>)((deliveries, refund2Fails) =>
-                    new PaymentStory(pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund1 is > 0 and < 100 ? refund2 : 0, deliveries, refund2Fails && refund1 is > 0 and < 100 && refund2 > 0)))
-            .SelectMany(story => Gen.Select(Gen.Int[1, 5], Gen.Bool, story));
+                (pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund2) => (Func<int, bool, int, PaymentStory>)((deliveries, refund2Fails, assignAt) =>
+                    new PaymentStory(pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund1 is > 0 and < 100 ? refund2 : 0, deliveries, refund2Fails && refund1 is > 0 and < 100 && refund2 > 0,
+                        notesOn == NotesOn.None ? assignAt : -1)))
+            .SelectMany(story => Gen.Select(Gen.Int[1, 5], Gen.Bool, Gen.Frequency((1, Gen.Const(-1)), (2, Gen.Int[0, 40])), story));
 
     private static readonly Gen<RefundAsk> AskGen =
         Gen.Select(Gen.Frequency((1, Gen.Const(0)), (3, Gen.Int[1, 100])),

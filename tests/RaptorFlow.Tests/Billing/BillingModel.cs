@@ -42,7 +42,10 @@ public sealed class ModelPayment(int org, PaymentStory story, string id, long am
     public List<string> ReversedRefunds { get; } = [];
 
     /// <summary>Some delivery names the org, so the payment is the org's; otherwise it stays in suspense.</summary>
-    public bool Owned => SubscriptionCharge || Story.NotesOn != NotesOn.None;
+    public bool Owned => SubscriptionCharge || Assigned || Story.NotesOn != NotesOn.None;
+
+    /// <summary>Ops assigned it, from suspense, to its org.</summary>
+    public bool Assigned { get; set; }
 
     public long Fee => Math.Min(Story.Fee, Amount);
 }

@@ -45,6 +45,11 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
 
     private sealed record VoidInvoice(int Org, Delivery? Racing) : Step;
 
+    private sealed record AssignFromSuspense(ModelPayment Payment) : Step
+    {
+        public override string ToString() => $"ops assign payment {Payment.Id} to org {Payment.Org}";
+    }
+
     private sealed record RequestRefund(int Org, ModelPayment TopUp, RefundAsk Ask) : Step
     {
         public override string ToString() => $"org {Org} asks for a {Ask} of top-up {TopUp.Id} ({TopUp.Amount})";
@@ -178,6 +183,11 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         foreach (var (topUp, ask) in topUps)
         {
             steps.Insert(Math.Min(ask.At, steps.Count), new RequestRefund(topUp.Org, topUp, ask));
+        }
+
+        foreach (var parked in payments.Where(p => p.Story.AssignAt >= 0))
+        {
+            steps.Insert(Math.Min(parked.Story.AssignAt, steps.Count), new AssignFromSuspense(parked));
         }
 
         for (var s = 0; s < steps.Count; s++)
@@ -521,6 +531,16 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
                 Processed(first);
                 Processed(second);
                 break;
+            case AssignFromSuspense(var payment):
+                {
+                    // Suspense holds the payment once one of its captures was posted there; it is then the org's, as credit.
+                    var parked = _processed.GetValueOrDefault(payment.Id)?.Overlaps(["payment.captured", "order.paid", "payment_link.paid"]) == true;
+                    var (status, body) = await world.AssignFromSuspenseAsync(payment.Id, orgs[payment.Org].Id);
+                    Assert.True((parked ? HttpStatusCode.OK : HttpStatusCode.NotFound) == status, $"assigning payment {payment.Id} ({(parked ? "" : "not ")}in suspense) answers {(int)status}: {body}");
+                    payment.Assigned |= parked;
+                    break;
+                }
+
             case VoidInvoice(var org, null):
                 {
                     var expected = model.VoidWouldSucceed(org) ? HttpStatusCode.OK : HttpStatusCode.Conflict;

@@ -31,6 +31,7 @@ public sealed class BillingModelWorld : IAsyncLifetime
     private TestApp? _app;
     private WireMockServer? _razorpay;
     private RazorpayCheckoutFake? _checkout;
+    private readonly string _opsId = SignedInUsers.NewUserId();
 
     public TestApp App => _app ?? throw new InvalidOperationException("The app has not started.");
     public FakeTimeProvider Clock { get; } = new(FirstMonth);
@@ -49,6 +50,7 @@ public sealed class BillingModelWorld : IAsyncLifetime
         _checkout = new RazorpayCheckoutFake(_razorpay);
         var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
         settings["Invoices:NumberSeries"] = InvoiceWorld.NewSeries('M');
+        settings["Auth:PlatformAdmins:0"] = _opsId;
         settings.WithOwnDispatchQueue();
         foreach (var (plan, fee) in Fees)
         {
@@ -138,6 +140,14 @@ public sealed class BillingModelWorld : IAsyncLifetime
         {
             Checkout.RefuseRefundsWith = null;
         }
+    }
+
+    /// <summary>Ops assign a payment held in suspense to an org (POST /api/v1/ops/suspense/{paymentId}/assign).</summary>
+    public async Task<(HttpStatusCode Status, string Body)> AssignFromSuspenseAsync(string paymentId, string orgId)
+    {
+        var ops = await App.SignInAsync(_opsId);
+        using var response = await PaymentsWorld.PostAsync(ops, $"/api/v1/ops/suspense/{paymentId}/assign", new { orgId }, Guid.NewGuid().ToString("N"));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     public async Task<JsonElement> PaymentAsync(TestUser owner, string orgId, string paymentId) =>
