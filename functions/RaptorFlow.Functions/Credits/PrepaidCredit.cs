@@ -11,7 +11,7 @@ public sealed record CreditDrawing(string? TransactionId, long DrawnMinor);
 /// Draws on an org's prepaid credit (its <c>customer_credit</c> balance) without ever taking it below
 /// zero: the amount is decided from the balance now, and the posting is made with the engine's
 /// not-below-zero guard on that account, so a concurrent drawing that got there first makes this one
-/// decide again. A key posted before answers what it drew then.
+/// decide again. A key posted before, or by a concurrent drawing of the same key, answers what it drew then.
 /// </summary>
 public sealed class PrepaidCredit(PostingEngine ledger)
 {
@@ -47,6 +47,12 @@ public sealed class PrepaidCredit(PostingEngine ledger)
                 catch (InsufficientBalanceException)
                 {
                     // Another drawing took the credit first: decide again from what is left.
+                    return Attempt.LostRace<CreditDrawing>();
+                }
+                catch (PostingConflictException)
+                {
+                    // A concurrent drawing under this key (another delivery of the same refund) posted
+                    // first, having decided from another balance: the next attempt answers what it drew.
                     return Attempt.LostRace<CreditDrawing>();
                 }
             },

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Organizations;
@@ -7,11 +8,14 @@ using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
 namespace RaptorFlow.Functions.Plans;
 
 /// <summary>
-/// Recognises a Razorpay subscription charge (<c>subscription.charged</c>) as the plan fee and its GST.
-/// The payment itself is posted by its <c>payment.captured</c> (its notes carry the subscription's
-/// <c>org_id</c>, no invoice), which credits <c>customer_credit</c>; no invoice ever bills a fee
-/// Razorpay collects, so this moves the charge out of credit into <c>revenue</c> and <c>gst_payable</c>,
-/// split as the Razorpay plan charges it (fee plus GST). Posted once per payment, in either event order.
+/// Recognises a Razorpay subscription charge as the plan fee and its GST, split as the Razorpay plan
+/// charges it (fee plus GST). The payment's capture does it when it can tell the payment is a charge
+/// (the event is <c>subscription.charged</c>, or the payment's notes carry the subscription's
+/// <c>plan_id</c>): the charge never sits in <c>customer_credit</c>, where an invoice issued before
+/// <c>subscription.charged</c> arrives could draw it. A capture that could not tell (released from
+/// suspense by ops, or notes without the plan) credited <c>customer_credit</c>; <c>subscription.charged</c>
+/// then moves it out (<c>subscription-charge:{paymentId}</c>), never below zero: credit an invoice
+/// drew meanwhile fails the event for ops rather than overdrawing. Once per payment, in any event order.
 /// </summary>
 public sealed partial class SubscriptionChargeRecognition(PostingEngine ledger, OrgDirectory orgs, ILogger<SubscriptionChargeRecognition> logger) : IRazorpayEventConsumer
 {
@@ -34,21 +38,43 @@ public sealed partial class SubscriptionChargeRecognition(PostingEngine ledger, 
             return new ConsumerOutcome(false, "The subscription names no known org (notes.org_id); its charge stays where its payment was posted.");
         }
 
-        var fee = FeeOf(amount);
-        var lines = new List<PostingLine>
+        var key = $"subscription-charge:{paymentId}";
+        if (await ledger.FindTransactionIdAsync(orgId, key, cancellationToken) is { } earlier)
         {
-            PostingLine.Dr(CustomerCredit, currency, amount, $"Charged by Razorpay subscription {subscriptionId}"),
-            PostingLine.Cr(Revenue, currency, fee, "Plan fee"),
-        };
-        if (amount > fee)
-        {
-            lines.Add(PostingLine.Cr(GstPayable, currency, amount - fee, $"GST @ {InvoiceCalculation.GstPercent}% on the plan fee"));
+            return new ConsumerOutcome(true, $"Charge {paymentId} recognised as plan fee and GST: {earlier}.");
         }
 
-        var result = await ledger.PostAsync(new PostingBatch(orgId, $"subscription-charge:{paymentId}",
-            $"Plan fee charged by Razorpay subscription {subscriptionId} (payment {paymentId})", lines, razorpayEvent.Id), cancellationToken);
+        if (await ledger.FindTransactionIdAsync(orgId, $"payment:{paymentId}", cancellationToken) is not { } captureId
+            || await ledger.ReadAsync(orgId, captureId, cancellationToken) is not { } capture)
+        {
+            return new ConsumerOutcome(false, $"Payment {paymentId} is not posted in {orgId}'s ledger; its charge stays where its payment was posted.");
+        }
+
+        if (capture.Lines.Any(l => l.Account == Revenue))
+        {
+            return new ConsumerOutcome(true, $"Charge {paymentId} recognised as plan fee and GST by its capture: {captureId}.");
+        }
+
+        List<PostingLine> lines = [PostingLine.Dr(CustomerCredit, currency, amount, $"Charged by Razorpay subscription {subscriptionId}"), .. Recognised(currency, amount)];
+        var result = await ledger.PostAsync(new PostingBatch(orgId, key,
+            $"Plan fee charged by Razorpay subscription {subscriptionId} (payment {paymentId})", lines, razorpayEvent.Id, NotBelowZero: [CustomerCredit]), cancellationToken);
         LogRecognised(logger, paymentId, subscriptionId, orgId);
         return new ConsumerOutcome(true, $"Charge {paymentId} recognised as plan fee and GST: {result.TransactionId}.");
+    }
+
+    /// <summary>Whether a payment is a subscription's charge by its notes: the subscription's <c>plan_id</c>, and no invoice or top-up of ours.</summary>
+    public static bool IsCharge(JsonElement payment) =>
+        payment.Note("plan_id") is { Length: > 0 } && payment.Note("invoice_id") is null or "" && payment.Note("purpose") is null or "";
+
+    /// <summary>The credit side of a charge: the plan fee as revenue and the rest as GST.</summary>
+    public static IEnumerable<PostingLine> Recognised(string currency, long amount)
+    {
+        var fee = FeeOf(amount);
+        yield return PostingLine.Cr(Revenue, currency, fee, "Plan fee");
+        if (amount > fee)
+        {
+            yield return PostingLine.Cr(GstPayable, currency, amount - fee, $"GST @ {InvoiceCalculation.GstPercent}% on the plan fee");
+        }
     }
 
     /// <summary>The fee in a charge of fee plus GST: <c>gross × 100 / (100 + GST%)</c>, rounded half-up, which gives back exactly the fee a Razorpay plan was priced from.</summary>

@@ -3,6 +3,7 @@ using RaptorFlow.Functions.Credits;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Ledger;
 using RaptorFlow.Functions.Payments;
+using RaptorFlow.Functions.Plans;
 using RaptorFlow.Functions.Platform.Ids;
 using RaptorFlow.Functions.Platform.Telemetry;
 using static RaptorFlow.Functions.Ledger.ChartOfAccounts;
@@ -100,6 +101,10 @@ public sealed partial class RazorpayEventProcessor(
         var (owner, release, conflict) = await ResolveOwnerAsync(razorpayEvent, paymentId, payment, cancellationToken);
         var indexed = PaymentOwnerKeys.IsUsable(paymentId);
 
+        // A subscription's charge is plan revenue from its first event on, never customer_credit that
+        // an invoice run or a refund could draw before its subscription.charged arrives.
+        var charge = razorpayEvent.Name == "subscription.charged" || SubscriptionChargeRecognition.IsCharge(payment);
+
         var posted = new List<string>();
         var captureKey = $"payment:{paymentId}";
 
@@ -107,7 +112,7 @@ public sealed partial class RazorpayEventProcessor(
         var transactionId = await ledger.FindTransactionIdAsync(owner.LedgerId, captureKey, cancellationToken);
         if (transactionId is null)
         {
-            transactionId = await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, cancellationToken);
+            transactionId = await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, cancellationToken, charge);
             posted.Add(transactionId);
         }
 
@@ -125,7 +130,7 @@ public sealed partial class RazorpayEventProcessor(
             posted.Add(result.TransactionId);
         }
 
-        posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
+        posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken, charge));
         LogCapture(logger, paymentId, owner.LedgerId, razorpayEvent.Id);
         return new EventOutcome(InboxStatus.Processed,
             $"{conflict}Payment {paymentId} in ledger {owner.LedgerId}: {string.Join(", ", posted.DefaultIfEmpty(transactionId))}.");
@@ -171,16 +176,17 @@ public sealed partial class RazorpayEventProcessor(
     /// another event was naming the org (both write the owner row before posting and read it after,
     /// so of two concurrent events at least one sees the other), what suspense holds is released.
     /// </summary>
-    private async Task<List<string>> ReleaseIfOwnedAsync(string paymentId, Owner owner, bool release, bool indexed, string eventId, CancellationToken cancellationToken)
+    private async Task<List<string>> ReleaseIfOwnedAsync(
+        string paymentId, Owner owner, bool release, bool indexed, string eventId, CancellationToken cancellationToken, bool subscriptionCharge = false)
     {
         if (release && owner.OrgId is not null)
         {
-            return await ReleaseFromSuspenseAsync(paymentId, owner.OrgId, eventId, cancellationToken);
+            return await ReleaseFromSuspenseAsync(paymentId, owner.OrgId, eventId, cancellationToken, subscriptionCharge);
         }
 
         if (indexed && owner.OrgId is null && await paymentOwners.FindAsync(paymentId, cancellationToken) is { } late)
         {
-            return await ReleaseFromSuspenseAsync(paymentId, late.OrgId, eventId, cancellationToken);
+            return await ReleaseFromSuspenseAsync(paymentId, late.OrgId, eventId, cancellationToken, subscriptionCharge);
         }
 
         return [];
@@ -190,14 +196,20 @@ public sealed partial class RazorpayEventProcessor(
     /// Posts a capture. In an org's ledger the payment is applied to its invoice first (under the
     /// invoice's ETag, once per payment, so every event and retry gets the same answer): what the
     /// invoice took is credited to receivable, which therefore never exceeds what is still due
-    /// however many payments race, and a void invoice takes nothing. The rest is customer_credit.
+    /// however many payments race, and a void invoice takes nothing. The rest is customer_credit. A
+    /// subscription's charge (naming no invoice) is the plan fee and its GST at once.
     /// </summary>
-    private async Task<string> PostCaptureAsync(Owner owner, string paymentId, long amount, string currency, string eventId, CancellationToken cancellationToken)
+    private async Task<string> PostCaptureAsync(
+        Owner owner, string paymentId, long amount, string currency, string eventId, CancellationToken cancellationToken, bool subscriptionCharge = false)
     {
         var lines = new List<PostingLine> { PostingLine.Dr(RazorpayClearing, currency, amount, $"Payment {paymentId}") };
         if (owner.OrgId is null)
         {
             lines.Add(PostingLine.Cr(Suspense, currency, amount, owner.Why));
+        }
+        else if (subscriptionCharge && owner.InvoiceId is null)
+        {
+            lines.AddRange(SubscriptionChargeRecognition.Recognised(currency, amount));
         }
         else
         {
@@ -229,7 +241,7 @@ public sealed partial class RazorpayEventProcessor(
     /// moved, and each parked refund posted in the org and reversed in suspense. Each step is
     /// idempotent by key, so a retry after a crash, or a concurrent release, completes it once.
     /// </summary>
-    private async Task<List<string>> ReleaseFromSuspenseAsync(string paymentId, string orgId, string eventId, CancellationToken cancellationToken)
+    private async Task<List<string>> ReleaseFromSuspenseAsync(string paymentId, string orgId, string eventId, CancellationToken cancellationToken, bool subscriptionCharge = false)
     {
         var posted = new List<string>();
         var why = $"Payment {paymentId} belongs to {orgId}";
@@ -250,7 +262,7 @@ public sealed partial class RazorpayEventProcessor(
             if (await ledger.FindTransactionIdAsync(orgId, $"payment:{paymentId}", cancellationToken) is null)
             {
                 var invoiceId = (await paymentOwners.FindAsync(paymentId, cancellationToken))?.InvoiceId;
-                posted.Add(await PostCaptureAsync(new Owner(orgId, orgId, invoiceId, null), paymentId, captured.Debit, captured.Currency, eventId, cancellationToken));
+                posted.Add(await PostCaptureAsync(new Owner(orgId, orgId, invoiceId, null), paymentId, captured.Debit, captured.Currency, eventId, cancellationToken, subscriptionCharge));
             }
 
             posted.Add((await ledger.ReverseAsync(PlatformLedger, captureId, $"payment:{paymentId}:released", why, cancellationToken)).TransactionId);
@@ -321,7 +333,7 @@ public sealed partial class RazorpayEventProcessor(
             return null;
         }
 
-        return await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, cancellationToken);
+        return await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, cancellationToken, SubscriptionChargeRecognition.IsCharge(payment));
     }
 
     /// <summary>

@@ -1,8 +1,36 @@
 namespace RaptorFlow.Tests.Billing;
 
-/// <summary>A payment of a history once its amounts are known (they depend on the invoice's total).</summary>
-public sealed class ModelPayment(int org, PaymentStory story, string id, long amount, bool namesInvoice)
+/// <summary>A refund of a top-up the API accepted: its key (our id), Razorpay's id, its amount, how it ends, and whether that end was delivered yet.</summary>
+public sealed class ApiRefund(string key, string razorpayId, long amount, RefundEnd end)
 {
+    public string Key { get; } = key;
+    public string RazorpayId { get; } = razorpayId;
+    public long Amount { get; } = amount;
+    public RefundEnd End { get; } = end;
+    public bool Settled { get; set; }
+
+    /// <summary>Credit set aside for it: asked for, and neither processed nor failed yet.</summary>
+    public bool Held => End == RefundEnd.Pending || !Settled;
+
+    /// <summary>Returns (or will return) money: counts against the top-up and the credit.</summary>
+    public bool Live => End != RefundEnd.Failed || !Settled;
+}
+
+/// <summary>A payment of a history once its amounts are known (they depend on the invoice's total).</summary>
+public sealed class ModelPayment(int org, PaymentStory story, string id, long amount, bool namesInvoice, bool topUp = false, bool subscriptionCharge = false)
+{
+    /// <summary>A Razorpay subscription's charge: its subscription names the org, and it is plan revenue and GST, never credit.</summary>
+    public bool SubscriptionCharge { get; } = subscriptionCharge;
+
+    /// <summary>A prepaid-credit top-up: names the org and no invoice, and the org may ask to refund it.</summary>
+    public bool TopUp { get; } = topUp;
+
+    /// <summary>Refunds of a top-up the API accepted.</summary>
+    public List<ApiRefund> ApiRefunds { get; } = [];
+
+    /// <summary>What the top-up can still refund: its amount less refunds that return money.</summary>
+    public long Refundable => Amount - ApiRefunds.Where(r => r.Live).Sum(r => r.Amount);
+
     public int Org { get; } = org;
     public PaymentStory Story { get; } = story;
     public string Id { get; } = id;
@@ -14,7 +42,10 @@ public sealed class ModelPayment(int org, PaymentStory story, string id, long am
     public List<string> ReversedRefunds { get; } = [];
 
     /// <summary>Some delivery names the org, so the payment is the org's; otherwise it stays in suspense.</summary>
-    public bool Owned => Story.NotesOn != NotesOn.None;
+    public bool Owned => SubscriptionCharge || Assigned || Story.NotesOn != NotesOn.None;
+
+    /// <summary>Ops assigned it, from suspense, to its org.</summary>
+    public bool Assigned { get; set; }
 
     public long Fee => Math.Min(Story.Fee, Amount);
 }
@@ -32,7 +63,10 @@ public sealed class ModelInvoice(long total)
 /// What the ledgers must hold, computed from the history alone: a payment belongs to the org its
 /// notes name (whichever entity carries them), else to suspense; it pays its invoice (at most the
 /// amount still due, only while the invoice is issued) when the first event naming the org is
-/// processed; the rest is the org's credit. Refunds and fees follow their payment. A void succeeds
+/// processed; the rest is the org's credit. Refunds and fees follow their payment. A top-up is
+/// credit; a refund of it the API accepted moves its amount from customer_credit to credit_held at
+/// once, leaves credit_held for clearing when processed, and goes back to customer_credit when it
+/// fails, so every paisa bought is unspent, held, spent on invoices or refunded, and only one of them. A void succeeds
 /// only on an issued invoice with nothing paid.
 /// </summary>
 public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
@@ -67,18 +101,25 @@ public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
     public static OrgLedger Expected(int org, IEnumerable<ModelPayment> payments, ModelInvoice invoice, long laterInvoices, InvoiceAmounts issued, CreditEffects credit)
     {
         var owned = payments.Where(p => p.Org == org && p.Owned).ToList();
-        var received = owned.Sum(p => p.Amount);
+        var charged = owned.Where(p => p.SubscriptionCharge).Sum(p => p.Amount);
+        var chargedFee = owned.Where(p => p.SubscriptionCharge).Sum(p => RaptorFlow.Functions.Plans.SubscriptionChargeRecognition.FeeOf(p.Amount));
+        var received = owned.Sum(p => p.Amount) - charged;
         var fees = owned.Sum(p => p.Fee);
         var refunds = owned.Sum(p => p.Refunds.Sum(r => r.Amount));
+        var apiRefunds = owned.SelectMany(p => p.ApiRefunds).ToList();
+        var topUpRefunded = apiRefunds.Where(r => r.Live).Sum(r => r.Amount);
+        var held = apiRefunds.Where(r => r.Held).Sum(r => r.Amount);
+        var topUpProcessed = apiRefunds.Where(r => r.End == RefundEnd.Processed).Sum(r => r.Amount);
         var invoiced = invoice.Void ? 0 : invoice.Total;
         return new OrgLedger(
             Receivable: invoiced + laterInvoices - invoice.Paid - credit.LaterApplied,
-            CustomerCredit: received - invoice.Paid + credit.NotesTotal - (refunds - credit.RefundsExpensed) - credit.LaterApplied,
-            Clearing: received - fees - refunds,
+            CustomerCredit: received - invoice.Paid + credit.NotesTotal - (refunds - credit.RefundsExpensed) - credit.LaterApplied - topUpRefunded,
+            CreditHeld: held,
+            Clearing: received + charged - fees - refunds - topUpProcessed,
             Fees: fees,
             Refunds: Math.Clamp(credit.RefundsExpensed, 0, refunds),
-            Revenue: (invoice.Void ? 0 : issued.Subtotal) + issued.LaterSubtotal - credit.NotesNet,
-            Gst: (invoice.Void ? 0 : issued.Tax) + issued.LaterTax - credit.NotesTax);
+            Revenue: (invoice.Void ? 0 : issued.Subtotal) + issued.LaterSubtotal - credit.NotesNet + chargedFee,
+            Gst: (invoice.Void ? 0 : issued.Tax) + issued.LaterTax - credit.NotesTax + (charged - chargedFee));
     }
 }
 
@@ -87,4 +128,4 @@ public sealed record InvoiceAmounts(long Subtotal, long Tax, long LaterSubtotal,
 /// <summary>Credit notes' sums, prepaid credit the next invoice took, and refunds posted as an expense.</summary>
 public sealed record CreditEffects(long NotesNet, long NotesTax, long NotesTotal, long LaterApplied, long RefundsExpensed);
 
-public sealed record OrgLedger(long Receivable, long CustomerCredit, long Clearing, long Fees, long Refunds, long Revenue, long Gst);
+public sealed record OrgLedger(long Receivable, long CustomerCredit, long CreditHeld, long Clearing, long Fees, long Refunds, long Revenue, long Gst);

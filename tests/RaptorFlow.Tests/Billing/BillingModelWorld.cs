@@ -6,6 +6,7 @@ using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Tests.Events;
 using RaptorFlow.Tests.Fixtures;
 using RaptorFlow.Tests.Invoices;
+using RaptorFlow.Tests.Payments;
 using RaptorFlow.Tests.Razorpay;
 using WireMock.Server;
 
@@ -29,10 +30,15 @@ public sealed class BillingModelWorld : IAsyncLifetime
     private int _months;
     private TestApp? _app;
     private WireMockServer? _razorpay;
+    private RazorpayCheckoutFake? _checkout;
+    private readonly string _opsId = SignedInUsers.NewUserId();
 
     public TestApp App => _app ?? throw new InvalidOperationException("The app has not started.");
     public FakeTimeProvider Clock { get; } = new(FirstMonth);
     public WireMockServer Razorpay => _razorpay ?? throw new InvalidOperationException("The app has not started.");
+
+    /// <summary>Razorpay's Refunds API (and Orders), for refunds the org asks for.</summary>
+    public RazorpayCheckoutFake Checkout => _checkout ?? throw new InvalidOperationException("The app has not started.");
 
     /// <summary>The first day of a month no history has billed yet (three months each: the period, the late-usage period, a gap).</summary>
     public DateTimeOffset NextMonth() => FirstMonth.AddMonths(3 * Interlocked.Increment(ref _months));
@@ -41,8 +47,10 @@ public sealed class BillingModelWorld : IAsyncLifetime
     {
         _razorpay = WireMockServer.Start();
         RazorpayPaymentLinks.Succeed(_razorpay);
+        _checkout = new RazorpayCheckoutFake(_razorpay);
         var settings = SignedInUsers.WithDevIssuer(RazorpayTestKit.Settings());
         settings["Invoices:NumberSeries"] = InvoiceWorld.NewSeries('M');
+        settings["Auth:PlatformAdmins:0"] = _opsId;
         settings.WithOwnDispatchQueue();
         foreach (var (plan, fee) in Fees)
         {
@@ -116,6 +124,34 @@ public sealed class BillingModelWorld : IAsyncLifetime
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         return JsonDocument.Parse(body).RootElement.Clone();
     }
+
+    /// <summary>Asks for a refund of a payment through the API: the status, and the refund or the problem.</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body)> RequestRefundAsync(TestUser owner, string orgId, string paymentId, long? amountMinor, bool refused)
+    {
+        owner = await AsAsync(owner);
+        object body = amountMinor is { } amount ? new { amountMinor = amount, reason = "Unused credit" } : new { reason = "The rest" };
+        Checkout.RefuseRefundsWith = refused ? "BAD_REQUEST_ERROR" : null;
+        try
+        {
+            using var response = await PaymentsWorld.PostAsync(owner, $"/api/v1/orgs/{orgId}/payments/{paymentId}/refunds", body, Guid.NewGuid().ToString("N"));
+            return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+        }
+        finally
+        {
+            Checkout.RefuseRefundsWith = null;
+        }
+    }
+
+    /// <summary>Ops assign a payment held in suspense to an org (POST /api/v1/ops/suspense/{paymentId}/assign).</summary>
+    public async Task<(HttpStatusCode Status, string Body)> AssignFromSuspenseAsync(string paymentId, string orgId)
+    {
+        var ops = await App.SignInAsync(_opsId);
+        using var response = await PaymentsWorld.PostAsync(ops, $"/api/v1/ops/suspense/{paymentId}/assign", new { orgId }, Guid.NewGuid().ToString("N"));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public async Task<JsonElement> PaymentAsync(TestUser owner, string orgId, string paymentId) =>
+        await PaymentsWorld.GetPaymentAsync(await AsAsync(owner), orgId, paymentId);
 
     /// <summary>Delivers a signed webhook, then runs the events queue function on its message.</summary>
     public async Task DeliverAndProcessAsync(string eventId, string body)

@@ -96,6 +96,38 @@ public sealed class PrepaidCreditTests
 
     /// <summary>Drawings race from two engines (two instances): the guard is checked against the balance each read, under its ETag.</summary>
     [Fact]
+    public async Task A_drawing_that_loses_its_key_to_a_concurrent_drawing_of_another_amount_answers_what_that_one_drew()
+    {
+        // Two deliveries of one refund processed at once: both find the key unposted, and the second
+        // reads the balance after the first drew, so it decides another amount under the same key.
+        await using var world = await InvoiceWorld.StartAsync(MidOctober);
+        var engine = world.App.Services.GetRequiredService<PostingEngine>();
+        var credit = world.App.Services.GetRequiredService<PrepaidCredit>();
+        var orgId = "org_" + IdGenerator.NewSortableId(DateTimeOffset.UtcNow);
+        await engine.PostAsync(new PostingBatch(orgId, "fund", "Top-up", [PostingLine.Dr(RazorpayClearing, "INR", 5_000), PostingLine.Cr(CustomerCredit, "INR", 5_000)]), default);
+        PostingBatch Refund(long amount, long drawn) => new(orgId, "refund:rfnd_race", "Refund",
+            [.. new[] { PostingLine.Dr(CustomerCredit, "INR", drawn), PostingLine.Dr(Refunds, "INR", amount - drawn) }.Where(l => l.Debit > 0), PostingLine.Cr(RazorpayClearing, "INR", amount)]);
+
+        var firstDecision = true;
+        var drawing = await credit.DrawAsync(orgId, "refund:rfnd_race", "INR", 4_000, drawn =>
+        {
+            if (firstDecision)
+            {
+                // The other delivery posts first, having decided from a balance this one no longer sees.
+                firstDecision = false;
+                engine.PostAsync(Refund(4_000, 3_000) with { NotBelowZero = [CustomerCredit] }, default).GetAwaiter().GetResult();
+            }
+
+            return Refund(4_000, drawn);
+        }, default);
+
+        Assert.Equal(3_000, drawing.DrawnMinor);
+        Assert.Equal(await engine.FindTransactionIdAsync(orgId, "refund:rfnd_race", default), drawing.TransactionId);
+        Assert.Equal(2_000, await world.App.BalanceAsync(orgId, CustomerCredit));
+        await world.App.AssertLedgerIsConsistentAsync(orgId);
+    }
+
+    [Fact]
     public async Task Racing_drawings_never_take_customer_credit_below_zero()
     {
         await using var world = await InvoiceWorld.StartAsync(MidOctober);
