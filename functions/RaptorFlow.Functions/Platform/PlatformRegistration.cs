@@ -42,12 +42,14 @@ public static class PlatformRegistration
         return builder;
     }
 
-    /// <summary>camelCase, strict types, unknown properties rejected, one name per enum value.</summary>
+    /// <summary>camelCase, strict types, unknown and repeated properties rejected, one name per enum value.</summary>
     public static void ConfigureJson(JsonSerializerOptions options, IJsonTypeInfoResolver generated)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        // "Last one wins" lets a body say one thing to a reader of its first value and another to us.
+        options.AllowDuplicateProperties = false;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.Converters.Add(new WireEnumConverter());
 
