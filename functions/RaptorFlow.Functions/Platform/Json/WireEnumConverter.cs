@@ -1,5 +1,10 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Schema;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 
 namespace RaptorFlow.Functions.Platform.Json;
 
@@ -7,12 +12,31 @@ namespace RaptorFlow.Functions.Platform.Json;
 /// Enums travel as their snake_case names, integers refused. <see cref="JsonStringEnumConverter"/>
 /// alone also reads a comma-separated list for any enum and ORs the values together (so
 /// <c>"admin, member"</c> became <c>viewer</c>); an enum that is not <see cref="FlagsAttribute"/>
-/// here takes exactly one name. The names converter still writes and parses, so the OpenAPI
-/// document's enum schemas (derived from it) are unchanged.
+/// here takes exactly one name. The names converter still writes and parses.
 /// </summary>
 public sealed class WireEnumConverter : JsonConverterFactory
 {
     private readonly JsonStringEnumConverter _names = new(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false);
+
+    // System.Text.Json describes only its own converters' values; this one's are the names converter's.
+    private static readonly JsonSerializerOptions NamesOnly = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+    };
+
+    /// <summary>OpenAPI schema transformer: an enum's schema lists its wire names, as the names converter alone would.</summary>
+    public static Task DescribeAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        var type = context.JsonTypeInfo.Type;
+        if ((Nullable.GetUnderlyingType(type) ?? type).IsEnum
+            && JsonSchemaExporter.GetJsonSchemaAsNode(NamesOnly, type)["enum"] is JsonArray names)
+        {
+            schema.Enum = [.. names.Select(n => n?.DeepClone()!)];
+        }
+
+        return Task.CompletedTask;
+    }
 
     public override bool CanConvert(Type typeToConvert) => _names.CanConvert(typeToConvert);
 
