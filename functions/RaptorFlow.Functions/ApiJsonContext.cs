@@ -40,6 +40,7 @@ namespace RaptorFlow.Functions;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
     NumberHandling = JsonNumberHandling.Strict,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 // Problems: ApiProblem puts these in ProblemDetails.Extensions.
 [JsonSerializable(typeof(ProblemDetails))]

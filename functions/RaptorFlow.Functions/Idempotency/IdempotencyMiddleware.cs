@@ -37,7 +37,7 @@ public sealed partial class IdempotencyMiddleware(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var key = context.Request.Headers[KeyHeader].ToString();
+        var keys = context.Request.Headers[KeyHeader];
         if (!HttpMethods.IsPost(context.Request.Method)
             || context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is null
             || !context.Request.Headers.ContainsKey(KeyHeader))
@@ -46,10 +46,12 @@ public sealed partial class IdempotencyMiddleware(
             return;
         }
 
-        if (key.Length is 0 or > 255 || key.Any(c => c is < ' ' or > '~'))
+        // Two headers (or one a proxy folded into a list) would otherwise be joined into one key "a,b".
+        var key = keys.Count == 1 ? keys[0] ?? "" : "";
+        if (key.Length is 0 or > 255 || key.Any(c => c is < ' ' or > '~' or ','))
         {
             await ApiProblem.WriteAsync(context, StatusCodes.Status400BadRequest, "idempotency.key_invalid", "The request is not valid.",
-                $"{KeyHeader} must be 1-255 printable ASCII characters.");
+                $"{KeyHeader} must be sent once, as 1-255 printable ASCII characters other than a comma.");
             return;
         }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Cors.Infrastructure;
 using RaptorFlow.Functions.Platform.Health;
 using RaptorFlow.Functions.Platform.Http;
 using RaptorFlow.Functions.Platform.Ids;
+using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Lifetime;
 using RaptorFlow.Functions.Platform.OpenApi;
 using RaptorFlow.Functions.Platform.Problems;
@@ -41,14 +42,16 @@ public static class PlatformRegistration
         return builder;
     }
 
-    /// <summary>camelCase, strict types, unknown properties rejected.</summary>
+    /// <summary>camelCase, strict types, unknown and repeated properties rejected, one name per enum value.</summary>
     public static void ConfigureJson(JsonSerializerOptions options, IJsonTypeInfoResolver generated)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        // "Last one wins" lets a body say one thing to a reader of its first value and another to us.
+        options.AllowDuplicateProperties = false;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        options.Converters.Add(new WireEnumConverter());
 
         // Generated metadata first; the reflection resolver ASP.NET Core put in the chain stays
         // after it for anything the context does not declare.

@@ -161,6 +161,19 @@ public sealed class ApiKeysTests(ApiKeyAppFixture fixture) : IClassFixture<ApiKe
         await AssertNoKeysAsync(owner, orgId);
     }
 
+    [Theory]
+    [InlineData("{\"name\":\"x\",\"capabilities\":[\"org:read\"],\"mode\":\"live, test\"}")]
+    [InlineData("{\"name\":\"x\",\"capabilities\":[\"org:read\"],\"mode\":\"live,live\"}")]
+    [InlineData("{\"name\":\"x\",\"capabilities\":[\"org:read\"],\"mode\":\"live\",\"mode\":\"test\"}")]
+    [InlineData("{\"name\":\"a\",\"name\":\"b\",\"capabilities\":[\"org:read\"]}")]
+    public async Task A_list_of_modes_or_a_repeated_field_is_malformed_and_creates_nothing(string body)
+    {
+        var (owner, orgId) = await App.NewOrgAsync();
+        using var response = await owner.Client.PostAsync(Url($"/api/v1/orgs/{orgId}/api-keys"), new StringContent(body, Encoding.UTF8, "application/json"));
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.malformed_json");
+        await AssertNoKeysAsync(owner, orgId);
+    }
+
     [Fact]
     public async Task A_key_cannot_carry_a_capability_its_creator_lacks()
     {

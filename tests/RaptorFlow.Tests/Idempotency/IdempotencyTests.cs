@@ -165,6 +165,30 @@ public sealed class IdempotencyTests : IAsyncLifetime
         Assert.Equal(0, await CountOrgsAsync(user));
     }
 
+    [Theory]
+    [InlineData("e1|e2")] // two headers
+    [InlineData("e1|e1")]
+    [InlineData("e1,e2")] // one header listing two
+    [InlineData("e1, e2")]
+    public async Task More_than_one_key_is_400_and_changes_nothing(string headers)
+    {
+        var values = headers.Split('|');
+        var user = await _app.SignInAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, Orgs) { Content = JsonContent.Create(new { name = "Nope" }) };
+        request.Headers.TryAddWithoutValidation(IdempotencyMiddleware.KeyHeader, values);
+        using var response = await user.Client.SendAsync(request);
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "idempotency.key_invalid");
+        Assert.Equal(0, await CountOrgsAsync(user));
+
+        // Nothing was recorded under either key: each still starts a request of its own.
+        foreach (var key in new[] { "e1", "e2" })
+        {
+            using var fresh = await user.Client.SendAsync(Post("/api/v1/orgs", new { name = "Fresh " + key }, key));
+            Assert.Equal(HttpStatusCode.Created, fresh.StatusCode);
+            Assert.False(fresh.Headers.Contains(IdempotencyMiddleware.ReplayedHeader));
+        }
+    }
+
     [Fact]
     public async Task Over_long_key_is_400()
     {

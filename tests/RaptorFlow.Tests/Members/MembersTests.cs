@@ -247,6 +247,20 @@ public sealed class MembersTests(SignedInAppFixture fixture) : IClassFixture<Sig
         Assert.Equal("member", await RoleOfAsync(owner, orgId, member.Id));
     }
 
+    [Theory]
+    [InlineData("{\"role\":\"admin, member\"}")]
+    [InlineData("{\"role\":\"admin,member\"}")]
+    [InlineData("{\"role\":\"viewer,viewer\"}")]
+    [InlineData("{\"role\":\"viewer\",\"role\":\"admin\"}")]
+    public async Task A_list_of_roles_or_a_repeated_role_is_malformed_and_changes_nothing(string body)
+    {
+        var (orgId, owner, _, member, _) = await OrgWithEveryRoleAsync();
+        using var response = await owner.Client.PatchAsync(Url($"/api/v1/orgs/{orgId}/members/{member.Id}"),
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.malformed_json");
+        Assert.Equal("member", await RoleOfAsync(owner, orgId, member.Id));
+    }
+
     [Fact]
     public async Task Missing_role_is_a_validation_error()
     {

@@ -30,6 +30,19 @@ public sealed class WebhookIngestTests(RazorpayAppFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Signed_event_with_a_repeated_key_is_still_stored_and_acknowledged()
+    {
+        // Request bodies refuse repeated properties; a signed Razorpay event is not refused for one,
+        // since the signature covers the raw bytes and a refusal would make Razorpay retry and disable the hook.
+        var eventId = RazorpayTestKit.NewId("evt");
+        var body = "{\"entity\":\"event\",\"entity\":\"event\"," + RazorpayTestKit.Captured(RazorpayTestKit.NewId("pay"), 1000, null)[1..];
+        using var response = await App.DeliverAsync(body, eventId);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("payment.captured", (await App.InboxAsync(eventId))!.Event);
+    }
+
+    [Fact]
     public async Task Body_changed_by_one_byte_after_signing_is_401_and_stores_nothing()
     {
         var eventId = RazorpayTestKit.NewId("evt");

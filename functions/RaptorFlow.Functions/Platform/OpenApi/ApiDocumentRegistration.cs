@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using RaptorFlow.Functions.Platform.Access;
 using RaptorFlow.Functions.Platform.Http;
+using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Platform.Settings;
 using Scalar.AspNetCore;
 
@@ -38,6 +39,7 @@ public static class ApiDocumentRegistration
             o.AddDocumentTransformer(OperationProblems.AddSchemaAsync);
             o.AddDocumentTransformer(RequestExamples.AddAsync);
             o.AddOperationTransformer(OperationContract.TransformAsync);
+            o.AddSchemaTransformer(WireEnumConverter.DescribeAsync);
         });
         return services;
     }
