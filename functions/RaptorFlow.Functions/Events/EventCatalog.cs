@@ -9,6 +9,7 @@ using RaptorFlow.Functions.Members;
 using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Payments;
 using RaptorFlow.Functions.Plans;
+using RaptorFlow.Functions.Platform.Json;
 using RaptorFlow.Functions.Webhooks;
 
 namespace RaptorFlow.Functions.Events;
@@ -43,7 +44,7 @@ public static class EventCatalog
 
     /// <summary>The catalog with each data type's JSON Schema, exported from the same JSON metadata the API serialises with.</summary>
     public static EventTypeCatalogResponse Describe(JsonSerializerOptions options) =>
-        new([.. All.Select(t => new EventTypeResponse(t.Type, t.Description, JsonSchemaExporter.GetJsonSchemaAsNode(options.GetTypeInfo(t.DataType))))]);
+        new([.. All.Select(t => new EventTypeResponse(t.Type, t.Description, JsonSchemaExporter.GetJsonSchemaAsNode(options.GetTypeInfo(t.DataType), WireEnumConverter.SchemaOptions)))]);
 
     public static bool IsKnown(string type) => All.Any(t => t.Type == type);
 }

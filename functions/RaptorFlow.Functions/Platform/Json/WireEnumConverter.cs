@@ -38,6 +38,16 @@ public sealed class WireEnumConverter : JsonConverterFactory
         return Task.CompletedTask;
     }
 
+    /// <summary>JSON Schema export options under which an enum's schema lists its wire names (the event catalogue's schemas).</summary>
+    public static JsonSchemaExporterOptions SchemaOptions { get; } = new()
+    {
+        TransformSchemaNode = (context, node) =>
+        {
+            var type = context.TypeInfo.Type;
+            return (Nullable.GetUnderlyingType(type) ?? type).IsEnum ? JsonSchemaExporter.GetJsonSchemaAsNode(NamesOnly, type) : node;
+        },
+    };
+
     public override bool CanConvert(Type typeToConvert) => _names.CanConvert(typeToConvert);
 
     public override JsonConverter? CreateConverter(Type typeToConvert, JsonSerializerOptions options)
