@@ -76,14 +76,14 @@ public sealed class StandaloneTriggerTests
     {
         var recorder = new InvocationRecorder();
         var queueName = UniqueQueue();
-        await using var app = await StartWithQueueFunctionAsync(recorder, queueName);
+        await using var app = await StartWithQueueFunctionAsync(recorder, queueName, ("Hosting:Standalone:VisibilityTimeout", "00:00:02"));
         var queue = app.Storage.Queue(queueName);
 
         await queue.SendMessageAsync("hold long");
         Assert.True(await recorder.WaitForAsync(r => !r.Messages.IsEmpty));
 
-        // Several one-second visibility timeouts pass while the function runs; none hands it to another run.
-        Assert.False(await recorder.WaitForAsync(r => r.Messages.Count > 1, TimeSpan.FromSeconds(4)));
+        // Several two-second visibility timeouts pass while the function runs; none hands it to another run.
+        Assert.False(await recorder.WaitForAsync(r => r.Messages.Count > 1, TimeSpan.FromSeconds(7)));
         recorder.Holds.Release();
 
         Assert.True(await WaitUntilEmptyAsync(queue));

@@ -161,8 +161,11 @@ public sealed partial class QueuePoller(
             while (true)
             {
                 await Task.Delay(interval, linked.Token);
+
+                // Not cancelled when the function ends: an update the service applied but this side gave
+                // up on would leave a stale pop receipt, and the settling delete would then fail.
                 var receipt = await visibility.Queue.UpdateMessageAsync(
-                    visibility.MessageId, visibility.Receipt.PopReceipt, visibilityTimeout: visibility.Timeout, cancellationToken: linked.Token);
+                    visibility.MessageId, visibility.Receipt.PopReceipt, visibilityTimeout: visibility.Timeout, cancellationToken: stoppingToken);
                 visibility.Receipt = receipt.Value;
             }
         }
