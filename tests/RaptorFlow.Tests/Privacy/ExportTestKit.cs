@@ -20,6 +20,12 @@ public static class ExportTestKit
         settings["Privacy:ExportQueue"] = $"{ExportQueue.Default}-{Guid.NewGuid():N}";
         settings["Privacy:ErasureQueue"] = $"{ErasureQueue.Default}-{Guid.NewGuid():N}";
         settings["Webhooks:AllowPrivateNetworks"] = "true";
+
+        // Queues of the app's own: another test's app polling the shared ones would deliver this app's
+        // webhooks, and lease their send limits, at any time, even behind a purge.
+        var suffix = Guid.NewGuid().ToString("N")[..16];
+        settings["Webhooks:DeliveryQueue"] = "whd-" + suffix;
+        settings["Webhooks:RecoveryQueue"] = "whr-" + suffix;
         MailQueueReader.WithOwnMailQueue(settings);
         return settings;
     }
