@@ -112,7 +112,7 @@ public sealed partial class RazorpayEventProcessor(
         var transactionId = await ledger.FindTransactionIdAsync(owner.LedgerId, captureKey, cancellationToken);
         if (transactionId is null)
         {
-            transactionId = await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, cancellationToken, charge);
+            transactionId = await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, charge, cancellationToken);
             posted.Add(transactionId);
         }
 
@@ -130,7 +130,7 @@ public sealed partial class RazorpayEventProcessor(
             posted.Add(result.TransactionId);
         }
 
-        posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken, charge));
+        posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, charge, cancellationToken));
         LogCapture(logger, paymentId, owner.LedgerId, razorpayEvent.Id);
         return new EventOutcome(InboxStatus.Processed,
             $"{conflict}Payment {paymentId} in ledger {owner.LedgerId}: {string.Join(", ", posted.DefaultIfEmpty(transactionId))}.");
@@ -177,16 +177,16 @@ public sealed partial class RazorpayEventProcessor(
     /// so of two concurrent events at least one sees the other), what suspense holds is released.
     /// </summary>
     private async Task<List<string>> ReleaseIfOwnedAsync(
-        string paymentId, Owner owner, bool release, bool indexed, string eventId, CancellationToken cancellationToken, bool subscriptionCharge = false)
+        string paymentId, Owner owner, bool release, bool indexed, string eventId, bool subscriptionCharge, CancellationToken cancellationToken)
     {
         if (release && owner.OrgId is not null)
         {
-            return await ReleaseFromSuspenseAsync(paymentId, owner.OrgId, eventId, cancellationToken, subscriptionCharge);
+            return await ReleaseFromSuspenseAsync(paymentId, owner.OrgId, eventId, subscriptionCharge, cancellationToken);
         }
 
         if (indexed && owner.OrgId is null && await paymentOwners.FindAsync(paymentId, cancellationToken) is { } late)
         {
-            return await ReleaseFromSuspenseAsync(paymentId, late.OrgId, eventId, cancellationToken, subscriptionCharge);
+            return await ReleaseFromSuspenseAsync(paymentId, late.OrgId, eventId, subscriptionCharge, cancellationToken);
         }
 
         return [];
@@ -200,7 +200,7 @@ public sealed partial class RazorpayEventProcessor(
     /// subscription's charge (naming no invoice) is the plan fee and its GST at once.
     /// </summary>
     private async Task<string> PostCaptureAsync(
-        Owner owner, string paymentId, long amount, string currency, string eventId, CancellationToken cancellationToken, bool subscriptionCharge = false)
+        Owner owner, string paymentId, long amount, string currency, string eventId, bool subscriptionCharge, CancellationToken cancellationToken)
     {
         var lines = new List<PostingLine> { PostingLine.Dr(RazorpayClearing, currency, amount, $"Payment {paymentId}") };
         if (owner.OrgId is null)
@@ -241,7 +241,7 @@ public sealed partial class RazorpayEventProcessor(
     /// moved, and each parked refund posted in the org and reversed in suspense. Each step is
     /// idempotent by key, so a retry after a crash, or a concurrent release, completes it once.
     /// </summary>
-    private async Task<List<string>> ReleaseFromSuspenseAsync(string paymentId, string orgId, string eventId, CancellationToken cancellationToken, bool subscriptionCharge = false)
+    private async Task<List<string>> ReleaseFromSuspenseAsync(string paymentId, string orgId, string eventId, bool subscriptionCharge, CancellationToken cancellationToken)
     {
         var posted = new List<string>();
         var why = $"Payment {paymentId} belongs to {orgId}";
@@ -262,7 +262,7 @@ public sealed partial class RazorpayEventProcessor(
             if (await ledger.FindTransactionIdAsync(orgId, $"payment:{paymentId}", cancellationToken) is null)
             {
                 var invoiceId = (await paymentOwners.FindAsync(paymentId, cancellationToken))?.InvoiceId;
-                posted.Add(await PostCaptureAsync(new Owner(orgId, orgId, invoiceId, null), paymentId, captured.Debit, captured.Currency, eventId, cancellationToken, subscriptionCharge));
+                posted.Add(await PostCaptureAsync(new Owner(orgId, orgId, invoiceId, null), paymentId, captured.Debit, captured.Currency, eventId, subscriptionCharge, cancellationToken));
             }
 
             posted.Add((await ledger.ReverseAsync(PlatformLedger, captureId, $"payment:{paymentId}:released", why, cancellationToken)).TransactionId);
@@ -308,7 +308,7 @@ public sealed partial class RazorpayEventProcessor(
             return new SuspenseAssignment(claim.Owner.OrgId, []);
         }
 
-        return new SuspenseAssignment(orgId, await ReleaseFromSuspenseAsync(paymentId, orgId, sourceId, cancellationToken));
+        return new SuspenseAssignment(orgId, await ReleaseFromSuspenseAsync(paymentId, orgId, sourceId, subscriptionCharge: false, cancellationToken));
     }
 
     private static string RefundKey(string refundId) => $"refund:{refundId}";
@@ -333,7 +333,7 @@ public sealed partial class RazorpayEventProcessor(
             return null;
         }
 
-        return await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, cancellationToken, SubscriptionChargeRecognition.IsCharge(payment));
+        return await PostCaptureAsync(owner, paymentId, amount, currency, razorpayEvent.Id, SubscriptionChargeRecognition.IsCharge(payment), cancellationToken);
     }
 
     /// <summary>
@@ -369,7 +369,7 @@ public sealed partial class RazorpayEventProcessor(
         {
             // What suspense holds of the payment (its capture) is released first, so the refund finds
             // the capture's credit and its invoice payment, as it would had the capture come first.
-            posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
+            posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, subscriptionCharge: false, cancellationToken));
             if (await CaptureFirstAsync(razorpayEvent, owner, paymentId, cancellationToken) is { } captureId)
             {
                 posted.Add(captureId);
@@ -383,7 +383,7 @@ public sealed partial class RazorpayEventProcessor(
 
         if (indexed && owner.OrgId is null)
         {
-            posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, cancellationToken));
+            posted.AddRange(await ReleaseIfOwnedAsync(paymentId, owner, release, indexed, razorpayEvent.Id, subscriptionCharge: false, cancellationToken));
         }
 
         return posted.Count == 0
