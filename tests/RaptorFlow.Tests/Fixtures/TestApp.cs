@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using System.Reflection;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using RaptorFlow.Functions;
 using RaptorFlow.Functions.Events;
+using RaptorFlow.Functions.Hosting;
 using RaptorFlow.Functions.Idempotency;
 using RaptorFlow.Functions.Invoices;
 using RaptorFlow.Functions.Ledger;
@@ -25,6 +27,18 @@ namespace RaptorFlow.Tests.Fixtures;
 public sealed class TestApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
+
+    /// <summary>
+    /// The name of every timer function but the heartbeat: each timer handler's <c>FunctionName</c> constant.
+    /// A timer without one fails every test, so a new timer cannot run unnoticed in every test app.
+    /// </summary>
+    private static readonly Lazy<string[]> TimerFunctionNames = new(() =>
+    [
+        .. typeof(Program).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(ITimerFunction).IsAssignableFrom(t) && t != typeof(HeartbeatTimer))
+            .Select(t => t.GetField("FunctionName", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string
+                ?? throw new InvalidOperationException($"Timer {t.Name} has no FunctionName constant for the test apps to disable it by.")),
+    ]);
 
     private TestApp(WebApplication app, Azurite azurite, Uri baseAddress)
     {
@@ -83,20 +97,6 @@ public sealed class TestApp : IAsyncDisposable
             // Many tests fail on purpose (poison messages, Razorpay outages); their log lines would
             // bury the test runner's own report. Tests that check logging add a capturing provider.
             ["Logging:Console:LogLevel:Default"] = "None",
-            // Every test app shares one Azurite but brings its own doubles (known orgs, plan
-            // catalogs, clocks): one app's sweeper, rollup, invoice run or key purge would act on another
-            // test's rows with the wrong doubles, whenever the wall clock crosses its schedule.
-            // Tests run these functions themselves; a test that wants the timer sets "false".
-            [$"AzureWebJobs.{SweepWebhookInbox.FunctionName}.Disabled"] = "true",
-            [$"AzureWebJobs.{RollupUsage.FunctionName}.Disabled"] = "true",
-            [$"AzureWebJobs.{GenerateInvoices.FunctionName}.Disabled"] = "true",
-            [$"AzureWebJobs.{PurgeIdempotencyKeys.FunctionName}.Disabled"] = "true",
-            [$"AzureWebJobs.{SweepEventOutbox.FunctionName}.Disabled"] = "true",
-            [$"AzureWebJobs.{SampleOperations.FunctionName}.Disabled"] = "true",
-            [$"AzureWebJobs.{CheckLedgers.FunctionName}.Disabled"] = "true",
-            [$"AzureWebJobs.{PurgeDeletedOrgs.FunctionName}.Disabled"] = "true",
-            [$"AzureWebJobs.{ApplyRetention.FunctionName}.Disabled"] = "true",
-            [$"AzureWebJobs.{FindExpiringKeys.FunctionName}.Disabled"] = "true",
             // The fan-out queues are the app's own, so another app's listener never takes its work.
             ["Invoices:CloseQueue"] = $"{CloseOrgPeriodQueue.Default}-{Guid.NewGuid():N}",
             ["Usage:RollupQueue"] = $"{RollupOrgUsageQueue.Default}-{Guid.NewGuid():N}",
@@ -113,6 +113,16 @@ public sealed class TestApp : IAsyncDisposable
             ["RateLimits:InvitationAcceptPerAddress"] = "1000000",
             ["RateLimits:DevTokenPerAddress"] = "1000000",
         };
+        // Every test app shares one Azurite but brings its own doubles (known orgs, plan
+        // catalogs, clocks): one app's sweeper, rollup, invoice run, key purge or export expiry would act
+        // on another test's rows with the wrong doubles, whenever its clock (often a fake one the test
+        // moves by days) crosses the schedule. Every timer but the heartbeat is off; tests run these
+        // functions themselves, and a test that wants a timer sets "false".
+        foreach (var timer in TimerFunctionNames.Value)
+        {
+            all[$"AzureWebJobs.{timer}.Disabled"] = "true";
+        }
+
         if (hostDrivesTriggers)
         {
             all["Hosting:Standalone:Enabled"] = "false";
