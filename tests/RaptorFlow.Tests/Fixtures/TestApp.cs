@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Net.Http.Json;
+using System.Reflection;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using RaptorFlow.Functions;
@@ -16,6 +16,7 @@ using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Privacy;
 using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
+using RaptorFlow.Functions.Webhooks;
 using WireMock.Server;
 
 namespace RaptorFlow.Tests.Fixtures;
@@ -103,6 +104,16 @@ public sealed class TestApp : IAsyncDisposable
             ["Ledger:CheckQueue"] = $"{CheckLedgerQueue.Default}-{Guid.NewGuid():N}",
             ["Privacy:PurgeQueue"] = $"{PurgeOrgQueue.Default}-{Guid.NewGuid():N}",
             ["Privacy:RetentionQueue"] = $"{OrgRetentionQueue.Default}-{Guid.NewGuid():N}",
+            // So are the work queues: another app polling a shared one would dispatch, deliver, mail or
+            // export this app's work with its own doubles and clock. Apps of one test share a queue by setting it.
+            ["Events:DispatchQueue"] = $"{OutboxKeys.Queue}-{Guid.NewGuid():N}",
+            ["Razorpay:EventsQueue"] = $"razorpay-events-{Guid.NewGuid():N}",
+            ["Webhooks:DeliveryQueue"] = $"{WebhookQueues.DefaultDeliveries}-{Guid.NewGuid():N}",
+            ["Webhooks:RecoveryQueue"] = $"{WebhookQueues.DefaultRecoveries}-{Guid.NewGuid():N}",
+            ["Mail:Queue"] = $"{MailQueue.Default}-{Guid.NewGuid():N}",
+            ["Mail:KeyExpiryQueue"] = $"{KeyExpiryQueue.Default}-{Guid.NewGuid():N}",
+            ["Privacy:ExportQueue"] = $"{ExportQueue.Default}-{Guid.NewGuid():N}",
+            ["Privacy:ErasureQueue"] = $"{ErasureQueue.Default}-{Guid.NewGuid():N}",
             // Every test calls from 127.0.0.1 and many share a user: the user and anonymous budgets are
             // shared by the whole run through Azurite, so they are out of the way unless a test sets them.
             // Each app its own shared buckets, as separate deployments would have; apps of one test share a table by setting it.
