@@ -80,17 +80,21 @@ public sealed class LedgerApiTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("transactions?cursor=not-a-cursor", "validation.failed")]
-    [InlineData("transactions?limit=1000", "validation.failed")]
-    [InlineData("trial-balance?asOf=yesterday", "validation.failed")]
-    [InlineData("transactions/txn_nope", "ledger.transaction_not_found")]
-    public async Task Bad_ledger_queries_are_problems(string path, string code)
+    [InlineData("transactions?cursor=not-a-cursor", "validation.failed", "cursor")]
+    [InlineData("transactions?limit=1000", "validation.failed", "limit")]
+    [InlineData("trial-balance?asOf=yesterday", "validation.failed", "asOf")]
+    [InlineData("transactions/txn_nope", "ledger.transaction_not_found", null)]
+    public async Task Bad_ledger_queries_are_problems_naming_the_bad_parameter(string path, string code, string? field)
     {
         var (owner, orgId) = await _app.NewOrgAsync();
 
         using var response = await owner.Client.GetAsync(Url($"/api/v1/orgs/{orgId}/ledger/{path}"));
 
-        await response.ShouldBeProblemAsync(code == "validation.failed" ? HttpStatusCode.BadRequest : HttpStatusCode.NotFound, code);
+        var problem = await response.ShouldBeProblemAsync(code == "validation.failed" ? HttpStatusCode.BadRequest : HttpStatusCode.NotFound, code);
+        if (field is not null)
+        {
+            Assert.Equal([field], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        }
     }
 
     [Fact]

@@ -42,7 +42,8 @@ public sealed record PageRequest(int Limit, string? Cursor)
     }
 
     internal static ApiProblemException Invalid(string field, string detail) =>
-        new(StatusCodes.Status400BadRequest, "validation.failed", "The request is not valid.", $"{field}: {detail}");
+        new(StatusCodes.Status400BadRequest, "validation.failed", "The request is not valid.", $"{field}: {detail}",
+            new Dictionary<string, string[]> { [field] = [detail] });
 }
 
 /// <summary>Reads one page of an Azure Tables query; the cursor wraps the service's continuation token.</summary>

@@ -47,6 +47,6 @@ public static class ApiProblem
     public static ProblemHttpResult PreconditionFailed(string detail = "The resource has changed; fetch it again and retry with its current ETag.") =>
         Create(StatusCodes.Status412PreconditionFailed, "precondition.failed", "Precondition failed.", detail);
 
-    public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail = null) =>
-        Create(status, code, title, detail).ExecuteAsync(context);
+    public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail = null, IDictionary<string, string[]>? errors = null) =>
+        Create(status, code, title, detail, errors).ExecuteAsync(context);
 }

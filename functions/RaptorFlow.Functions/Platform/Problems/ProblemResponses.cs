@@ -81,7 +81,7 @@ public static partial class ProblemResponses
 
             httpContext.Response.Clear();
             httpContext.Response.StatusCode = status;
-            await ApiProblem.WriteAsync(httpContext, status, code, title, detail);
+            await ApiProblem.WriteAsync(httpContext, status, code, title, detail, (exception as ApiProblemException)?.Errors);
             return true;
         }
 
