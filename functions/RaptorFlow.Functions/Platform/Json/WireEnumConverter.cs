@@ -61,10 +61,20 @@ public sealed class WireEnumConverter : JsonConverterFactory
     private sealed class SingleName<T>(JsonConverter<T> names) : JsonConverter<T>
         where T : struct, Enum
     {
+        private static readonly string Allowed =
+            $"One of: {string.Join(", ", Enum.GetValues<T>().Select(v => JsonSerializer.Serialize(v, NamesOnly).Trim('"')))}.";
+
         public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             RefuseLists(ref reader);
-            return names.Read(ref reader, typeToConvert, options);
+            try
+            {
+                return names.Read(ref reader, typeToConvert, options);
+            }
+            catch (JsonException)
+            {
+                throw new WireValueException(Allowed);
+            }
         }
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
@@ -73,7 +83,14 @@ public sealed class WireEnumConverter : JsonConverterFactory
         public override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             RefuseLists(ref reader);
-            return names.ReadAsPropertyName(ref reader, typeToConvert, options);
+            try
+            {
+                return names.ReadAsPropertyName(ref reader, typeToConvert, options);
+            }
+            catch (JsonException)
+            {
+                throw new WireValueException(Allowed);
+            }
         }
 
         public override void WriteAsPropertyName(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
@@ -84,8 +101,11 @@ public sealed class WireEnumConverter : JsonConverterFactory
             // The names converter splits on ',' after unescaping, so look at the unescaped text.
             if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.GetString()!.Contains(','))
             {
-                throw new JsonException();
+                throw new WireValueException(Allowed);
             }
         }
     }
 }
+
+/// <summary>A JSON value outside the values a field allows; its message is safe to show the caller (it names only wire values).</summary>
+public sealed class WireValueException(string message) : JsonException(message);

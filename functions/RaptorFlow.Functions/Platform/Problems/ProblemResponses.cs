@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using RaptorFlow.Functions.Platform.Json;
 
 namespace RaptorFlow.Functions.Platform.Problems;
 
@@ -81,14 +82,27 @@ public static partial class ProblemResponses
 
             httpContext.Response.Clear();
             httpContext.Response.StatusCode = status;
-            await ApiProblem.WriteAsync(httpContext, status, code, title, detail, (exception as ApiProblemException)?.Errors);
+            var errors = exception switch
+            {
+                ApiProblemException p => p.Errors,
+                BadHttpRequestException { InnerException: JsonException json } => FieldErrors(json),
+                JsonException json => FieldErrors(json),
+                _ => null,
+            };
+            await ApiProblem.WriteAsync(httpContext, status, code, title, detail, errors);
             return true;
         }
 
         private static string Describe(JsonException json) =>
-            string.IsNullOrEmpty(json.Path)
-                ? "The body could not be read as the expected JSON object."
-                : $"The value at '{json.Path}' is malformed, of the wrong type, or not a known property.";
+            string.IsNullOrEmpty(json.Path) ? "The body could not be read as the expected JSON object."
+            : json is WireValueException ? $"The value at '{json.Path}' is not allowed. {json.Message}"
+            : $"The value at '{json.Path}' is malformed, of the wrong type, or not a known property.";
+
+        /// <summary>The field a malformed body names, as <c>errors</c> list fields (<c>$.events[0].meter</c> is <c>events[0].meter</c>).</summary>
+        private static Dictionary<string, string[]>? FieldErrors(JsonException json) =>
+            json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal)
+                ? new() { [path[2..]] = [json is WireValueException ? json.Message : "Malformed, of the wrong type, or not a known property."] }
+                : null;
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
         private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

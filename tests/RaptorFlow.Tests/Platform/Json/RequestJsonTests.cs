@@ -36,21 +36,34 @@ public sealed class RequestJsonTests : IAsyncLifetime
         _app.Client.PostAsync(new Uri("/api/test/paint", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
 
     [Theory]
-    [InlineData("""{"name":"a","shade":"light, dark"}""")]
-    [InlineData("""{"name":"a","shade":"light,dark"}""")]
-    [InlineData("""{"name":"a","shade":"dark,dark"}""")]
-    [InlineData("""{"name":"a","shade":"light\u002c dark"}""")]
-    [InlineData("""{"name":"a","shade":"dark","trim":"light, dark"}""")]
-    [InlineData("""{"name":"a","shade":"dark","coats":{"light, dark":2}}""")]
-    [InlineData("""{"name":"a","shade":1}""")]
-    [InlineData("""{"name":"a","shade":"1"}""")]
-    [InlineData("""{"name":"a","shade":"grey"}""")]
-    [InlineData("""{"name":"a","shade":""}""")]
-    public async Task An_enum_takes_exactly_one_of_its_names_else_the_body_is_malformed(string body)
+    [InlineData("""{"name":"a","shade":"light, dark"}""", "shade")]
+    [InlineData("""{"name":"a","shade":"light,dark"}""", "shade")]
+    [InlineData("""{"name":"a","shade":"dark,dark"}""", "shade")]
+    [InlineData("""{"name":"a","shade":"light\u002c dark"}""", "shade")]
+    [InlineData("""{"name":"a","shade":"dark","trim":"light, dark"}""", "trim")]
+    [InlineData("""{"name":"a","shade":"dark","coats":{"light, dark":2}}""", "coats")]
+    [InlineData("""{"name":"a","shade":1}""", "shade")]
+    [InlineData("""{"name":"a","shade":"1"}""", "shade")]
+    [InlineData("""{"name":"a","shade":"grey"}""", "shade")]
+    [InlineData("""{"name":"a","shade":""}""", "shade")]
+    public async Task An_enum_takes_exactly_one_of_its_names_else_the_body_is_malformed_and_the_field_lists_them(string body, string field)
     {
         using var response = await PostAsync(body);
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.malformed_json");
         Assert.Contains("$.", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
+        Assert.StartsWith(field, error.Name, StringComparison.Ordinal);
+        Assert.Equal("One of: light, dark, pitch_black.", Assert.Single(error.Value.EnumerateArray()).GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"name":5,"shade":"dark"}""", "name")]
+    [InlineData("""{"name":"a","shade":"dark","colour":"red"}""", "colour")]
+    public async Task A_value_of_the_wrong_type_or_an_unknown_property_is_named_in_the_errors(string body, string field)
+    {
+        using var response = await PostAsync(body);
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.malformed_json");
+        Assert.Equal(field, Assert.Single(problem.GetProperty("errors").EnumerateObject()).Name);
     }
 
     [Theory]
