@@ -8,8 +8,9 @@ namespace RaptorFlow.Functions.Payments;
 /// <summary>
 /// Keeps the org's view of its payments from Razorpay's events. Each event folds into the rows by
 /// amounts and flags, never by which event came last: a capture is never undone by a late
-/// authorized or failed event, and a refund's final state (processed, failed) is never left again,
-/// so duplicates and any order of arrival leave the same rows. It moves no money.
+/// authorized or failed event, and a failed refund stays failed while a processed one becomes failed
+/// only when Razorpay reports it failed (as the ledger then reverses it), so duplicates and any order
+/// of arrival leave the same rows. It moves no money.
 /// </summary>
 public sealed partial class PaymentActivity(
     PaymentBook book, PaymentOwners owners, IKnownOrganizations organizations, TimeProvider time, ILogger<PaymentActivity> logger) : IRazorpayEventObserver
@@ -94,6 +95,18 @@ public sealed partial class PaymentActivity(
         {
             var now = time.GetUtcNow();
             var known = refund!.ETag != default;
+            var failing = eventName is "refund.failed" or "refund.reversed";
+            if (known && refund.Status == RefundStatus.Processed && failing)
+            {
+                // Reported failed after it was processed (or the events crossed): the ledger reverses its
+                // posting and cancels its credit note, so the refund no longer counts here either.
+                payment.RefundedMinor -= refund.AmountMinor;
+                refund.Status = RefundStatus.Failed;
+                refund.UpdatedAt = now;
+                payment.UpdatedAt = now;
+                return new PaymentChange<bool>(true, true, true);
+            }
+
             if (known && !RefundStatus.IsOpen(refund.Status))
             {
                 return PaymentChange.Nothing(false);
@@ -124,7 +137,7 @@ public sealed partial class PaymentActivity(
                     payment.RefundedMinor += refund.AmountMinor;
                     refund.Status = RefundStatus.Processed;
                     break;
-                case "refund.failed":
+                case "refund.failed" or "refund.reversed":
                     payment.PendingRefundMinor -= refund.AmountMinor;
                     refund.Status = RefundStatus.Failed;
                     break;

@@ -9,7 +9,7 @@ public interface IRazorpayEventObserver
 {
     public static readonly IReadOnlySet<string> ObservedEvents = new HashSet<string>(StringComparer.Ordinal)
     {
-        "payment.authorized", "payment.captured", "payment.failed", "order.paid", "refund.created", "refund.processed", "refund.failed",
+        "payment.authorized", "payment.captured", "payment.failed", "order.paid", "refund.created", "refund.processed", "refund.failed", "refund.reversed",
     };
 
     Task ObserveAsync(RazorpayEvent razorpayEvent, CancellationToken cancellationToken);

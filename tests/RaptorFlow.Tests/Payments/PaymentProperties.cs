@@ -47,15 +47,17 @@ public sealed class PaymentProperties
     }
 
     [Fact]
-    public async Task Payment_events_duplicated_and_in_any_order_leave_the_same_payment()
+    public async Task Payment_events_duplicated_and_in_any_order_leave_the_same_payment_where_a_refund_failed_or_reversed_after_processing_counts_as_failed()
     {
         await using var world = await StartAsync();
         var (owner, orgId) = await world.NewOrgAsync();
 
-        await Gen.Int[0, 6].List[7, 14].Select(Gen.Shuffle(Enumerable.Range(0, 7).ToArray())).SampleAsync(async ((List<int> Duplicates, int[] Order) plan) =>
+        await Gen.Int[0, 11].List[7, 14].Select(Gen.Shuffle(Enumerable.Range(0, 12).ToArray())).SampleAsync(async ((List<int> Duplicates, int[] Order) plan) =>
         {
             var paymentId = RazorpayTestKit.NewId("pay");
             var (done, failed) = (RazorpayTestKit.NewId("rfnd"), RazorpayTestKit.NewId("rfnd"));
+            // Processed, then reported failed; processed, then reversed: neither counts in the end.
+            var (undone, reversed) = (RazorpayTestKit.NewId("rfnd"), RazorpayTestKit.NewId("rfnd"));
             var authorized = Payment(paymentId, 50_000, orgId, null, status: "authorized");
             var captured = Payment(paymentId, 50_000, orgId, null);
             var events = new[]
@@ -67,6 +69,11 @@ public sealed class PaymentProperties
                 RazorpayTestKit.Event("refund.processed", ("refund", Refund(done, paymentId, 10_000, null, "processed")), ("payment", captured)),
                 RazorpayTestKit.Event("refund.created", ("refund", Refund(failed, paymentId, 5_000, null, "pending")), ("payment", captured)),
                 RazorpayTestKit.Event("refund.failed", ("refund", Refund(failed, paymentId, 5_000, null, "failed")), ("payment", captured)),
+                RazorpayTestKit.Event("refund.created", ("refund", Refund(undone, paymentId, 7_000, null, "pending")), ("payment", captured)),
+                RazorpayTestKit.Event("refund.processed", ("refund", Refund(undone, paymentId, 7_000, null, "processed")), ("payment", captured)),
+                RazorpayTestKit.Event("refund.failed", ("refund", Refund(undone, paymentId, 7_000, null, "failed")), ("payment", captured)),
+                RazorpayTestKit.Event("refund.processed", ("refund", Refund(reversed, paymentId, 3_000, null, "processed")), ("payment", captured)),
+                RazorpayTestKit.Event("refund.reversed", ("refund", Refund(reversed, paymentId, 3_000, null, "reversed")), ("payment", captured)),
             };
 
             foreach (var index in plan.Order.Concat(plan.Duplicates))
@@ -84,6 +91,8 @@ public sealed class PaymentProperties
             var refunds = payment.GetProperty("refunds").EnumerateArray().ToDictionary(r => r.GetProperty("razorpayRefundId").GetString()!, r => r.GetProperty("status").GetString());
             Assert.Equal("processed", refunds[done]);
             Assert.Equal("failed", refunds[failed]);
+            Assert.Equal("failed", refunds[undone]);
+            Assert.Equal("failed", refunds[reversed]);
         }, iter: 12, threads: 1);
     }
 
