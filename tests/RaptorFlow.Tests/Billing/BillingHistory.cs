@@ -170,10 +170,15 @@ public sealed record BillingHistory(IReadOnlyList<OrgStory> Orgs, long Settlemen
 
     private static readonly Gen<string> PlanGen = Gen.Int[0, 1].Select(i => Plans[i]);
 
-    private static readonly Gen<RefundAsk> AskGen =
+    private static Gen<RefundAsk> Asks(int lastStep) =>
         Gen.Select(Gen.Frequency((1, Gen.Const(0)), (3, Gen.Int[1, 100])),
             Gen.Frequency((3, Gen.Const(RefundEnd.Processed)), (2, Gen.Const(RefundEnd.Failed)), (1, Gen.Const(RefundEnd.Refused)), (1, Gen.Const(RefundEnd.Pending))),
-            Gen.Int[0, 40], (percent, end, at) => new RefundAsk(percent, end, at));
+            Gen.Int[0, lastStep], (percent, end, at) => new RefundAsk(percent, end, at));
+
+    private static readonly Gen<RefundAsk> AskGen = Asks(40);
+
+    /// <summary>Asks of a payment's refund: often past its events' last step (then after all of them), as a payment's refund is asked for once it is paid.</summary>
+    private static readonly Gen<RefundAsk> PaymentAskGen = Asks(70);
 
     private static readonly Gen<PaymentStory> PaymentGen =
         Gen.Select(Gen.Enum<Pays>(), Gen.Long[1, 50_000], Gen.Enum<NotesOn>(), Gen.Bool, Gen.Long[0, 3_000], Gen.Bool,
@@ -181,7 +186,7 @@ public sealed record BillingHistory(IReadOnlyList<OrgStory> Orgs, long Settlemen
                 (pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund2) => (Func<int, bool, int, IReadOnlyList<RefundAsk>, PaymentStory>)((deliveries, refund2Fails, assignAt, asks) =>
                     new PaymentStory(pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund1 is > 0 and < 100 ? refund2 : 0, deliveries, refund2Fails && refund1 is > 0 and < 100 && refund2 > 0,
                         notesOn == NotesOn.None ? assignAt : -1, asks)))
-            .SelectMany(story => Gen.Select(Gen.Int[1, 5], Gen.Bool, Gen.Frequency((1, Gen.Const(-1)), (2, Gen.Int[0, 40])), AskGen.List[0, 2],
+            .SelectMany(story => Gen.Select(Gen.Int[1, 5], Gen.Bool, Gen.Frequency((1, Gen.Const(-1)), (2, Gen.Int[0, 40])), PaymentAskGen.List[0, 2],
                 (deliveries, fails, assignAt, asks) => story(deliveries, fails, assignAt, asks)));
 
     private static readonly Gen<TopUpStory> TopUpGen =
