@@ -17,11 +17,13 @@ namespace RaptorFlow.Tests.Billing;
 /// invoices issued by the invoice run, Razorpay payments whose notes sit on the payment, its order,
 /// its payment link or nowhere, fees, refunds, a settlement, every event delivered 1–5 times in any
 /// order, two captures of one invoice processed at once, voids at any point (some racing a capture),
-/// usage that arrives after its month was invoiced, prepaid-credit top-ups with refunds the org asks
-/// for through the API (processed, failed, refused by Razorpay, or still under way), and payment
-/// attempts that fail. After every step no customer_credit is negative and each org's credit_held
-/// is exactly the refunds of top-ups under way; after each history, a plain model of who owns which
-/// money says what every ledger and invoice must hold. CsCheck shrinks a failing history
+/// usage that arrives after its month was invoiced, prepaid-credit top-ups and payments of invoices
+/// (exact, half, over) or of credit with refunds the org asks for through the API (processed, failed,
+/// refused by Razorpay, or still under way), and payment attempts that fail. Each refund's answer is
+/// what the model predicts from the events processed before it. After every step no customer_credit
+/// is negative and each org's credit_held is exactly the refunds of top-ups under way; after each
+/// history, a plain model of who owns which money says what every ledger, invoice and payment must
+/// hold, and which credit notes each payment's refunds have. CsCheck shrinks a failing history
 /// and prints it (set <c>CsCheck_Seed</c> to replay one, <c>CsCheck_Iter</c> to run more).
 /// </summary>
 public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixture<BillingModelWorld>
