@@ -28,8 +28,10 @@ public enum Pays
 /// and how many times Razorpay delivers each of its events (1 to <see cref="Deliveries"/>). With
 /// <see cref="Refund2Fails"/> the second refund is reported processed and then reversed. A payment
 /// whose events name no org is assigned to its org by ops before step <see cref="AssignAt"/> (-1: never).
+/// The org asks through the API for the refunds <see cref="Asks"/> (percent of the payment's amount).
 /// </summary>
-public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool ViaLink, long Fee, bool FeeLate, int Refund1, int Refund2, int Deliveries, bool Refund2Fails = false, int AssignAt = -1)
+public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool ViaLink, long Fee, bool FeeLate, int Refund1, int Refund2, int Deliveries, bool Refund2Fails = false, int AssignAt = -1,
+    IReadOnlyList<RefundAsk>? Asks = null)
 {
     public bool LinkFlow => ViaLink || NotesOn == NotesOn.Link;
 
@@ -52,7 +54,8 @@ public sealed record PaymentStory(Pays Pays, long Extra, NotesOn NotesOn, bool V
             text.Append(CultureInfo.InvariantCulture, $", assigned by ops at step {AssignAt}");
         }
 
-        return text.Append(CultureInfo.InvariantCulture, $", each event ×1–{Deliveries}").ToString();
+        text.Append(CultureInfo.InvariantCulture, $", each event ×1–{Deliveries}");
+        return text.Append(string.Concat((Asks ?? []).Select(a => $"; asks {a}"))).ToString();
     }
 }
 
@@ -66,8 +69,9 @@ public enum RefundEnd
 }
 
 /// <summary>
-/// A refund of a credit top-up asked for through the API before step <see cref="At"/> of the
-/// deliveries: <see cref="Percent"/> of the top-up (0: "the rest", no amount), and how it ends.
+/// A refund of a payment (a credit top-up, or one of an invoice or of credit) asked for through the
+/// API before step <see cref="At"/> of the deliveries: <see cref="Percent"/> of the payment's amount
+/// (0: "the rest", no amount), and how it ends.
 /// </summary>
 public sealed record RefundAsk(int Percent, RefundEnd End, int At)
 {
@@ -166,18 +170,24 @@ public sealed record BillingHistory(IReadOnlyList<OrgStory> Orgs, long Settlemen
 
     private static readonly Gen<string> PlanGen = Gen.Int[0, 1].Select(i => Plans[i]);
 
+    private static Gen<RefundAsk> Asks(int lastStep) =>
+        Gen.Select(Gen.Frequency((1, Gen.Const(0)), (3, Gen.Int[1, 100])),
+            Gen.Frequency((3, Gen.Const(RefundEnd.Processed)), (2, Gen.Const(RefundEnd.Failed)), (1, Gen.Const(RefundEnd.Refused)), (1, Gen.Const(RefundEnd.Pending))),
+            Gen.Int[0, lastStep], (percent, end, at) => new RefundAsk(percent, end, at));
+
+    private static readonly Gen<RefundAsk> AskGen = Asks(40);
+
+    /// <summary>Asks of a payment's refund: often past its events' last step (then after all of them), as a payment's refund is asked for once it is paid.</summary>
+    private static readonly Gen<RefundAsk> PaymentAskGen = Asks(70);
+
     private static readonly Gen<PaymentStory> PaymentGen =
         Gen.Select(Gen.Enum<Pays>(), Gen.Long[1, 50_000], Gen.Enum<NotesOn>(), Gen.Bool, Gen.Long[0, 3_000], Gen.Bool,
                 Gen.Frequency((2, Gen.Const(0)), (1, Gen.Int[1, 100])), Gen.Int[0, 100],
-                (pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund2) => (Func<int, bool, int, PaymentStory>)((deliveries, refund2Fails, assignAt) =>
+                (pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund2) => (Func<int, bool, int, IReadOnlyList<RefundAsk>, PaymentStory>)((deliveries, refund2Fails, assignAt, asks) =>
                     new PaymentStory(pays, extra, notesOn, viaLink, fee, feeLate, refund1, refund1 is > 0 and < 100 ? refund2 : 0, deliveries, refund2Fails && refund1 is > 0 and < 100 && refund2 > 0,
-                        notesOn == NotesOn.None ? assignAt : -1)))
-            .SelectMany(story => Gen.Select(Gen.Int[1, 5], Gen.Bool, Gen.Frequency((1, Gen.Const(-1)), (2, Gen.Int[0, 40])), story));
-
-    private static readonly Gen<RefundAsk> AskGen =
-        Gen.Select(Gen.Frequency((1, Gen.Const(0)), (3, Gen.Int[1, 100])),
-            Gen.Frequency((3, Gen.Const(RefundEnd.Processed)), (2, Gen.Const(RefundEnd.Failed)), (1, Gen.Const(RefundEnd.Refused)), (1, Gen.Const(RefundEnd.Pending))),
-            Gen.Int[0, 40], (percent, end, at) => new RefundAsk(percent, end, at));
+                        notesOn == NotesOn.None ? assignAt : -1, asks)))
+            .SelectMany(story => Gen.Select(Gen.Int[1, 5], Gen.Bool, Gen.Frequency((1, Gen.Const(-1)), (2, Gen.Int[0, 40])), PaymentAskGen.List[0, 2],
+                (deliveries, fails, assignAt, asks) => story(deliveries, fails, assignAt, asks)));
 
     private static readonly Gen<TopUpStory> TopUpGen =
         Gen.Select(Gen.Long[10_000, 300_000], Gen.Frequency((1, Gen.Const(0L)), (1, Gen.Long[1, 3_000])), AskGen.List[0, 3], Gen.Int[1, 5],

@@ -1,6 +1,6 @@
 namespace RaptorFlow.Tests.Billing;
 
-/// <summary>A refund of a top-up the API accepted: its key (our id), Razorpay's id, its amount, how it ends, and whether that end was delivered yet.</summary>
+/// <summary>A refund the API accepted: its key (our id), Razorpay's id, its amount, how it ends, and whether that end was delivered yet.</summary>
 public sealed class ApiRefund(string key, string razorpayId, long amount, RefundEnd end)
 {
     public string Key { get; } = key;
@@ -9,7 +9,7 @@ public sealed class ApiRefund(string key, string razorpayId, long amount, Refund
     public RefundEnd End { get; } = end;
     public bool Settled { get; set; }
 
-    /// <summary>Credit set aside for it: asked for, and neither processed nor failed yet.</summary>
+    /// <summary>Under way: asked for, and neither processed nor failed yet (a top-up's refund holds its credit meanwhile).</summary>
     public bool Held => End == RefundEnd.Pending || !Settled;
 
     /// <summary>Returns (or will return) money: counts against the top-up and the credit.</summary>
@@ -25,8 +25,11 @@ public sealed class ModelPayment(int org, PaymentStory story, string id, long am
     /// <summary>A prepaid-credit top-up: names the org and no invoice, and the org may ask to refund it.</summary>
     public bool TopUp { get; } = topUp;
 
-    /// <summary>Refunds of a top-up the API accepted.</summary>
+    /// <summary>Refunds the API accepted.</summary>
     public List<ApiRefund> ApiRefunds { get; } = [];
+
+    /// <summary>The org's row of the payment as the events told of it so far (kept for payments that are neither top-ups nor subscription charges).</summary>
+    public ModelPaymentRow Row { get; } = new();
 
     /// <summary>What the top-up can still refund: its amount less refunds that return money.</summary>
     public long Refundable => Amount - ApiRefunds.Where(r => r.Live).Sum(r => r.Amount);
@@ -50,6 +53,64 @@ public sealed class ModelPayment(int org, PaymentStory story, string id, long am
     public long Fee => Math.Min(Story.Fee, Amount);
 }
 
+/// <summary>How a refund stands on its payment's row.</summary>
+public enum RowRefund
+{
+    Open,
+    Processed,
+    Failed,
+}
+
+/// <summary>
+/// The org's row of a payment (GET …/payments/{id}) as the events processed so far leave it, which
+/// decides what a refund may take: each observed event of the payment (<see cref="RaptorFlow.Functions.Razorpay.IRazorpayEventObserver.ObservedEvents"/>)
+/// is folded in once the org is known, from the payment's recorded owner (claimed by a capture or
+/// refund whose notes name the org, or by ops) or from the notes on the event's payment, order or
+/// refund. Any event but payment.authorized captures it; a refund counts from its first event
+/// (processed or under way) until it fails, and a processed or failed refund never changes again.
+/// </summary>
+public sealed class ModelPaymentRow
+{
+    /// <summary>Some event or ops recorded the payment's org.</summary>
+    public bool OwnerKnown { get; set; }
+
+    public bool Exists { get; private set; }
+
+    public bool Captured { get; private set; }
+
+    public Dictionary<string, (long Amount, RowRefund State)> Refunds { get; } = [];
+
+    /// <summary>Captured less the refunds processed or under way.</summary>
+    public long Refundable(long amount) => Captured ? Math.Max(0, amount - Refunds.Values.Where(r => r.State != RowRefund.Failed).Sum(r => r.Amount)) : 0;
+
+    /// <summary>An event of the payment was processed; <paramref name="refund"/> is its refund's key and amount, for refund events.</summary>
+    public void Observe(string eventName, bool notesNameOrg, (string Key, long Amount)? refund)
+    {
+        if (!RaptorFlow.Functions.Razorpay.IRazorpayEventObserver.ObservedEvents.Contains(eventName) || !(OwnerKnown || notesNameOrg))
+        {
+            return;
+        }
+
+        Exists = true;
+        if (refund is not (string key, long amount))
+        {
+            Captured |= eventName != "payment.authorized";
+            return;
+        }
+
+        if (Refunds.TryGetValue(key, out var known) && known.State != RowRefund.Open)
+        {
+            return;
+        }
+
+        Refunds[key] = (Refunds.TryGetValue(key, out known) ? known.Amount : amount,
+            eventName switch { "refund.processed" => RowRefund.Processed, "refund.failed" => RowRefund.Failed, _ => RowRefund.Open });
+    }
+
+    /// <summary>The API accepted a refund: it counts at once.</summary>
+    public void Requested(string key, long amount) => Refunds[key] = (amount, RowRefund.Open);
+}
+
 /// <summary>The invoice of one org as the model sees it.</summary>
 public sealed class ModelInvoice(long total)
 {
@@ -66,7 +127,9 @@ public sealed class ModelInvoice(long total)
 /// processed; the rest is the org's credit. Refunds and fees follow their payment. A top-up is
 /// credit; a refund of it the API accepted moves its amount from customer_credit to credit_held at
 /// once, leaves credit_held for clearing when processed, and goes back to customer_credit when it
-/// fails, so every paisa bought is unspent, held, spent on invoices or refunded, and only one of them. A void succeeds
+/// fails, so every paisa bought is unspent, held, spent on invoices or refunded, and only one of them.
+/// A refund of any other payment the API accepted holds nothing and posts, once processed, as a
+/// refund Razorpay reported does (its credit note and its draw on customer_credit read back). A void succeeds
 /// only on an issued invoice with nothing paid.
 /// </summary>
 public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
@@ -105,8 +168,9 @@ public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
         var chargedFee = owned.Where(p => p.SubscriptionCharge).Sum(p => RaptorFlow.Functions.Plans.SubscriptionChargeRecognition.FeeOf(p.Amount));
         var received = owned.Sum(p => p.Amount) - charged;
         var fees = owned.Sum(p => p.Fee);
-        var refunds = owned.Sum(p => p.Refunds.Sum(r => r.Amount));
-        var apiRefunds = owned.SelectMany(p => p.ApiRefunds).ToList();
+        var refunds = owned.Sum(p => p.Refunds.Sum(r => r.Amount))
+            + owned.Where(p => !p.TopUp).SelectMany(p => p.ApiRefunds).Where(r => r.End == RefundEnd.Processed).Sum(r => r.Amount);
+        var apiRefunds = owned.Where(p => p.TopUp).SelectMany(p => p.ApiRefunds).ToList();
         var topUpRefunded = apiRefunds.Where(r => r.Live).Sum(r => r.Amount);
         var held = apiRefunds.Where(r => r.Held).Sum(r => r.Amount);
         var topUpProcessed = apiRefunds.Where(r => r.End == RefundEnd.Processed).Sum(r => r.Amount);

@@ -17,11 +17,13 @@ namespace RaptorFlow.Tests.Billing;
 /// invoices issued by the invoice run, Razorpay payments whose notes sit on the payment, its order,
 /// its payment link or nowhere, fees, refunds, a settlement, every event delivered 1–5 times in any
 /// order, two captures of one invoice processed at once, voids at any point (some racing a capture),
-/// usage that arrives after its month was invoiced, prepaid-credit top-ups with refunds the org asks
-/// for through the API (processed, failed, refused by Razorpay, or still under way), and payment
-/// attempts that fail. After every step no customer_credit is negative and each org's credit_held
-/// is exactly the refunds of top-ups under way; after each history, a plain model of who owns which
-/// money says what every ledger and invoice must hold. CsCheck shrinks a failing history
+/// usage that arrives after its month was invoiced, prepaid-credit top-ups and payments of invoices
+/// (exact, half, over) or of credit with refunds the org asks for through the API (processed, failed,
+/// refused by Razorpay, or still under way), and payment attempts that fail. Each refund's answer is
+/// what the model predicts from the events processed before it. After every step no customer_credit
+/// is negative and each org's credit_held is exactly the refunds of top-ups under way; after each
+/// history, a plain model of who owns which money says what every ledger, invoice and payment must
+/// hold, and which credit notes each payment's refunds have. CsCheck shrinks a failing history
 /// and prints it (set <c>CsCheck_Seed</c> to replay one, <c>CsCheck_Iter</c> to run more).
 /// </summary>
 public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixture<BillingModelWorld>
@@ -50,17 +52,21 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         public override string ToString() => $"ops assign payment {Payment.Id} to org {Payment.Org}";
     }
 
-    private sealed record RequestRefund(int Org, ModelPayment TopUp, RefundAsk Ask) : Step
+    private sealed record RequestRefund(int Org, ModelPayment Payment, RefundAsk Ask) : Step
     {
-        public override string ToString() => $"org {Org} asks for a {Ask} of top-up {TopUp.Id} ({TopUp.Amount})";
+        public override string ToString() => $"org {Org} asks for a {Ask} of {(Payment.TopUp ? "top-up" : "payment")} {Payment.Id} ({Payment.Amount})";
     }
 
     /// <summary>The events processed so far, per payment id.</summary>
     private readonly Dictionary<string, HashSet<string>> _processed = [];
 
+    /// <summary>The ids of the events processed so far: the inbox processes an event once, however often it is delivered.</summary>
+    private readonly HashSet<string> _processedEvents = [];
+
     private async Task CheckAsync(BillingHistory history)
     {
         _processed.Clear();
+        _processedEvents.Clear();
         var month = world.NextMonth();
         var end = month.AddMonths(1);
         var days = (int)(end - month).TotalDays;
@@ -185,6 +191,14 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
             steps.Insert(Math.Min(ask.At, steps.Count), new RequestRefund(topUp.Org, topUp, ask));
         }
 
+        foreach (var payment in payments.Where(p => !p.TopUp && !p.SubscriptionCharge))
+        {
+            foreach (var ask in payment.Story.Asks ?? [])
+            {
+                steps.Insert(Math.Min(ask.At, steps.Count), new RequestRefund(payment.Org, payment, ask));
+            }
+        }
+
         foreach (var parked in payments.Where(p => p.Story.AssignAt >= 0))
         {
             steps.Insert(Math.Min(parked.Story.AssignAt, steps.Count), new AssignFromSuspense(parked));
@@ -239,34 +253,40 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
 
         await AssertBooksAsync(history, model, orgs, invoices, later, payments, settlementId);
         await AssertTopUpsAndFailuresAsync(orgs, payments, failedAttempts);
+        await AssertPaymentRefundsAsync(model, orgs, invoices, payments);
     }
 
     /// <summary>
-    /// Asks for a refund of a top-up as the org would, and checks the answer against the model: no
-    /// refund before the top-up's events made it refundable, never more than it can still refund nor
-    /// more than the unspent credit (read just before; nothing else runs meanwhile), and Razorpay's
-    /// refusal answered as such. An accepted refund's end events are returned for delivery.
+    /// Asks for a refund of a payment as the org would, and checks the answer against the model: no
+    /// refund before the payment's events made its row (the org known) and captured it, never more
+    /// than it can still refund (captured less refunds processed or under way, Razorpay's own
+    /// included) and, for a top-up, never more than the unspent credit (read just before; nothing
+    /// else runs meanwhile), and Razorpay's refusal answered as such. A refund of any other payment
+    /// (of an invoice, an overpayment, or credit) takes no credit: its note and its draw come when it
+    /// is processed. An accepted refund's end events are returned for delivery.
     /// </summary>
     private async Task<List<Delivery>> RequestRefundAsync(RequestRefund request, List<(TestUser Owner, string Id)> orgs, Random random)
     {
-        var (org, topUp, ask) = request;
+        var (org, payment, ask) = request;
         var (owner, orgId) = orgs[org];
-        var seen = _processed.GetValueOrDefault(topUp.Id) ?? [];
-        var unspent = await world.App.BalanceAsync(orgId, CustomerCredit);
-        long? asked = ask.Percent == 0 ? null : Math.Max(1, topUp.Amount * ask.Percent / 100);
-        var refundable = topUp.Refundable;
+        var topUp = payment.TopUp;
+        var seen = _processed.GetValueOrDefault(payment.Id) ?? [];
+        var unspent = topUp ? await world.App.BalanceAsync(orgId, CustomerCredit) : long.MaxValue;
+        long? asked = ask.Percent == 0 ? null : Math.Max(1, payment.Amount * ask.Percent / 100);
+        var refundable = topUp ? payment.Refundable : payment.Row.Refundable(payment.Amount);
+        var (exists, captured) = topUp ? (seen.Count > 0, seen.Overlaps(["payment.captured", "order.paid"])) : (payment.Row.Exists, payment.Row.Captured);
         var amount = asked ?? Math.Min(refundable, unspent);
         var expected =
-            seen.Count == 0 ? (HttpStatusCode.NotFound, "payment.not_found")
-            : !seen.Overlaps(["payment.captured", "order.paid"]) ? (HttpStatusCode.Conflict, "payment.not_refundable")
+            !exists ? (HttpStatusCode.NotFound, "payment.not_found")
+            : !captured ? (HttpStatusCode.Conflict, "payment.not_refundable")
             : amount > refundable || (amount <= 0 && refundable <= 0) ? (HttpStatusCode.Conflict, "refund.exceeds_captured")
             : amount > unspent || amount <= 0 ? (HttpStatusCode.Conflict, "refund.credit_spent")
             : ask.End == RefundEnd.Refused ? (HttpStatusCode.Conflict, "refund.rejected")
             : (HttpStatusCode.Created, (string?)null);
-        var (status, answer) = await world.RequestRefundAsync(owner, orgId, topUp.Id, asked, ask.End == RefundEnd.Refused);
+        var (status, answer) = await world.RequestRefundAsync(owner, orgId, payment.Id, asked, ask.End == RefundEnd.Refused);
         var code = answer.TryGetProperty("code", out var c) ? c.GetString() : null;
         Assert.True(expected == (status, code),
-            $"org {org}'s {ask} of top-up {topUp.Id} ({topUp.Amount}, {refundable} refundable, {unspent} unspent credit, events seen: {string.Join(", ", seen)}) answers {expected}, not {(int)status} {answer}");
+            $"org {org}'s {ask} of {(topUp ? "top-up" : "payment")} {payment.Id} ({payment.Amount}, {refundable} refundable, {(topUp ? $"{unspent} unspent credit" : $"row {(exists ? "" : "not ")}kept{(captured ? ", captured" : "")}")}, events seen: {string.Join(", ", seen)}) answers {expected}, not {(int)status} {answer}");
         if (status != HttpStatusCode.Created)
         {
             return [];
@@ -274,7 +294,8 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
 
         Assert.Equal(amount, answer.GetProperty("amountMinor").GetInt64());
         var refund = new ApiRefund(answer.GetProperty("id").GetString()!, answer.GetProperty("razorpayRefundId").GetString()!, amount, ask.End);
-        topUp.ApiRefunds.Add(refund);
+        payment.ApiRefunds.Add(refund);
+        payment.Row.Requested(refund.Key, amount);
         if (ask.End == RefundEnd.Pending)
         {
             return [];
@@ -282,9 +303,9 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
 
         var processed = ask.End == RefundEnd.Processed;
         var body = RazorpayTestKit.Event(processed ? "refund.processed" : "refund.failed",
-            ("refund", PaymentsWorld.Refund(refund.RazorpayId, topUp.Id, amount, refund.Key, processed ? "processed" : "failed")));
-        var delivery = new Delivery(RazorpayTestKit.NewId("evt"), body, topUp, false, refund);
-        return [.. Enumerable.Repeat(delivery, random.Next(1, topUp.Story.Deliveries + 1))];
+            ("refund", PaymentsWorld.Refund(refund.RazorpayId, payment.Id, amount, refund.Key, processed ? "processed" : "failed")));
+        var delivery = new Delivery(RazorpayTestKit.NewId("evt"), body, payment, false, refund);
+        return [.. Enumerable.Repeat(delivery, random.Next(1, payment.Story.Deliveries + 1))];
     }
 
     /// <summary>After every step: no org's customer_credit is negative, and its credit_held is exactly the refunds of top-ups under way.</summary>
@@ -295,7 +316,7 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         {
             var accounts = await reader.AccountsAsync(orgs[i].Id, CancellationToken.None);
             long Balance(string code) => accounts.Single(a => a.Code == code).Balances.SingleOrDefault(b => b.Currency == "INR")?.Balance ?? 0;
-            var held = payments.Where(p => p.Org == i).SelectMany(p => p.ApiRefunds).Where(r => r.Held).Sum(r => r.Amount);
+            var held = payments.Where(p => p.Org == i && p.TopUp).SelectMany(p => p.ApiRefunds).Where(r => r.Held).Sum(r => r.Amount);
             Assert.True(Balance(CustomerCredit) >= 0, $"after {after}: org {i}'s customer_credit {Balance(CustomerCredit)} ≥ 0");
             Assert.True(held == Balance(CreditHeld), $"after {after}: org {i}'s credit_held is {Balance(CreditHeld)}, the refunds of top-ups under way come to {held}");
         }
@@ -329,6 +350,72 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
             Assert.False(await PostedAsync(orgs[org].Id, $"payment:{id}") || await PostedAsync(PlatformLedger, $"payment:{id}"), $"failed payment attempt {id} of org {org} is posted nowhere");
             var view = await world.PaymentAsync(orgs[org].Owner, orgs[org].Id, id);
             Assert.True(view.GetProperty("status").GetString() == "failed", $"failed payment attempt {id}: {view}");
+        }
+    }
+
+    /// <summary>
+    /// Refunds of payments other than top-ups, and the credit notes of an invoice's payments. Each
+    /// payment's row can still refund what the model says; a refund the org asked for held no credit
+    /// and is posted only if processed. What a payment paid on its invoice, summed, is what the
+    /// invoice was paid. A live credit note belongs to a processed refund of its payment (never to a
+    /// failed or reversed one), and a payment's live notes cover at most what it paid on the invoice
+    /// and what was refunded of it; without a reversed refund, exactly the lesser of the two, so a
+    /// processed refund the org asked for has its note unless the payment's notes already cover
+    /// all it paid on the invoice.
+    /// </summary>
+    private async Task AssertPaymentRefundsAsync(BillingModel model, List<(TestUser Owner, string Id)> orgs, List<JsonElement> invoices, List<ModelPayment> payments)
+    {
+        var engine = world.App.Services.GetRequiredService<PostingEngine>();
+        var invoiceBook = world.App.Services.GetRequiredService<RaptorFlow.Functions.Invoices.InvoiceBook>();
+        var noteBook = world.App.Services.GetRequiredService<RaptorFlow.Functions.CreditNotes.CreditNoteBook>();
+        async Task<bool> PostedAsync(string ledger, string key) => await engine.FindTransactionIdAsync(ledger, key, CancellationToken.None) is not null;
+        for (var i = 0; i < orgs.Count; i++)
+        {
+            var (owner, orgId) = orgs[i];
+            var invoiceId = invoices[i].GetProperty("id").GetString()!;
+            var (notes, _) = await noteBook.ListAsync(orgId, new(100, null), CancellationToken.None);
+            var paidOnInvoice = 0L;
+            foreach (var payment in payments.Where(p => p.Org == i && !p.TopUp && !p.SubscriptionCharge))
+            {
+                var what = $"org {i}'s payment {payment.Id} ({payment.Amount}, {payment.Story})";
+                if (payment.Row.Exists)
+                {
+                    var view = await world.PaymentAsync(owner, orgId, payment.Id);
+                    Assert.True(payment.Row.Refundable(payment.Amount) == view.GetProperty("refundableMinor").GetInt64(),
+                        $"{what} can still refund {payment.Row.Refundable(payment.Amount)}: {view}");
+                }
+
+                foreach (var refund in payment.ApiRefunds)
+                {
+                    var asked = $"{what}: refund {refund.Key} ({refund.Amount}, {refund.End})";
+                    Assert.False(await PostedAsync(orgId, $"credit-hold:{refund.Key}"), $"{asked} held no credit");
+                    Assert.True((refund.End == RefundEnd.Processed) == await PostedAsync(orgId, $"refund:{refund.RazorpayId}"), $"{asked} is posted only if processed");
+                }
+
+                var row = await invoiceBook.Table.GetEntityIfExistsAsync<RaptorFlow.Functions.Invoices.InvoicePaymentRow>(
+                    orgId, RaptorFlow.Functions.Invoices.InvoiceKeys.Payment(invoiceId, payment.Id), cancellationToken: CancellationToken.None);
+                var applied = row.HasValue ? row.Value!.AmountMinor : 0;
+                paidOnInvoice += applied;
+                var processed = payment.Refunds.Select(r => (r.Id, r.Amount))
+                    .Concat(payment.ApiRefunds.Where(r => r.End == RefundEnd.Processed).Select(r => (Id: r.RazorpayId, r.Amount))).ToList();
+                var live = notes.Where(n => n.PaymentId == payment.Id && !n.Cancelled).ToList();
+                var covered = live.Sum(n => n.TotalMinor);
+                foreach (var note in live)
+                {
+                    Assert.True(processed.Any(r => r.Id == note.RefundId), $"{what}: live credit note {note.NoteId} ({note.TotalMinor}) belongs to a processed refund, not {note.RefundId}");
+                }
+
+                var bound = Math.Min(applied, processed.Sum(r => r.Amount));
+                Assert.True(payment.ReversedRefunds.Count == 0 ? covered == bound : covered <= bound,
+                    $"{what}: its live credit notes cover {covered}; it paid {applied} on the invoice and {processed.Sum(r => r.Amount)} of it was refunded");
+                foreach (var refund in payment.ApiRefunds.Where(r => r.End == RefundEnd.Processed && applied > 0 && payment.ReversedRefunds.Count == 0))
+                {
+                    Assert.True(live.Any(n => n.RefundId == refund.RazorpayId) || covered == applied,
+                        $"{what}: processed refund {refund.Key} ({refund.Amount}) has its credit note, or the payment's notes already cover the {applied} it paid on the invoice");
+                }
+            }
+
+            Assert.True(model.Invoices[i].Paid == paidOnInvoice, $"org {i}'s payments paid {paidOnInvoice} on its invoice, the model says {model.Invoices[i].Paid}");
         }
     }
 
@@ -538,6 +625,7 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
                     var (status, body) = await world.AssignFromSuspenseAsync(payment.Id, orgs[payment.Org].Id);
                     Assert.True((parked ? HttpStatusCode.OK : HttpStatusCode.NotFound) == status, $"assigning payment {payment.Id} ({(parked ? "" : "not ")}in suspense) answers {(int)status}: {body}");
                     payment.Assigned |= parked;
+                    payment.Row.OwnerKnown |= parked;
                     break;
                 }
 
@@ -589,7 +677,26 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         if (delivery.Payment is { } payment)
         {
             (_processed.TryGetValue(payment.Id, out var names) ? names : _processed[payment.Id] = []).Add(delivery.Name);
+            if (!payment.TopUp && !payment.SubscriptionCharge && _processedEvents.Add(delivery.EventId))
+            {
+                ObserveRow(payment, delivery);
+            }
         }
+    }
+
+    /// <summary>
+    /// Folds an event processed for the first time into the payment's row as the product keeps it: a capture or a
+    /// Razorpay refund whose notes (payment, order or link) name the org records it as the owner
+    /// first; the row then learns of the event if the owner is known or the notes on its payment
+    /// or order name the org (a refund the org asked for names only its request).
+    /// </summary>
+    private static void ObserveRow(ModelPayment payment, Delivery delivery)
+    {
+        var notesOnPayment = payment.Story.NotesOn == NotesOn.Payment && delivery.Outcome is null;
+        payment.Row.OwnerKnown |= delivery.NamesOrg || (delivery.Name == "refund.processed" && notesOnPayment);
+        var refund = JsonNode.Parse(delivery.Body)!["payload"]!["refund"]?["entity"];
+        payment.Row.Observe(delivery.Name, notesOnPayment || (payment.Story.NotesOn == NotesOn.Order && delivery.Name == "order.paid"),
+            refund is null ? null : (delivery.Outcome?.Key ?? refund["id"]!.GetValue<string>(), refund["amount"]!.GetValue<long>()));
     }
 
     private static void Attribute(BillingModel model, Delivery delivery)
