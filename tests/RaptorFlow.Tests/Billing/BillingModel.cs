@@ -98,13 +98,15 @@ public sealed class ModelPaymentRow
             return;
         }
 
-        if (Refunds.TryGetValue(key, out var known) && known.State != RowRefund.Open)
+        // A failed refund stays failed; a processed one fails only when Razorpay reports it failed or reversed.
+        var failing = eventName is "refund.failed" or "refund.reversed";
+        if (Refunds.TryGetValue(key, out var known) && (known.State == RowRefund.Failed || (known.State == RowRefund.Processed && !failing)))
         {
             return;
         }
 
         Refunds[key] = (Refunds.TryGetValue(key, out known) ? known.Amount : amount,
-            eventName switch { "refund.processed" => RowRefund.Processed, "refund.failed" => RowRefund.Failed, _ => RowRefund.Open });
+            failing ? RowRefund.Failed : eventName == "refund.processed" ? RowRefund.Processed : RowRefund.Open);
     }
 
     /// <summary>The API accepted a refund: it counts at once.</summary>
