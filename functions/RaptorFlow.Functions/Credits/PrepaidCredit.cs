@@ -59,6 +59,20 @@ public sealed class PrepaidCredit(PostingEngine ledger)
             cancellationToken);
     }
 
+    /// <summary>
+    /// What a payment's capture left in customer_credit: all of a top-up or a payment naming no invoice,
+    /// the excess of an overpayment, none of a payment its invoice absorbed or of a subscription charge
+    /// (moved out again by <c>subscription-charge:{paymentId}</c> where its capture could not tell).
+    /// </summary>
+    public async Task<long> AddedByPaymentAsync(string orgId, string paymentId, CancellationToken cancellationToken)
+    {
+        async Task<long> NetAsync(string key, bool credited) =>
+            await ledger.FindTransactionIdAsync(orgId, key, cancellationToken) is { } id
+                ? (await ledger.ReadAsync(orgId, id, cancellationToken))?.Lines.Where(l => l.Account == CustomerCredit).Sum(l => credited ? l.Credit - l.Debit : l.Debit - l.Credit) ?? 0
+                : 0;
+        return Math.Max(0, await NetAsync($"payment:{paymentId}", credited: true) - await NetAsync($"subscription-charge:{paymentId}", credited: false));
+    }
+
     /// <summary>The org's prepaid credit in a currency now.</summary>
     public Task<long> AvailableAsync(string orgId, string currency, CancellationToken cancellationToken) =>
         ledger.BalanceAsync(orgId, CustomerCredit, currency, cancellationToken);

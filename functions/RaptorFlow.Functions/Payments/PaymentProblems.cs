@@ -35,7 +35,7 @@ public static class PaymentProblems
         ApiProblem.Conflict("refund.exceeds_captured", $"At most {refundable} (captured less refunded and refunds under way) can still be refunded.");
 
     public static ProblemHttpResult CreditSpent(long available) =>
-        ApiProblem.Conflict("refund.credit_spent", $"Only {available} of this top-up's credit is unspent; credit applied to invoices cannot be refunded.");
+        ApiProblem.Conflict("refund.credit_spent", $"Only {available} of the org's credit is unspent; credit this payment added (a top-up, an overpayment's excess) that was applied to invoices cannot be refunded.");
 
     public static ProblemHttpResult RefundRejected(string code, string description) =>
         ApiProblem.Conflict("refund.rejected", $"Razorpay refused the refund ({code}: {description}); nothing was refunded.");

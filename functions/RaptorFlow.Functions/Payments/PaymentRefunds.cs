@@ -10,10 +10,12 @@ public sealed record RefundRequestOutcome(PaymentRefundResponse? Refund, bool Re
 /// <summary>
 /// Refunds the org asks for. The amount is reserved on the payment row under its ETag before
 /// Razorpay is called, so concurrent refunds never exceed what was captured; Razorpay gets the
-/// refund's id as its idempotency key, so the same request sent again never refunds twice. A
-/// refund of a credit top-up also holds its amount out of the unspent credit (<see cref="CreditHolds"/>)
-/// before Razorpay is asked, so no invoice and no other refund can take the same credit. A
-/// refusal releases the reservation and the hold; an outage keeps them (unknown) for the retry.
+/// refund's id as its idempotency key, so the same request sent again never refunds twice. The part
+/// of a refund that no credit note of its payment will cover (all of a top-up, an overpayment's
+/// excess, a payment that named no invoice) is what the payment left in customer_credit: it is held
+/// out of the unspent credit (<see cref="CreditHolds"/>) before Razorpay is asked, so no invoice and
+/// no other refund can take the same credit. A refusal releases the reservation and the hold; an
+/// outage keeps them (unknown) for the retry.
 /// </summary>
 public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razorpay, PrepaidCredit credit, CreditHolds holds, TimeProvider time, ILogger<PaymentRefunds> logger)
 {
@@ -27,15 +29,18 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
             return new RefundRequestOutcome(null, false, PaymentProblems.PaymentNotFound());
         }
 
-        // Credit a top-up bought can be refunded only while it is unspent: decided here from the
-        // balance read, and for good by the hold below, which races every other draw on the credit.
-        var topUp = found.Purpose == PaymentPurpose.CreditTopUp;
-        long? unspent = topUp ? await credit.AvailableAsync(orgId, found.Currency, cancellationToken) : null;
+        // Credit a payment left (a top-up's, an overpayment's excess) can be refunded only while it is
+        // unspent: decided here from the balance read, and for good by the hold below, which races
+        // every other draw on the credit.
+        var leftInCredit = found.Purpose == PaymentPurpose.CreditTopUp
+            ? found.CapturedMinor
+            : await credit.AddedByPaymentAsync(orgId, paymentId, cancellationToken);
+        long? unspent = leftInCredit > 0 ? await credit.AvailableAsync(orgId, found.Currency, cancellationToken) : null;
         var reservation = await book.ChangeAsync(orgId, paymentId, refundKey,
-            (payment, refund) => Reserve(payment, refund!, amountMinor, reason, unspent, requestedBy), cancellationToken);
+            (payment, refund) => Reserve(payment, refund!, amountMinor, reason, leftInCredit, unspent, requestedBy), cancellationToken);
         if (reservation.Problem is not null || !reservation.Send)
         {
-            if (topUp && reservation.Refund is { Status: RefundStatus.Rejected or RefundStatus.Failed } settled)
+            if (reservation.Refund is { Status: RefundStatus.Rejected or RefundStatus.Failed } settled)
             {
                 // A retry after a crash between the refusal and the release.
                 await holds.ReleaseAsync(orgId, settled.RefundKey, cancellationToken);
@@ -45,7 +50,7 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
         }
 
         var reserved = reservation.Refund!;
-        if (topUp && !await holds.HoldAsync(orgId, reserved.RefundKey, reserved.Currency, reserved.AmountMinor, cancellationToken))
+        if (reserved.HoldMinor > 0 && !await holds.HoldAsync(orgId, reserved.RefundKey, reserved.Currency, reserved.HoldMinor, cancellationToken))
         {
             // An invoice or another refund drew on the credit since it was read.
             await SettleAsync(orgId, reserved, RefundStatus.Rejected, null, "refund.credit_spent", cancellationToken);
@@ -53,7 +58,7 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
         }
 
         var (sent, problem) = await SendAsync(orgId, reserved, cancellationToken);
-        if (topUp && sent.Status == RefundStatus.Rejected)
+        if (sent.Status == RefundStatus.Rejected)
         {
             await holds.ReleaseAsync(orgId, sent.RefundKey, cancellationToken);
         }
@@ -61,7 +66,8 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
         return new RefundRequestOutcome(PaymentViews.ToResponse(sent), reservation.Reserved, problem);
     }
 
-    private PaymentChange<Reservation> Reserve(PaymentRow payment, PaymentRefundRow refund, long? amountMinor, string? reason, long? unspentCredit, string requestedBy)
+    private PaymentChange<Reservation> Reserve(
+        PaymentRow payment, PaymentRefundRow refund, long? amountMinor, string? reason, long leftInCredit, long? unspentCredit, string requestedBy)
     {
         if (payment.ETag == default)
         {
@@ -79,15 +85,19 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
             return Refused(PaymentProblems.NotRefundable());
         }
 
+        // Credit notes (or, for a subscription charge, its revenue) cover a payment's refunds first,
+        // up to what the payment did not leave in credit; the rest of this one must come from credit.
         var refundable = payment.RefundableMinor;
-        var unspent = unspentCredit ?? long.MaxValue;
-        var amount = amountMinor ?? Math.Min(refundable, unspent);
+        var covered = Math.Max(0, payment.CapturedMinor - leftInCredit - (payment.CapturedMinor - refundable));
+        var unspent = leftInCredit > 0 ? unspentCredit ?? 0 : long.MaxValue;
+        var amount = amountMinor ?? Math.Min(refundable, covered + Math.Min(unspent, refundable));
         if (amount > refundable || (amount <= 0 && refundable <= 0))
         {
             return Refused(PaymentProblems.ExceedsCaptured(refundable));
         }
 
-        if (amount > unspent || amount <= 0)
+        var hold = leftInCredit > 0 ? Math.Max(0, amount - covered) : 0;
+        if (hold > unspent || amount <= 0)
         {
             return Refused(PaymentProblems.CreditSpent(unspent));
         }
@@ -95,7 +105,7 @@ public sealed partial class PaymentRefunds(PaymentBook book, RazorpayClient razo
         var now = time.GetUtcNow();
         payment.PendingRefundMinor += amount;
         payment.UpdatedAt = now;
-        (refund.AmountMinor, refund.Currency, refund.Reason, refund.RequestedBy) = (amount, payment.Currency, reason, requestedBy);
+        (refund.AmountMinor, refund.HoldMinor, refund.Currency, refund.Reason, refund.RequestedBy) = (amount, hold, payment.Currency, reason, requestedBy);
         (refund.Status, refund.CreatedAt, refund.UpdatedAt) = (RefundStatus.Requested, now, now);
         return new PaymentChange<Reservation>(new Reservation(refund, true, true, null), true, true);
     }

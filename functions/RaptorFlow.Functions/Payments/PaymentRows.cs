@@ -124,6 +124,9 @@ public sealed class PaymentRefundRow : ITableEntity
     public string Status { get; set; } = RefundStatus.Requested;
     public string? Reason { get; set; }
     public string? RequestedBy { get; set; }
+
+    /// <summary>What the refund holds out of customer_credit while it is carried out: the part no credit note of its payment will cover.</summary>
+    public long HoldMinor { get; set; }
     public string? Failure { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

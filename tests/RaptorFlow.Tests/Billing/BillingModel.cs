@@ -1,8 +1,11 @@
 namespace RaptorFlow.Tests.Billing;
 
-/// <summary>A refund the API accepted: its key (our id), Razorpay's id, its amount, how it ends, and whether that end was delivered yet.</summary>
-public sealed class ApiRefund(string key, string razorpayId, long amount, RefundEnd end)
+/// <summary>A refund the API accepted: its key (our id), Razorpay's id, its amount, what it holds out of credit, how it ends, and whether that end was delivered yet.</summary>
+public sealed class ApiRefund(string key, string razorpayId, long amount, long hold, RefundEnd end)
 {
+    /// <summary>The part of the refund no credit note of its payment covers (all of a top-up's): held out of customer_credit while under way.</summary>
+    public long HoldAmount { get; } = hold;
+
     public string Key { get; } = key;
     public string RazorpayId { get; } = razorpayId;
     public long Amount { get; } = amount;
@@ -174,12 +177,13 @@ public sealed class BillingModel(IReadOnlyList<ModelInvoice> invoices)
             + owned.Where(p => !p.TopUp).SelectMany(p => p.ApiRefunds).Where(r => r.End == RefundEnd.Processed).Sum(r => r.Amount);
         var apiRefunds = owned.Where(p => p.TopUp).SelectMany(p => p.ApiRefunds).ToList();
         var topUpRefunded = apiRefunds.Where(r => r.Live).Sum(r => r.Amount);
-        var held = apiRefunds.Where(r => r.Held).Sum(r => r.Amount);
+        var otherHeld = owned.Where(p => !p.TopUp).SelectMany(p => p.ApiRefunds).Where(r => r.Held).Sum(r => r.HoldAmount);
+        var held = apiRefunds.Where(r => r.Held).Sum(r => r.HoldAmount) + otherHeld;
         var topUpProcessed = apiRefunds.Where(r => r.End == RefundEnd.Processed).Sum(r => r.Amount);
         var invoiced = invoice.Void ? 0 : invoice.Total;
         return new OrgLedger(
             Receivable: invoiced + laterInvoices - invoice.Paid - credit.LaterApplied,
-            CustomerCredit: received - invoice.Paid + credit.NotesTotal - (refunds - credit.RefundsExpensed) - credit.LaterApplied - topUpRefunded,
+            CustomerCredit: received - invoice.Paid + credit.NotesTotal - (refunds - credit.RefundsExpensed) - credit.LaterApplied - topUpRefunded - otherHeld,
             CreditHeld: held,
             Clearing: received + charged - fees - refunds - topUpProcessed,
             Fees: fees,

@@ -261,9 +261,9 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
     /// refund before the payment's events made its row (the org known) and captured it, never more
     /// than it can still refund (captured less refunds processed or under way, Razorpay's own
     /// included) and, for a top-up, never more than the unspent credit (read just before; nothing
-    /// else runs meanwhile), and Razorpay's refusal answered as such. A refund of any other payment
-    /// (of an invoice, an overpayment, or credit) takes no credit: its note and its draw come when it
-    /// is processed. An accepted refund's end events are returned for delivery.
+    /// else runs meanwhile), and Razorpay's refusal answered as such. Of any payment, the part of a
+    /// refund its credit notes will not cover (what the payment left in customer_credit) is held out
+    /// of the unspent credit, else refused. An accepted refund's end events are returned for delivery.
     /// </summary>
     private async Task<List<Delivery>> RequestRefundAsync(RequestRefund request, List<(TestUser Owner, string Id)> orgs, Random random)
     {
@@ -271,16 +271,23 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         var (owner, orgId) = orgs[org];
         var topUp = payment.TopUp;
         var seen = _processed.GetValueOrDefault(payment.Id) ?? [];
-        var unspent = topUp ? await world.App.BalanceAsync(orgId, CustomerCredit) : long.MaxValue;
         long? asked = ask.Percent == 0 ? null : Math.Max(1, payment.Amount * ask.Percent / 100);
         var refundable = topUp ? payment.Refundable : payment.Row.Refundable(payment.Amount);
         var (exists, captured) = topUp ? (seen.Count > 0, seen.Overlaps(["payment.captured", "order.paid"])) : (payment.Row.Exists, payment.Row.Captured);
-        var amount = asked ?? Math.Min(refundable, unspent);
+
+        // What the payment left in customer_credit (a top-up all of it, an overpayment its excess, as its
+        // capture posted it) is refunded only out of unspent credit; credit notes cover the rest first.
+        var leftInCredit = topUp ? payment.Amount
+            : await world.App.Services.GetRequiredService<RaptorFlow.Functions.Credits.PrepaidCredit>().AddedByPaymentAsync(orgId, payment.Id, CancellationToken.None);
+        var unspent = leftInCredit > 0 ? await world.App.BalanceAsync(orgId, CustomerCredit) : long.MaxValue;
+        var covered = Math.Max(0, payment.Amount - leftInCredit - (payment.Amount - refundable));
+        var amount = asked ?? Math.Min(refundable, covered + Math.Min(unspent, refundable));
+        var hold = leftInCredit > 0 ? Math.Max(0, amount - covered) : 0;
         var expected =
             !exists ? (HttpStatusCode.NotFound, "payment.not_found")
             : !captured ? (HttpStatusCode.Conflict, "payment.not_refundable")
             : amount > refundable || (amount <= 0 && refundable <= 0) ? (HttpStatusCode.Conflict, "refund.exceeds_captured")
-            : amount > unspent || amount <= 0 ? (HttpStatusCode.Conflict, "refund.credit_spent")
+            : hold > unspent || amount <= 0 ? (HttpStatusCode.Conflict, "refund.credit_spent")
             : ask.End == RefundEnd.Refused ? (HttpStatusCode.Conflict, "refund.rejected")
             : (HttpStatusCode.Created, (string?)null);
         var (status, answer) = await world.RequestRefundAsync(owner, orgId, payment.Id, asked, ask.End == RefundEnd.Refused);
@@ -293,7 +300,7 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         }
 
         Assert.Equal(amount, answer.GetProperty("amountMinor").GetInt64());
-        var refund = new ApiRefund(answer.GetProperty("id").GetString()!, answer.GetProperty("razorpayRefundId").GetString()!, amount, ask.End);
+        var refund = new ApiRefund(answer.GetProperty("id").GetString()!, answer.GetProperty("razorpayRefundId").GetString()!, amount, hold, ask.End);
         payment.ApiRefunds.Add(refund);
         payment.Row.Requested(refund.Key, amount);
         if (ask.End == RefundEnd.Pending)
@@ -316,9 +323,9 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
         {
             var accounts = await reader.AccountsAsync(orgs[i].Id, CancellationToken.None);
             long Balance(string code) => accounts.Single(a => a.Code == code).Balances.SingleOrDefault(b => b.Currency == "INR")?.Balance ?? 0;
-            var held = payments.Where(p => p.Org == i && p.TopUp).SelectMany(p => p.ApiRefunds).Where(r => r.Held).Sum(r => r.Amount);
+            var held = payments.Where(p => p.Org == i).SelectMany(p => p.ApiRefunds).Where(r => r.Held).Sum(r => r.HoldAmount);
             Assert.True(Balance(CustomerCredit) >= 0, $"after {after}: org {i}'s customer_credit {Balance(CustomerCredit)} ≥ 0");
-            Assert.True(held == Balance(CreditHeld), $"after {after}: org {i}'s credit_held is {Balance(CreditHeld)}, the refunds of top-ups under way come to {held}");
+            Assert.True(held == Balance(CreditHeld), $"after {after}: org {i}'s credit_held is {Balance(CreditHeld)}, the credit held for refunds under way comes to {held}");
         }
     }
 
@@ -355,8 +362,8 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
 
     /// <summary>
     /// Refunds of payments other than top-ups, and the credit notes of an invoice's payments. Each
-    /// payment's row can still refund what the model says; a refund the org asked for held no credit
-    /// and is posted only if processed. What a payment paid on its invoice, summed, is what the
+    /// payment's row can still refund what the model says; a refund the org asked for held the credit
+    /// its payment left and no note covers, is posted only if processed, and expensed nothing. What a payment paid on its invoice, summed, is what the
     /// invoice was paid. A live credit note belongs to a processed refund of its payment (never to a
     /// failed or reversed one), and a payment's live notes cover at most what it paid on the invoice
     /// and what was refunded of it; without a reversed refund, exactly the lesser of the two, so a
@@ -388,7 +395,14 @@ public sealed class BillingModelProperties(BillingModelWorld world) : IClassFixt
                 foreach (var refund in payment.ApiRefunds)
                 {
                     var asked = $"{what}: refund {refund.Key} ({refund.Amount}, {refund.End})";
-                    Assert.False(await PostedAsync(orgId, $"credit-hold:{refund.Key}"), $"{asked} held no credit");
+                    Assert.True(refund.HoldAmount > 0 == await PostedAsync(orgId, $"credit-hold:{refund.Key}"), $"{asked} held {refund.HoldAmount} of credit");
+                    if (refund.End == RefundEnd.Processed && payment.Refunds.Count == 0 && payment.ReversedRefunds.Count == 0
+                        && await engine.FindTransactionIdAsync(orgId, $"refund:{refund.RazorpayId}", CancellationToken.None) is { } posting)
+                    {
+                        // Credit it left was held, the rest covered by notes: an asked refund never pays out credit spent elsewhere.
+                        var lines = (await engine.ReadAsync(orgId, posting, CancellationToken.None))!.Lines;
+                        Assert.True(lines.Where(l => l.Account == Refunds).Sum(l => l.Debit) == 0, $"{asked} expensed nothing: {string.Join(", ", lines.Select(l => $"{l.Account} {l.Debit}/{l.Credit}"))}");
+                    }
                     Assert.True((refund.End == RefundEnd.Processed) == await PostedAsync(orgId, $"refund:{refund.RazorpayId}"), $"{asked} is posted only if processed");
                 }
 

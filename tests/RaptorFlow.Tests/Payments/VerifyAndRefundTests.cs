@@ -210,6 +210,38 @@ public sealed class VerifyAndRefundTests
     }
 
     [Fact]
+    public async Task An_overpayments_excess_is_refunded_only_while_unspent_and_is_held_until_the_refund_ends()
+    {
+        await using var world = await StartAsync();
+        var (owner, orgId, invoice) = await world.OrgWithInvoiceAsync();
+        var paymentId = RazorpayTestKit.NewId("pay");
+        await world.DeliverAsync("payment.captured", ("payment", Payment(paymentId, invoice.TotalMinor + 50_000, orgId, null, notes: new JsonObject { ["org_id"] = orgId, ["invoice_id"] = invoice.InvoiceId })));
+        Assert.Equal(50_000, await world.App.BalanceAsync(orgId, CustomerCredit));
+
+        // 30,000 of the excess is applied to a later invoice, as the credit feature posts it.
+        var ledger = world.App.Services.GetRequiredService<RaptorFlow.Functions.Ledger.PostingEngine>();
+        await ledger.PostAsync(new RaptorFlow.Functions.Ledger.PostingBatch(orgId, "test:credit-applied", "Credit applied",
+            [RaptorFlow.Functions.Ledger.PostingLine.Dr(CustomerCredit, "INR", 30_000), RaptorFlow.Functions.Ledger.PostingLine.Cr(Receivable, "INR", 30_000)], "evt_test"), CancellationToken.None);
+
+        // The invoice's part is covered by a credit note; of the excess only the unspent 20,000 can go back.
+        using var spent = await RefundAsync(owner, orgId, paymentId, new { amountMinor = invoice.TotalMinor + 20_001, reason = "x" });
+        await spent.ShouldBeProblemAsync(HttpStatusCode.Conflict, "refund.credit_spent");
+        using var rest = await RefundAsync(owner, orgId, paymentId, new { reason = "All that can go back" });
+        var refund = await OkJsonAsync(rest, HttpStatusCode.Created);
+        Assert.Equal(invoice.TotalMinor + 20_000, refund.GetProperty("amountMinor").GetInt64());
+        Assert.Equal(0, await world.App.BalanceAsync(orgId, CustomerCredit));
+        Assert.Equal(20_000, await world.App.BalanceAsync(orgId, CreditHeld));
+
+        // Processed: the credit note gives back the invoice's part, the hold the rest; nothing is an expense.
+        var razorpayRefundId = refund.GetProperty("razorpayRefundId").GetString()!;
+        await world.DeliverAsync("refund.processed", ("refund", Refund(razorpayRefundId, paymentId, invoice.TotalMinor + 20_000, refund.GetProperty("id").GetString(), "processed")));
+        Assert.Equal(0, await world.App.BalanceAsync(orgId, CustomerCredit));
+        Assert.Equal(0, await world.App.BalanceAsync(orgId, CreditHeld));
+        Assert.Equal(0, await world.App.BalanceAsync(orgId, RaptorFlow.Functions.Ledger.ChartOfAccounts.Refunds));
+        await world.App.AssertLedgerIsConsistentAsync(orgId);
+    }
+
+    [Fact]
     public async Task Refunds_of_different_top_ups_together_never_take_more_than_the_unspent_credit()
     {
         await using var world = await StartAsync();
