@@ -17,11 +17,11 @@ namespace RaptorFlow.Functions.Events;
 /// period; a crash before publishing leaves an entry the sweeper enqueues.
 /// </summary>
 public sealed partial class EventOutbox(
-    StorageAccount storage, DomainEventsQueue queue, IdGenerator ids, TimeProvider time, IOptions<JsonOptions> json, ILogger<EventOutbox> logger)
+    StorageAccount storage, DomainEventsQueue queue, PendingEventsTable pendingTable, IdGenerator ids, TimeProvider time, IOptions<JsonOptions> json, ILogger<EventOutbox> logger)
 {
     private static readonly JsonSerializerOptions MessageJson = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ApiJsonContext.WithReflectionFallback };
 
-    internal TableClient Index => storage.Table(OutboxKeys.TableName);
+    internal TableClient Index => storage.Table(pendingTable.Name);
 
     /// <summary>
     /// Stages an event of <paramref name="type"/> (one of <see cref="EventTypes"/>) whose outbox row

@@ -10,12 +10,14 @@ public static class EventsRegistration
     public static WebApplicationBuilder AddEvents(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddStorageTable(OutboxKeys.TableName);
+        var pending = new PendingEventsTable(builder.Configuration["Events:OutboxTable"] ?? OutboxKeys.TableName);
+        services.AddSingleton(pending);
+        services.AddStorageTable(pending.Name);
         services.AddStorageTable(EventFeed.TableName);
         services.AddSingleton<EventOutbox>();
         services.AddSingleton<EventFeed>();
 
-        // Configurable so each test run can use its own queue; in Azure it is always domain-events.
+        // Configurable so each test app can use its own queue and table; in Azure they are always domain-events and EventOutbox.
         var queue = new DomainEventsQueue(builder.Configuration["Events:DispatchQueue"] ?? OutboxKeys.Queue);
         services.AddSingleton(queue);
         services.AddQueueFunction<DispatchDomainEvent>(DispatchDomainEvent.FunctionName, queue.Name);

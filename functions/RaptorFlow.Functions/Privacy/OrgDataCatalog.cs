@@ -48,7 +48,7 @@ public sealed record OrgDataHolder(string Name, StorageResourceKind Kind, OrgDat
 /// go before the rows that name them, and the org's own partition goes last, so a purge that stops
 /// midway is finished by the next delivery. A test fails when a declared table or container is missing here.
 /// </summary>
-public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, BillingIndex billing, IOptions<RateLimitSettings> rateLimits)
+public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, BillingIndex billing, IOptions<RateLimitSettings> rateLimits, PendingEventsTable pendingEvents)
 {
     private const string LedgerTable = "Ledger";
 
@@ -73,8 +73,8 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
         new(WebhookMessageRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "webhook messages and delivery attempts ({orgId}_{endpointId} partitions)",
             (org, ct) => RemoveAsync(WebhookMessageRow.TableName, $"PartitionKey ge {org + "_"} and PartitionKey lt {org + "`"}", ct)),
         new(WebhookEndpointRow.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "webhook endpoints (and their send-limit buckets in the rate-limit table)", RemoveWebhookEndpointsAsync),
-        new(OutboxKeys.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "pending event entries pointing into the org's partitions",
-            (org, ct) => RemoveAsync(OutboxKeys.TableName, $"PartitionKey eq {OutboxKeys.PendingPartition} and SourcePartition ge {org} and SourcePartition lt {org + "~"}", ct)),
+        new(pendingEvents.Name, StorageResourceKind.Table, OrgDataFate.Purged, "pending event entries pointing into the org's partitions",
+            (org, ct) => RemoveAsync(pendingEvents.Name, $"PartitionKey eq {OutboxKeys.PendingPartition} and SourcePartition ge {org} and SourcePartition lt {org + "~"}", ct)),
         new(EventFeed.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "the org's event feed", (org, ct) => RemovePartitionAsync(EventFeed.TableName, org, ct)),
         new(AuditLog.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "audit events", (org, ct) => RemovePartitionAsync(AuditLog.TableName, org, ct)),
         new(SentMail.TableName, StorageResourceKind.Table, OrgDataFate.Purged, "which of the org's mail was sent, and its daily counts",

@@ -22,7 +22,7 @@ public sealed class EventOutboxTests(EventsAppFixture fixture)
 {
     private TestApp App => fixture.App;
 
-    private TableClient Index => App.Storage.Table("EventOutbox");
+    private TableClient Index => App.Storage.Table(App.Services.GetRequiredService<PendingEventsTable>().Name);
 
     private async Task<IReadOnlyList<DomainEvent>> FeedAsync(string orgId) =>
         (await App.Services.GetRequiredService<EventFeed>().ReadAsync(orgId, null, null, new PageRequest(100, null), default)).Data;
@@ -163,6 +163,7 @@ public sealed class EventOutboxTests(EventsAppFixture fixture)
         var outbox = new EventOutbox(
             new StorageAccount(configuration),
             new DomainEventsQueue(fixture.Queue),
+            App.Services.GetRequiredService<PendingEventsTable>(),
             App.Services.GetRequiredService<IdGenerator>(),
             fixture.Clock,
             App.Services.GetRequiredService<IOptions<JsonOptions>>(),

@@ -107,6 +107,8 @@ public sealed class TestApp : IAsyncDisposable
             // So are the work queues: another app polling a shared one would dispatch, deliver, mail or
             // export this app's work with its own doubles and clock. Apps of one test share a queue by setting it.
             ["Events:DispatchQueue"] = $"{OutboxKeys.Queue}-{Guid.NewGuid():N}",
+            // Its pending events too: another app's sweeper would move this app's events onto its own queue.
+            ["Events:OutboxTable"] = $"{OutboxKeys.TableName}{Guid.NewGuid():N}",
             ["Razorpay:EventsQueue"] = $"razorpay-events-{Guid.NewGuid():N}",
             ["Webhooks:DeliveryQueue"] = $"{WebhookQueues.DefaultDeliveries}-{Guid.NewGuid():N}",
             ["Webhooks:RecoveryQueue"] = $"{WebhookQueues.DefaultRecoveries}-{Guid.NewGuid():N}",

@@ -92,7 +92,7 @@ public sealed class BillingEventTests
         // No org named: the capture and the refund are parked in suspense.
         await world.App.DeliverAndProcessAsync(Captured(paymentId, 9_000, orgId: null), NewId("evt"));
         await world.App.DeliverAndProcessAsync(Event("refund.processed", ("refund", Refund(NewId("rfnd"), paymentId, 4_000)), ("payment", Payment(paymentId, 9_000, orgId: null))), NewId("evt"));
-        var index = world.App.Storage.Table("EventOutbox");
+        var index = world.App.Storage.Table(world.App.Services.GetRequiredService<PendingEventsTable>().Name);
         var staged = index.Query<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq '~pending' and SourcePartition eq {PlatformLedger}")).ToList();
         Assert.Empty(staged);
 

@@ -131,6 +131,7 @@ public sealed class WebhookApp : IAsyncLifetime
             ["Webhooks:DeliveryQueue"] = "whd-" + suffix,
             ["Webhooks:RecoveryQueue"] = "whr-" + suffix,
             ["Events:DispatchQueue"] = "whe-" + suffix,
+            ["Events:OutboxTable"] = "EventOutbox" + suffix,
         };
     }
 
