@@ -48,7 +48,7 @@ public sealed record OrgDataHolder(string Name, StorageResourceKind Kind, OrgDat
 /// go before the rows that name them, and the org's own partition goes last, so a purge that stops
 /// midway is finished by the next delivery. A test fails when a declared table or container is missing here.
 /// </summary>
-public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, BillingIndex billing, IOptions<RateLimitSettings> rateLimits, PendingEventsTable pendingEvents)
+public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, BillingIndex billing, IOptions<RateLimitSettings> rateLimits, PendingEventsTable pendingEvents, RazorpayInboxTable razorpayInbox)
 {
     private const string LedgerTable = "Ledger";
 
@@ -89,7 +89,7 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
         new(CreditNoteKeys.TableName, StorageResourceKind.Table, OrgDataFate.KeptForTax, "credit notes (CGST Act s.36)", (org, ct) => RemovePartitionAsync(CreditNoteKeys.TableName, org, ct)),
         new(LedgerTable, StorageResourceKind.Table, OrgDataFate.KeptForTax, "the org's ledger: accounts the invoices and payments post to", (org, ct) => RemovePartitionAsync(LedgerTable, org, ct)),
         new(PaymentOwnerRow.TableName, StorageResourceKind.Table, OrgDataFate.KeptForTax, "which org each Razorpay payment belongs to, found through the payments", RemovePaymentOwnersAsync),
-        new(InboxKeys.TableName, StorageResourceKind.Table, OrgDataFate.KeptForTax, "Razorpay's notifications of the org's payments, found through the payments"),
+        new(razorpayInbox.Name, StorageResourceKind.Table, OrgDataFate.KeptForTax, "Razorpay's notifications of the org's payments, found through the payments"),
         new(InboxKeys.Container, StorageResourceKind.BlobContainer, OrgDataFate.KeptForTax, "bodies of large Razorpay notifications, removed with their inbox rows"),
         new(PaymentKeys.TableName, StorageResourceKind.Table, OrgDataFate.KeptForTax, "payments and refunds behind the invoices", (org, ct) => RemovePartitionAsync(PaymentKeys.TableName, org, ct)),
         new(InvoiceNumbering.TableName, StorageResourceKind.Table, OrgDataFate.KeptForTax,
@@ -302,7 +302,7 @@ public sealed class OrgDataCatalog(StorageAccount storage, ExportBook exports, B
     private async Task RemovePaymentOwnersAsync(string orgId, CancellationToken cancellationToken)
     {
         var owners = storage.Table(PaymentOwnerRow.TableName);
-        var inbox = storage.Table(InboxKeys.TableName);
+        var inbox = storage.Table(razorpayInbox.Name);
         await foreach (var payment in storage.Table(PaymentKeys.TableName).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {orgId}"),
             select: ["PartitionKey", "RowKey", nameof(PaymentRow.PaymentId)], cancellationToken: cancellationToken))
         {

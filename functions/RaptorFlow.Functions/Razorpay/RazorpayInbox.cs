@@ -9,6 +9,12 @@ namespace RaptorFlow.Functions.Razorpay;
 /// <summary>The queue the events go through (<c>Razorpay:EventsQueue</c>, default <c>razorpay-events</c>).</summary>
 public sealed record RazorpayEventsQueue(string Name);
 
+/// <summary>
+/// The inbox table (<c>Razorpay:InboxTable</c>, default <c>RazorpayInbox</c>). Its own per deployment,
+/// as its queue is: the sweeper enqueues every unsettled event it finds onto its own queue.
+/// </summary>
+public sealed record RazorpayInboxTable(string Name);
+
 /// <summary>The message on <c>razorpay-events</c>: only the inbox key; the body stays in the inbox.</summary>
 public sealed record InboxMessage(string EventId);
 
@@ -23,11 +29,11 @@ public sealed record InboxEvent(
     string? Detail);
 
 /// <summary>The webhook inbox: stored events, their processing status, and their queue.</summary>
-public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEventsQueue queue, TimeProvider time, ILogger<RazorpayInbox> logger)
+public sealed partial class RazorpayInbox(StorageAccount storage, RazorpayEventsQueue queue, RazorpayInboxTable inboxTable, TimeProvider time, ILogger<RazorpayInbox> logger)
 {
     private static readonly JsonSerializerOptions MessageJson = new(JsonSerializerDefaults.Web) { TypeInfoResolver = ApiJsonContext.WithReflectionFallback };
 
-    private TableClient Table => storage.Table(InboxKeys.TableName);
+    private TableClient Table => storage.Table(inboxTable.Name);
 
     /// <summary>Stores the event unless its id is already stored; true when this call stored it.</summary>
     internal async Task<(bool Stored, InboxRow Row)> StoreAsync(string eventId, string eventName, ReadOnlyMemory<byte> body, string sha256, CancellationToken cancellationToken)

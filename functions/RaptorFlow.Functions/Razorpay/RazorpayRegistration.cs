@@ -18,7 +18,9 @@ public static class RazorpayRegistration
         services.AddSecret(RazorpaySecrets.KeySecret, "Razorpay:KeySecret");
         services.AddSecret(RazorpaySecrets.WebhookSecret, "Razorpay:WebhookSecret", keepPrevious: true);
 
-        services.AddStorageTable(InboxKeys.TableName);
+        var inboxTable = new RazorpayInboxTable(builder.Configuration[$"{RazorpaySettings.SectionName}:InboxTable"] ?? InboxKeys.TableName);
+        services.AddSingleton(inboxTable);
+        services.AddStorageTable(inboxTable.Name);
         services.AddStorageContainer(InboxKeys.Container);
         services.AddStorageTable(PaymentOwnerRow.TableName);
         services.AddSingleton<RazorpayInbox>();
@@ -30,7 +32,7 @@ public static class RazorpayRegistration
         services.TryAddSingleton<ICheckoutOrders, NoCheckoutOrders>();
         services.TryAddSingleton<IKnownOrganizations, ActiveOrganizations>();
 
-        // Configurable so each test run can use its own queue; in Azure it is always razorpay-events.
+        // Configurable so each test app can use its own queue and inbox; in Azure they are always razorpay-events and RazorpayInbox.
         var queue = new RazorpayEventsQueue(builder.Configuration[$"{RazorpaySettings.SectionName}:EventsQueue"] ?? InboxKeys.Queue);
         services.AddSingleton(queue);
         services.AddQueueFunction<ProcessRazorpayEvent>(ProcessRazorpayEvent.FunctionName, queue.Name);

@@ -110,6 +110,8 @@ public sealed class TestApp : IAsyncDisposable
             // Its pending events too: another app's sweeper would move this app's events onto its own queue.
             ["Events:OutboxTable"] = $"{OutboxKeys.TableName}{Guid.NewGuid():N}",
             ["Razorpay:EventsQueue"] = $"razorpay-events-{Guid.NewGuid():N}",
+            // And its inbox: another app's sweeper would take this app's unsettled events onto its own queue.
+            ["Razorpay:InboxTable"] = $"RazorpayInbox{Guid.NewGuid():N}",
             ["Webhooks:DeliveryQueue"] = $"{WebhookQueues.DefaultDeliveries}-{Guid.NewGuid():N}",
             ["Webhooks:RecoveryQueue"] = $"{WebhookQueues.DefaultRecoveries}-{Guid.NewGuid():N}",
             ["Mail:Queue"] = $"{MailQueue.Default}-{Guid.NewGuid():N}",

@@ -14,6 +14,7 @@ using RaptorFlow.Functions.Organizations;
 using RaptorFlow.Functions.Platform.RateLimiting;
 using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Functions.Privacy;
+using RaptorFlow.Functions.Razorpay;
 using RaptorFlow.Functions.Usage;
 using RaptorFlow.Functions.Webhooks;
 using RaptorFlow.Tests.Events;
@@ -384,7 +385,7 @@ public sealed class OrgPurgeTests
         var rows = new List<string>();
         await foreach (var row in app.Storage.Table(table).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {orgId}")))
         {
-            // An event's outbox row is relayed and removed by whichever app sweeps the shared storage first; it is no record.
+            // An event's outbox row is removed once the event is dispatched; it is no record.
             if (row.RowKey.StartsWith(OutboxKeys.RowPrefix, StringComparison.Ordinal))
             {
                 continue;
@@ -419,7 +420,7 @@ public sealed class OrgPurgeTests
                 var expired = table.Name == IdempotencyRegistration.TableName && row.GetDateTimeOffset("ExpiresAt") < now;
                 if (!expired && (row.PartitionKey + row.RowKey + text).Contains(orgId, StringComparison.Ordinal))
                 {
-                    traces.Add($"{(table.Name.StartsWith("RateLimits", StringComparison.Ordinal) ? "RateLimits" : table.Name)} {row.PartitionKey} {row.RowKey}");
+                    traces.Add($"{RoleOf(app, table.Name)} {row.PartitionKey} {row.RowKey}");
                 }
             }
         }
@@ -439,4 +440,11 @@ public sealed class OrgPurgeTests
 
         return traces;
     }
+
+    /// <summary>The table's name in Azure, for the tables each test app names for itself.</summary>
+    private static string RoleOf(TestApp app, string table) =>
+        table == app.Services.GetRequiredService<IOptions<RateLimitSettings>>().Value.Table ? "RateLimits"
+        : table == app.Services.GetRequiredService<PendingEventsTable>().Name ? "EventOutbox"
+        : table == app.Services.GetRequiredService<RazorpayInboxTable>().Name ? "RazorpayInbox"
+        : table;
 }

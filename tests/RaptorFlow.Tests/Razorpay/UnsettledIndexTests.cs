@@ -13,7 +13,7 @@ public sealed class UnsettledIndexTests(RazorpayAppFixture fixture) : IClassFixt
 {
     private TestApp App => fixture.App;
 
-    private TableClient Inbox => App.Storage.Table(InboxKeys.TableName);
+    private TableClient Inbox => App.Storage.Table(App.Services.GetRequiredService<RazorpayInboxTable>().Name);
 
     [Fact]
     public async Task An_event_is_in_the_unsettled_index_from_its_storing_until_it_is_processed()

@@ -148,7 +148,7 @@ public sealed class WebhookIngestTests(RazorpayAppFixture fixture) : IClassFixtu
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         var accepted = await Task.WhenAll(responses.Select(r => r.Content.ReadFromJsonAsync<WebhookAccepted>()));
         Assert.Single(accepted, a => !a!.Duplicate);
-        var rows = App.Storage.Table("RazorpayInbox").QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {eventId}"));
+        var rows = App.Storage.Table(App.Services.GetRequiredService<RazorpayInboxTable>().Name).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {eventId}"));
         Assert.Equal(1, await rows.CountAsync());
     }
 

@@ -143,7 +143,7 @@ public sealed class ScaleScenario : ILoadScenario
         await table.CreateIfNotExistsAsync();
         var queue = storage.Queue($"bench-sweep-{run}");
         await queue.CreateIfNotExistsAsync();
-        var inbox = new RazorpayInbox(storage, new RazorpayEventsQueue(queue.Name), TimeProvider.System, NullLogger<RazorpayInbox>.Instance);
+        var inbox = new RazorpayInbox(storage, new RazorpayEventsQueue(queue.Name), new RazorpayInboxTable(InboxKeys.TableName), TimeProvider.System, NullLogger<RazorpayInbox>.Instance);
         var body = "{\"event\":\"payment.captured\",\"payload\":{}}"u8.ToArray();
         for (var i = 0; i < UnsettledEvents; i++)
         {
