@@ -64,11 +64,20 @@ public sealed class SharedBucket
 
     internal static long Capacity(int limit) => limit * CreditsPerToken;
 
-    /// <summary>Takes a leased token if there is one; what the headers report counts the global bucket as last read.</summary>
-    internal RateLimitDecision TryTake(long nowMicros, TimeSpan syncInterval)
+    /// <summary>
+    /// Takes a leased token if there is one; what the headers report counts the global bucket as last read.
+    /// Null when the bucket is no longer leased (a sync released it, or its rate changed, since the caller
+    /// looked): it holds nothing, which says nothing of the budget, so the caller leases it again.
+    /// </summary>
+    internal RateLimitDecision? TryTake(long nowMicros, TimeSpan syncInterval)
     {
         lock (_gate)
         {
+            if (!Leased)
+            {
+                return null;
+            }
+
             _demand++;
             var allowed = _tokens > 0;
             if (allowed)

@@ -24,6 +24,9 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
     private const int GiveBackAfterIdleSyncs = 3;
     private const int ForgetAfterIdleSyncs = 60;
 
+    /// <summary>Passes a request makes when a sync releases one of its buckets between the lease and the take.</summary>
+    private const int MaxTakeAttempts = 3;
+
     private readonly ConcurrentDictionary<string, SharedBucket> _buckets = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _syncing = new(1, 1);
 
@@ -45,6 +48,27 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
     /// such as a webhook send, waits rather than exceed a limit it cannot check).
     /// </param>
     public async ValueTask<RateLimitDecision> TryTakeAllAsync(IReadOnlyList<RequestLimit> limits, CancellationToken cancellationToken, UnknownLimit whenUnknown = UnknownLimit.Admit)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await TryTakeLeasedAsync(limits, whenUnknown, cancellationToken) is { } decided)
+            {
+                return decided;
+            }
+
+            if (attempt == MaxTakeAttempts)
+            {
+                // Released under every attempt (syncs racing a burst of rate changes): a limit not known just now.
+                LogTakeRaced(logger, limits.Count);
+                return whenUnknown == UnknownLimit.Refuse
+                    ? new RateLimitDecision(false, limits[0].Limit, 0, SyncInterval, limits[0].Window)
+                    : new RateLimitDecision(true, limits[0].Limit, limits[0].Limit, TimeSpan.Zero, TimeSpan.Zero);
+            }
+        }
+    }
+
+    /// <summary>One pass of <see cref="TryTakeAllAsync"/>: null when a bucket was released between its lease and its take, and nothing was taken.</summary>
+    private async ValueTask<RateLimitDecision?> TryTakeLeasedAsync(IReadOnlyList<RequestLimit> limits, UnknownLimit whenUnknown, CancellationToken cancellationToken)
     {
         var buckets = new List<SharedBucket>(limits.Count);
         for (var i = 0; i < limits.Count; i++)
@@ -90,7 +114,12 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
         RateLimitDecision tightest = default;
         for (var i = 0; i < buckets.Count; i++)
         {
-            var decision = buckets[i].TryTake(now, SyncInterval);
+            if (buckets[i].TryTake(now, SyncInterval) is not { } decision)
+            {
+                ReturnAll(buckets[..i]);
+                return null;
+            }
+
             if (!decision.Allowed)
             {
                 ReturnAll(buckets[..i]);
@@ -263,6 +292,9 @@ public sealed partial class SharedRateLimits(StorageAccount storage, TimeProvide
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit {Name}: its shared bucket could not be leased; the request is decided without it")]
     private static partial void LogLeaseFailed(ILogger logger, Exception exception, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A request's {Count} rate limits were released by syncs under each of its takes; decided as unknown limits")]
+    private static partial void LogTakeRaced(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit {Name}: the shared bucket stayed contended; this round leased nothing")]
     private static partial void LogLeaseContended(ILogger logger, string name);

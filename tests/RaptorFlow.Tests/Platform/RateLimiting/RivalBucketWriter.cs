@@ -39,6 +39,9 @@ public sealed partial class RivalBucketWriter : IAsyncDisposable
 
     public bool Armed { get; set; }
 
+    /// <summary>Runs after a read of a bucket's row (given its partition key) is answered upstream and before the reader has the answer.</summary>
+    public Func<string, Task>? AfterRead { get; set; }
+
     /// <summary>Rows rewritten under a lease so far.</summary>
     public int Writes => Volatile.Read(ref _writes);
 
@@ -94,10 +97,19 @@ public sealed partial class RivalBucketWriter : IAsyncDisposable
 
         using var response = await _upstream.SendAsync(request, context.RequestAborted);
         var answer = await response.Content.ReadAsByteArrayAsync(context.RequestAborted);
-        if (Armed && HttpMethods.IsGet(context.Request.Method) && BucketRead().Match(Uri.UnescapeDataString(target)) is { Success: true } read
+        if (HttpMethods.IsGet(context.Request.Method) && BucketRead().Match(Uri.UnescapeDataString(target)) is { Success: true } read
             && read.Groups["table"].Value == Table)
         {
-            await RewriteAsync(read.Groups["key"].Value.Replace("''", "'", StringComparison.Ordinal));
+            var key = read.Groups["key"].Value.Replace("''", "'", StringComparison.Ordinal);
+            if (Armed)
+            {
+                await RewriteAsync(key);
+            }
+
+            if (AfterRead is { } afterRead)
+            {
+                await afterRead(key);
+            }
         }
 
         context.Response.StatusCode = (int)response.StatusCode;
