@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using RaptorFlow.Functions;
 using RaptorFlow.Functions.Events;
 using RaptorFlow.Functions.Hosting;
@@ -25,9 +27,10 @@ namespace RaptorFlow.Tests.Fixtures;
 /// The real app on Kestrel, on a free loopback port, against the shared Azurite: requests go
 /// over HTTP exactly as the Functions host forwards them.
 /// </summary>
-public sealed class TestApp : IAsyncDisposable
+public sealed partial class TestApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly Lazy<HashSet<string>> _ownNames;
 
     /// <summary>
     /// The name of every timer function but the heartbeat: each timer handler's <c>FunctionName</c> constant.
@@ -44,6 +47,7 @@ public sealed class TestApp : IAsyncDisposable
     private TestApp(WebApplication app, Azurite azurite, Uri baseAddress)
     {
         _app = app;
+        _ownNames = new(() => [.. app.Services.GetRequiredService<IConfiguration>().AsEnumerable().Select(kv => kv.Value).OfType<string>()]);
         Azurite = azurite;
         BaseAddress = baseAddress;
         Client = CreateClient();
@@ -54,6 +58,21 @@ public sealed class TestApp : IAsyncDisposable
     public HttpClient Client { get; }
     public IServiceProvider Services => _app.Services;
     public StorageAccount Storage => Services.GetRequiredService<StorageAccount>();
+
+    /// <summary>
+    /// False for a queue or table another test app named for itself: a name with a run of twelve or more
+    /// hex digits (a GUID's) that is none of this app's settings. A scan of "all that is stored" reads this
+    /// app's own and the shared ones, not the thousands of other apps' queues, which hold nothing of its.
+    /// </summary>
+    public bool MayHoldDataOf(string queueOrTable)
+    {
+        var own = _ownNames.Value;
+        var name = queueOrTable.EndsWith("-poison", StringComparison.Ordinal) ? queueOrTable[..^"-poison".Length] : queueOrTable;
+        return own.Contains(name) || !AnotherAppsName().IsMatch(name);
+    }
+
+    [GeneratedRegex("[0-9a-f]{12}", RegexOptions.IgnoreCase)]
+    private static partial Regex AnotherAppsName();
 
     /// <summary>One sync of the shared rate limits, as the background sync does every second, for a test that moved the clock.</summary>
     public Task SyncRateLimitsAsync() => Services.GetRequiredService<SharedRateLimits>().SyncAsync(CancellationToken.None);
