@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -20,8 +19,7 @@ public sealed class ContendedLeaseTests
         var azurite = await Azurite.Shared;
         await using var rival = await RivalBucketWriter.StartAsync(azurite, $"RateLimits{Guid.NewGuid():N}", Limit);
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var storage = new StorageAccount(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageAccount.SettingName] = rival.ConnectionString }).Build());
+        var storage = rival.Storage();
         var settings = Options.Create(new RateLimitSettings { Table = rival.Table });
         var instances = Enumerable.Range(0, 4)
             .Select(_ => new SharedRateLimits(storage, clock, settings, NullLogger<SharedRateLimits>.Instance)).ToArray();

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -22,8 +21,7 @@ public sealed class ReleasedBucketTests
     {
         var azurite = await Azurite.Shared;
         await using var relay = await RivalBucketWriter.StartAsync(azurite, $"RateLimits{Guid.NewGuid():N}", Limit);
-        var storage = new StorageAccount(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageAccount.SettingName] = relay.ConnectionString }).Build());
+        var storage = relay.Storage();
         var instance = new SharedRateLimits(storage, new FakeTimeProvider(DateTimeOffset.UtcNow), Options.Create(new RateLimitSettings { Table = relay.Table }),
             NullLogger<SharedRateLimits>.Instance);
         var user = new RequestLimit("user:" + Guid.NewGuid().ToString("N"), Limit, TimeSpan.FromMinutes(1));

@@ -6,8 +6,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RaptorFlow.Functions.Platform.RateLimiting;
+using RaptorFlow.Functions.Platform.Storage;
 using RaptorFlow.Tests.Fixtures;
 
 namespace RaptorFlow.Tests.Platform.RateLimiting;
@@ -47,6 +49,10 @@ public sealed partial class RivalBucketWriter : IAsyncDisposable
 
     /// <summary>Table storage through the relay; blobs and queues straight to Azurite.</summary>
     public string ConnectionString { get; private set; } = "";
+
+    /// <summary>A storage account whose table calls go through the relay.</summary>
+    public StorageAccount Storage() => new(new ConfigurationBuilder()
+        .AddInMemoryCollection(new Dictionary<string, string?> { [StorageAccount.SettingName] = ConnectionString }).Build());
 
     /// <summary>A relay over <paramref name="table"/>, whose missing rows it writes as full buckets of <paramref name="limit"/> tokens.</summary>
     public static async Task<RivalBucketWriter> StartAsync(Azurite azurite, string table, int limit)
