@@ -8,8 +8,9 @@ namespace RaptorFlow.Functions.Mail;
 /// Queue function on <c>mail-outbox</c>: sends each message at most once per message id as far as
 /// the table can tell, and at least once as far as the queue can. The message id is claimed first
 /// (a <c>MailSent</c> row in state sending, counted against the org's day in the same transaction),
-/// then handed to the provider, then marked sent. A crash between the provider's acceptance and the
-/// mark leaves the row sending, and the redelivery sends again: ACS recognises its own operation id
+/// then handed to the provider, then marked sent. The claim names its queue message: a second copy of
+/// the mail (enqueued twice) delivered while the first may still be sending sends nothing. A crash
+/// between the provider's acceptance and the mark leaves the row sending, and the redelivery sends again: ACS recognises its own operation id
 /// and does not; over SMTP the duplicate carries the same Message-ID. Log lines name message ids and
 /// kinds, never an address, a subject or a body.
 /// </summary>
@@ -49,7 +50,7 @@ public sealed partial class SendEmail(
             return;
         }
 
-        var claim = await sent.ClaimAsync(mail, options.Provider.ToString(), options.DailyCapPerOrg, cancellationToken);
+        var claim = await sent.ClaimAsync(mail, options.Provider.ToString(), options.DailyCapPerOrg, message.MessageId, cancellationToken);
         var row = claim.Row;
         if (row.State == SentMailState.Capped && claim.ClaimedNow)
         {
@@ -65,8 +66,15 @@ public sealed partial class SendEmail(
 
         if (!claim.ClaimedNow)
         {
-            // Claimed by an earlier delivery that did not finish: the provider may or may not have it.
-            row = await sent.RetryAsync(row, cancellationToken);
+            // Claimed by an earlier delivery that did not finish: the provider may or may not have it. Another
+            // copy's delivery may still be sending it, and its own message finishes the job.
+            if (sent.IsHeldByAnotherCopy(row, message.MessageId) || await sent.RetryAsync(row, message.MessageId, cancellationToken) is not { } retried)
+            {
+                LogHeldElsewhere(logger, mail.MessageId, mail.Kind);
+                return;
+            }
+
+            row = retried;
         }
 
         var provider = services.GetRequiredKeyedService<IMailProvider>(options.Provider);
@@ -111,6 +119,9 @@ public sealed partial class SendEmail(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mail {MessageId} ({Kind}) not sent: its org is purged")]
     private static partial void LogOrgPurged(ILogger logger, string messageId, string kind);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mail {MessageId} ({Kind}) delivered again while another copy's delivery holds it; not sent by this one")]
+    private static partial void LogHeldElsewhere(ILogger logger, string messageId, string kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mail {MessageId} delivered again; it is {State} already")]
     private static partial void LogAlreadySettled(ILogger logger, string messageId, string state);

@@ -39,7 +39,7 @@ public sealed class SentMail(StorageAccount storage, TimeProvider time)
     /// day's count + 1 are one transaction; over it the row is written as capped and nothing is
     /// counted. A message id already recorded is returned as it stands (another delivery claimed it).
     /// </summary>
-    public Task<MailClaim> ClaimAsync(OutgoingMail mail, string provider, int dailyCap, CancellationToken cancellationToken) =>
+    public Task<MailClaim> ClaimAsync(OutgoingMail mail, string provider, int dailyCap, string? queueMessageId, CancellationToken cancellationToken) =>
         OptimisticConcurrency.RunAsync(ConcurrencyPolicy.Counted, async _ =>
         {
             if (await FindAsync(mail.OrgId, mail.MessageId, cancellationToken) is { } existing)
@@ -58,6 +58,7 @@ public sealed class SentMail(StorageAccount storage, TimeProvider time)
                 Kind = mail.Kind,
                 Provider = provider,
                 ClaimedAt = now,
+                QueueMessageId = queueMessageId,
             };
 
             if (count >= dailyCap)
@@ -78,13 +79,37 @@ public sealed class SentMail(StorageAccount storage, TimeProvider time)
             return Attempt.Done(new MailClaim(row, ClaimedNow: true));
         }, cancellationToken);
 
-    /// <summary>Records one more attempt at a message claimed earlier whose sending did not finish.</summary>
-    public async Task<SentMailRow> RetryAsync(SentMailRow row, CancellationToken cancellationToken)
+    /// <summary>
+    /// True when another copy of the message (a second queue message with its id) holds a claim that may
+    /// still be sending: that delivery's own message settles the id or is retried, so this one sends nothing.
+    /// A claim older than <see cref="SendLease"/> is abandoned (its message gone without settling it).
+    /// </summary>
+    public bool IsHeldByAnotherCopy(SentMailRow row, string? queueMessageId) =>
+        row.QueueMessageId is { } holder && holder != queueMessageId && row.ClaimedAt + SendLease > time.GetUtcNow();
+
+    /// <summary>Twice the longest a function may run: a claim this old has no delivery still sending under it.</summary>
+    public static readonly TimeSpan SendLease = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Records one more attempt at a message claimed earlier whose sending did not finish, as the
+    /// delivery of <paramref name="queueMessageId"/>; null when another delivery took it over first.
+    /// </summary>
+    public async Task<SentMailRow?> RetryAsync(SentMailRow row, string? queueMessageId, CancellationToken cancellationToken)
     {
         row.Attempts++;
         row.State = SentMailState.Sending;
-        await Table.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Replace, cancellationToken);
-        return row;
+        row.ClaimedAt = time.GetUtcNow();
+        row.QueueMessageId = queueMessageId;
+        try
+        {
+            var response = await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
+            row.ETag = response.Headers.ETag ?? row.ETag;
+            return row;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return null;
+        }
     }
 
     /// <summary>Writes a row settled at once (skipped), unless the id is recorded already.</summary>

@@ -45,6 +45,9 @@ public sealed class SentMailRow : ITableEntity
 
     /// <summary>The provider's id for it (the ACS operation id, the SMTP Message-ID).</summary>
     public string? ProviderId { get; set; }
+
+    /// <summary>The queue message whose delivery holds the claim: its own redeliveries carry on, another copy's do not.</summary>
+    public string? QueueMessageId { get; set; }
 }
 
 public sealed class MailDayCountRow : ITableEntity

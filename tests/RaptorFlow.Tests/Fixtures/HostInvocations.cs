@@ -24,8 +24,8 @@ public static class HostInvocations
     /// A queue trigger's envelope for a message whose text is <paramref name="text"/>: the host passes
     /// text that is itself JSON encoded once more, as a JSON string.
     /// </summary>
-    public static string QueueTextEnvelope(string text, int dequeueCount = 1) =>
-        QueueEnvelope(JsonSerializer.Serialize(text), new { DequeueCount = dequeueCount, Id = Guid.NewGuid().ToString(), PopReceipt = "AgAAAAMAAAAAAAAA" });
+    public static string QueueTextEnvelope(string text, int dequeueCount = 1, string? messageId = null) =>
+        QueueEnvelope(JsonSerializer.Serialize(text), new { DequeueCount = dequeueCount, Id = messageId ?? Guid.NewGuid().ToString(), PopReceipt = "AgAAAAMAAAAAAAAA" });
 
     /// <summary>A timer trigger's envelope; <paramref name="metadata"/> defaults to none, as the host may send.</summary>
     public static string TimerEnvelope(bool isPastDue = false, object? scheduleStatus = null, object? metadata = null) =>
@@ -72,7 +72,7 @@ public static class HostInvocations
             foreach (var message in messages)
             {
                 var text = message.Body.ToString();
-                using var response = await app.InvokeAsync(function, QueueTextEnvelope(text, (int)message.DequeueCount));
+                using var response = await app.InvokeAsync(function, QueueTextEnvelope(text, (int)message.DequeueCount, message.MessageId));
                 Assert.True(response.IsSuccessStatusCode, $"{function}: {await response.Content.ReadAsStringAsync()}");
                 await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
                 delivered.Add(text);

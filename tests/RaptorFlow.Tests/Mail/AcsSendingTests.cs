@@ -92,7 +92,7 @@ public sealed class AcsSendingTests : IDisposable
         var queue = app.Storage.Queue(app.Services.GetRequiredService<MailQueue>().Name);
         var message = (await queue.ReceiveMessageAsync()).Value;
 
-        using (var first = await app.InvokeAsync(SendEmail.FunctionName, HostInvocations.QueueTextEnvelope(message.Body.ToString(), 1)))
+        using (var first = await app.InvokeAsync(SendEmail.FunctionName, HostInvocations.QueueTextEnvelope(message.Body.ToString(), 1, message.MessageId)))
         {
             Assert.False(first.IsSuccessStatusCode);
         }
@@ -104,7 +104,7 @@ public sealed class AcsSendingTests : IDisposable
             .RespondWith(Response.Create().WithStatusCode(409).WithBody("""{"error":{"code":"Conflict","message":"operation exists"}}"""));
         _acs.Given(Request.Create().WithPath($"/emails/operations/{operationId}").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithBody($$"""{"id":"{{operationId}}","status":"Succeeded"}"""));
-        using (var second = await app.InvokeAsync(SendEmail.FunctionName, HostInvocations.QueueTextEnvelope(message.Body.ToString(), 2)))
+        using (var second = await app.InvokeAsync(SendEmail.FunctionName, HostInvocations.QueueTextEnvelope(message.Body.ToString(), 2, message.MessageId)))
         {
             Assert.True(second.IsSuccessStatusCode, string.Join(", ", _acs.LogEntries.Select(e => $"{e.RequestMessage.Method} {e.RequestMessage.Path} {e.ResponseMessage.StatusCode}")));
         }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using MimeKit;
@@ -69,6 +70,66 @@ public sealed class SmtpSendingTests
         var row = await app.SentRowAsync(mail);
         Assert.Equal(SentMailState.Sent, row?.State);
         Assert.Equal(1, row?.Attempts);
+    }
+
+    [Fact]
+    public async Task A_second_copy_delivered_while_the_first_is_still_sending_sends_nothing_and_the_mail_arrives_once()
+    {
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var app = await TestApp.StartAsync(smtp.Settings(), hostDrivesTriggers: true);
+        var mail = MailTestKit.Mail();
+        var text = JsonSerializer.Serialize(mail, MailOutbox.Json);
+
+        // The mail was enqueued twice; the two queue messages reach two instances at once. The first is in the SMTP DATA step.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        smtp.HoldNext(release);
+        var first = app.InvokeAsync(SendEmail.FunctionName, HostInvocations.QueueTextEnvelope(text, 1, "queue-message-1"));
+        await smtp.Holding.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        using (var second = await app.InvokeAsync(SendEmail.FunctionName, HostInvocations.QueueTextEnvelope(text, 1, "queue-message-2")))
+        {
+            Assert.True(second.IsSuccessStatusCode, await second.Content.ReadAsStringAsync());
+        }
+
+        Assert.Empty(smtp.Received);
+        release.SetResult();
+        using (var firstDone = await first)
+        {
+            Assert.True(firstDone.IsSuccessStatusCode, await firstDone.Content.ReadAsStringAsync());
+        }
+
+        Assert.Single(smtp.Received);
+        var row = await app.SentRowAsync(mail);
+        Assert.Equal(SentMailState.Sent, row?.State);
+        Assert.Equal(1, row?.Attempts);
+    }
+
+    [Fact]
+    public async Task A_claim_whose_delivery_never_finished_is_taken_over_by_another_copy_once_its_lease_is_over()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var app = await TestApp.StartAsync(smtp.Settings(), clock: clock, hostDrivesTriggers: true);
+        var mail = MailTestKit.Mail();
+        var text = JsonSerializer.Serialize(mail, MailOutbox.Json);
+        // A delivery claimed the mail and its instance died before sending; its message is gone (say, deleted by hand).
+        await app.Services.GetRequiredService<SentMail>().ClaimAsync(mail, "Smtp", 100, "queue-message-lost", CancellationToken.None);
+
+        using (var early = await app.InvokeAsync(SendEmail.FunctionName, HostInvocations.QueueTextEnvelope(text, 1, "queue-message-2")))
+        {
+            Assert.True(early.IsSuccessStatusCode);
+        }
+
+        Assert.Empty(smtp.Received);
+        clock.Advance(SentMail.SendLease + TimeSpan.FromSeconds(1));
+        using (var late = await app.InvokeAsync(SendEmail.FunctionName, HostInvocations.QueueTextEnvelope(text, 1, "queue-message-3")))
+        {
+            Assert.True(late.IsSuccessStatusCode, await late.Content.ReadAsStringAsync());
+        }
+
+        Assert.Single(smtp.Received);
+        var row = await app.SentRowAsync(mail);
+        Assert.Equal(SentMailState.Sent, row?.State);
+        Assert.Equal(2, row?.Attempts);
     }
 
     [Fact]

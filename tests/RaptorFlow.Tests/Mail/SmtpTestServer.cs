@@ -45,6 +45,14 @@ public sealed class SmtpTestServer : IAsyncDisposable
     /// <summary>Refuse this many messages (451) before accepting; <see cref="int.MaxValue"/> refuses all.</summary>
     public int RefuseFirst { get; set; }
 
+    private TaskCompletionSource? _hold;
+
+    /// <summary>Completes when the message <see cref="HoldNext"/> holds has reached the server's DATA step.</summary>
+    public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The next message waits in the DATA step, unanswered, until <paramref name="release"/> completes; later ones do not.</summary>
+    public void HoldNext(TaskCompletionSource release) => _hold = release;
+
     public static async Task<SmtpTestServer> StartAsync()
     {
         var server = new SmtpTestServer(FreePort());
@@ -121,6 +129,12 @@ public sealed class SmtpTestServer : IAsyncDisposable
 
         public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
+            if (Interlocked.Exchange(ref owner._hold, null) is { } hold)
+            {
+                owner.Holding.TrySetResult();
+                await hold.Task.WaitAsync(cancellationToken);
+            }
+
             if (Interlocked.Increment(ref _refused) <= owner.RefuseFirst)
             {
                 // As real relays do, the refusal quotes the recipients: a logger that passes it on leaks addresses.

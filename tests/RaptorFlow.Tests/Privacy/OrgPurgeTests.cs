@@ -186,7 +186,7 @@ public sealed class OrgPurgeTests
         // Work that checked before it began writes behind it: another instance leases the endpoint's
         // send-limit bucket, a send claims its mail.
         Assert.True((await NewInstance(app).TryTakeAllAsync([limit], CancellationToken.None)).Allowed);
-        await sent.ClaimAsync(claimed, "Smtp", 100, CancellationToken.None);
+        await sent.ClaimAsync(claimed, "Smtp", 100, "queue-message-1", CancellationToken.None);
         var behind = (await TracesAsync(app, orgId)).Select(t => t.Split(' ')[0]).ToList();
         Assert.Contains("RateLimits", behind);
         Assert.Contains(SentMail.TableName, behind);
