@@ -10,9 +10,9 @@ namespace RaptorFlow.Functions.Mail;
 /// (a <c>MailSent</c> row in state sending, counted against the org's day in the same transaction),
 /// then handed to the provider, then marked sent. The claim names its queue message: a second copy of
 /// the mail (enqueued twice) delivered while the first may still be sending sends nothing. A crash
-/// between the provider's acceptance and the mark leaves the row sending, and the redelivery sends again: ACS recognises its own operation id
-/// and does not; over SMTP the duplicate carries the same Message-ID. Log lines name message ids and
-/// kinds, never an address, a subject or a body.
+/// between the provider's acceptance and the mark leaves the row sending, and the redelivery sends
+/// again: ACS recognises its own operation id and does not; over SMTP the duplicate carries the same
+/// Message-ID. Log lines name message ids and kinds, never an address, a subject or a body.
 /// </summary>
 public sealed partial class SendEmail(
     SentMail sent, OrgPurgeSchedule purges, IOptions<MailSettings> settings, IServiceProvider services, ILogger<SendEmail> logger) : IQueueFunction
